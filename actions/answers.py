@@ -1,0 +1,74 @@
+"""Informational answers: knowledge topics and 荣军矩阵 programme details, from data files."""
+from __future__ import annotations
+
+import json
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.capabilities import entitlements, knowledge
+from actions.capabilities.script import to_script
+from actions.replies import latest_entity, latest_intent, say, user_script
+
+
+def followup_buttons(followups: List[Dict[str, str]]) -> List[Dict[str, str]]:
+    return [{"title": item["title"], "payload": item["payload"]} for item in followups or []]
+
+
+class ActionAnswerQuestion(Action):
+    """Answers the latest informational intent from knowledge.yml."""
+
+    def name(self) -> Text:
+        return "action_answer_question"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        found = knowledge.answer(latest_intent(tracker) or "")
+        if found is None:
+            dispatcher.utter_message(response="utter_default")
+            return []
+        text, _source, followups = found
+        say(dispatcher, tracker, text, followup_buttons(followups))
+        return []
+
+
+def benefit_payload(name: str) -> str:
+    return "/ask_benefit" + json.dumps({"benefit": name}, ensure_ascii=False)
+
+
+class ActionExplainBenefit(Action):
+    """What one programme gives, who qualifies, how and where to apply — or which one?"""
+
+    def name(self) -> Text:
+        return "action_explain_benefit"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        name = latest_entity(tracker, "benefit")
+        programme = entitlements.programme_by_name(name) if name else None
+        if programme is None:
+            script = user_script(tracker)  # buttons added to a response bypass the NLG
+            buttons = [
+                {"title": to_script(item.name, script), "payload": benefit_payload(item.name)}
+                for item in entitlements.load_catalogue()
+                if item.kind == "荣军矩阵"
+            ]
+            dispatcher.utter_message(response="utter_ask_which_benefit", buttons=buttons)
+            return []
+        parts = entitlements.details(programme)
+        dispatcher.utter_message(
+            response="utter_benefit_details",
+            name=programme.name,
+            summary=parts["summary"],
+            gives=parts["gives"].strip(),
+            eligibility=parts["eligibility_text"].strip(),
+            how_to_apply=parts["how_to_apply"].strip(),
+            where=parts["where"].strip(),
+            documents="、".join(parts["documents"]),
+            source=parts["source"],
+        )
+        return [SlotSet("benefit", programme.name)]

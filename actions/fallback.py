@@ -1,0 +1,61 @@
+"""A fallback that helps: the likeliest topics as buttons, then a human on the second miss."""
+from __future__ import annotations
+
+import logging
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.capabilities import knowledge
+from actions.capabilities.script import to_script
+from actions.replies import user_script
+from actions.safety import record_handoff
+
+logger = logging.getLogger(__name__)
+
+FALLBACK_INTENT = "nlu_fallback"
+SUGGESTIONS = 3
+
+
+def consecutive_fallbacks(tracker: Tracker) -> int:
+    """How many of the latest user messages in a row were not understood (derived, no slot)."""
+    count = 0
+    for event in reversed(tracker.events):
+        if event.get("event") != "user":
+            continue
+        intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
+        if intent != FALLBACK_INTENT:
+            break
+        count += 1
+    return count
+
+
+def likely_topics(tracker: Tracker, labels: Dict[str, str]) -> List[str]:
+    ranking = tracker.latest_message.get("intent_ranking") or []
+    names = [item.get("name") for item in ranking]
+    return [name for name in names if name in labels][:SUGGESTIONS]
+
+
+class ActionSuggestTopics(Action):
+    def name(self) -> Text:
+        return "action_suggest_topics"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        if consecutive_fallbacks(tracker) >= 2:
+            try:
+                record_handoff(tracker, "fallback")
+            except Exception:
+                logger.exception("could not queue fallback handoff for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_fallback_offer_human")
+            return []
+        labels = knowledge.topic_labels()
+        script = user_script(tracker)
+        buttons = [
+            {"title": to_script(labels[intent], script), "payload": f"/{intent}"}
+            for intent in likely_topics(tracker, labels)
+        ]
+        dispatcher.utter_message(response="utter_fallback_suggest", buttons=buttons)
+        return []

@@ -1,0 +1,44 @@
+"""Sending text built at run time in the script the user wrote.
+
+Domain responses are converted by the Rasa server's NLG (bot/nlg.py); text an action assembles
+from data files (programme details, knowledge answers) is converted here with the same rule.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Optional
+
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.capabilities.script import conversation_script, to_script
+
+
+def user_script(tracker: Tracker) -> str:
+    """TRADITIONAL or SIMPLIFIED: the script of the user's latest decisive message."""
+    return conversation_script(
+        event.get("text") for event in reversed(tracker.events) if event.get("event") == "user"
+    )
+
+
+def say(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    text: str,
+    buttons: Optional[List[Dict[str, Any]]] = None,
+) -> None:
+    """Utter ``text`` (authored in Simplified) and button titles in the user's script."""
+    script = user_script(tracker)
+    dispatcher.utter_message(
+        text=to_script(text, script),
+        buttons=[{**button, "title": to_script(button["title"], script)} for button in buttons or []],
+    )
+
+
+def latest_intent(tracker: Tracker) -> Optional[str]:
+    return (tracker.latest_message.get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+    """The entity's value in the latest message, else the slot of the same name."""
+    value = next(tracker.get_latest_entity_values(entity), None)
+    return value or tracker.get_slot(entity)

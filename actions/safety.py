@@ -1,0 +1,70 @@
+"""Crisis and human handoff: the answer comes first, the record second, and never blocks it.
+
+The crisis reply itself (utter_crisis) is a domain response sent by a rule before this action
+runs, so it reaches the user even if the action server or the database is down.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any, Dict, List, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.capabilities import handoff
+from actions.capabilities.db import session_scope
+
+logger = logging.getLogger(__name__)
+
+
+def record_handoff(tracker: Tracker, reason: str) -> bool:
+    """Queue the conversation for an agent; True if it was newly queued."""
+    with session_scope() as session:
+        already = handoff.get_open(session, tracker.sender_id) is not None
+        handoff.request(
+            session,
+            tracker.sender_id,
+            reason,
+            tracker.latest_message.get("text") or "",
+            now=datetime.now(),
+        )
+    return not already
+
+
+class ActionHandleCrisis(Action):
+    """Stops whatever form was running and flags the conversation for a human, crisis first."""
+
+    def name(self) -> Text:
+        return "action_handle_crisis"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        try:
+            record_handoff(tracker, "crisis")
+        except Exception:  # the flag slot below still marks the conversation
+            logger.exception("could not queue crisis handoff for %s", tracker.sender_id)
+        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("crisis_flag", True)]
+
+
+class ActionRequestHuman(Action):
+    """Records a request for a human agent (the console routes it)."""
+
+    def name(self) -> Text:
+        return "action_request_human"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        try:
+            newly_queued = record_handoff(tracker, "human")
+        except Exception:
+            logger.exception("could not queue handoff for %s", tracker.sender_id)
+            dispatcher.utter_message(response="utter_service_unavailable")
+            return []
+        dispatcher.utter_message(
+            response="utter_handoff_requested" if newly_queued else "utter_handoff_already"
+        )
+        return [SlotSet("handoff_requested", True)]

@@ -1,0 +1,84 @@
+"""First component of the NLU pipeline: make every message look like the training data.
+
+Veterans write Traditional and Simplified, type on phones with full-width digits and letters,
+and paste text with odd spaces. The classifier should see one canonical form, so that a
+Traditional message parses exactly as its Simplified twin.
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.nlu.constants import ENTITIES, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from actions.capabilities.script import normalise, to_simplified
+
+
+def _normalise_keeping_offsets(text: str) -> str:
+    """Character-for-character normalisation, so annotated entity offsets stay valid."""
+    converted = to_simplified(text)
+    if len(converted) != len(text):
+        converted = "".join(to_simplified(char) for char in text)
+    out = []
+    for char in converted:
+        if char.isspace():
+            out.append(" ")
+            continue
+        folded = unicodedata.normalize("NFKC", char)
+        out.append(folded if len(folded) == 1 else char)
+    return "".join(out)
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class ChineseNormaliser(GraphComponent):
+    """Traditional → Simplified (OpenCC), full-width → half-width (NFKC), tidy whitespace."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {}
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ChineseNormaliser":
+        return cls()
+
+    @staticmethod
+    def _normalise_message(message: Message) -> None:
+        text = message.get(TEXT)
+        if not text:
+            return
+        if message.get(ENTITIES):
+            message.set(TEXT, _normalise_keeping_offsets(text))
+        else:
+            message.set(TEXT, normalise(text))
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._normalise_message(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._normalise_message(message)
+        return messages
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        """Nothing to configure."""
+
+    @staticmethod
+    def required_packages() -> Optional[List[Text]]:
+        return ["opencc"]
