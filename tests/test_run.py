@@ -1,0 +1,33 @@
+"""The effective endpoints derived from endpoints.yml and the environment."""
+from bot.run import effective_endpoints
+
+
+def test_defaults_keep_everything_in_the_data_directory(tmp_path):
+    endpoints = effective_endpoints({"RJ_DATA_DIR": str(tmp_path)})
+    assert endpoints["tracker_store"]["db"] == str(tmp_path / "rasa_tracker.db")
+    assert endpoints["event_broker"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_events.db")}
+    assert endpoints["nlg"]["type"] == "bot.nlg.ScriptAwareNLG"
+    assert endpoints["lock_store"]["type"] == "in_memory"
+
+
+def test_scale_out_settings(tmp_path):
+    endpoints = effective_endpoints(
+        {
+            "RJ_DATA_DIR": str(tmp_path),
+            "ACTION_ENDPOINT_URL": "http://actions:5055/webhook",
+            "RASA_TRACKER_URL": "postgresql+psycopg2://rasa:secret@db.internal:5433/tracker",
+            "RASA_EVENT_BROKER": "rabbitmq",
+            "RABBITMQ_URL": "amqp://u:p@mq:5673",
+            "RASA_LOCK_STORE": "redis",
+            "REDIS_HOST": "cache",
+        }
+    )
+    assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
+    assert endpoints["tracker_store"] == {
+        "type": "SQL", "dialect": "postgresql", "db": "tracker",
+        "host": "db.internal", "port": 5433, "username": "rasa", "password": "secret",
+    }
+    assert endpoints["event_broker"]["type"] == "pika"
+    assert endpoints["event_broker"]["url"] == "mq" and endpoints["event_broker"]["port"] == 5673
+    assert endpoints["event_broker"]["queues"] == ["rasa_events"]
+    assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6379}
