@@ -31,8 +31,8 @@ PYTHON = sys.executable
 RASA = str(Path(PYTHON).with_name("rasa"))
 
 
-def _sqlite_path(name: str) -> str:
-    return str(settings.data_dir() / name)
+def _sqlite_path(env: Dict[str, str], name: str) -> str:
+    return str(settings.data_dir(env) / name)
 
 
 def _sql_store_from_url(url: str) -> Dict[str, object]:
@@ -64,7 +64,7 @@ def effective_endpoints(env: Optional[Dict[str, str]] = None) -> Dict[str, objec
     if env.get("RASA_TRACKER_URL"):
         endpoints["tracker_store"] = _sql_store_from_url(env["RASA_TRACKER_URL"])
     else:
-        endpoints["tracker_store"]["db"] = _sqlite_path("rasa_tracker.db")
+        endpoints["tracker_store"]["db"] = _sqlite_path(env, "rasa_tracker.db")
     if env.get("RASA_EVENT_BROKER", "sql").lower() == "rabbitmq":
         rabbit = urlparse(env.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672"))
         endpoints["event_broker"] = {
@@ -76,7 +76,7 @@ def effective_endpoints(env: Optional[Dict[str, str]] = None) -> Dict[str, objec
             "queues": [env.get("RABBITMQ_QUEUE", "rasa_events")],
         }
     else:
-        endpoints["event_broker"]["db"] = _sqlite_path("rasa_events.db")
+        endpoints["event_broker"]["db"] = _sqlite_path(env, "rasa_events.db")
     if env.get("RASA_LOCK_STORE", "").lower() == "redis":
         endpoints["lock_store"] = {
             "type": "redis",
@@ -87,7 +87,7 @@ def effective_endpoints(env: Optional[Dict[str, str]] = None) -> Dict[str, objec
 
 
 def write_effective_endpoints(env: Optional[Dict[str, str]] = None) -> Path:
-    path = settings.data_dir() / "endpoints.effective.yml"
+    path = settings.data_dir(env) / "endpoints.effective.yml"
     path.write_text(yaml.safe_dump(effective_endpoints(env), allow_unicode=True), encoding="utf-8")
     return path
 

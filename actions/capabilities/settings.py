@@ -7,15 +7,17 @@ from __future__ import annotations
 import os
 import secrets
 from pathlib import Path
+from typing import Mapping, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_FILES = Path(__file__).resolve().parent / "data"
 TIMEZONE = "Asia/Shanghai"
 
 
-def data_dir() -> Path:
+def data_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
     """Runtime state (SQLite files, keys); created on first use, never committed."""
-    path = Path(os.environ.get("RJ_DATA_DIR", REPO_ROOT / ".data"))
+    environ = os.environ if environ is None else environ
+    path = Path(environ.get("RJ_DATA_DIR", REPO_ROOT / ".data"))
     path.mkdir(parents=True, exist_ok=True)
     return path
 
