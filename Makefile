@@ -72,7 +72,7 @@ browser:
 		else echo "Install Chromium and a CJK font: sudo apt-get install chromium fonts-wqy-microhei"; exit 1; fi; fi
 
 validate: $(STAMP)
-	$(RASA) data validate --data nlu_data --domain domain.yml --config config.yml --fail-on-warnings
+	$(PY) -m tests.validate_data
 
 test-python: train browser
 	$(PY) -m pytest tests
