@@ -163,12 +163,16 @@ class Stack:
 
     def start_console(self) -> None:
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
+        self.env["CONSOLE_PORT"] = str(self.console_port)
+        self.env.setdefault("TELEGRAM_PUSH_URL", f"http://127.0.0.1:{self.telegram_port}/push")
         process = self._spawn("console", [PYTHON, "-m", "bot.console"])
         wait_http(f"http://127.0.0.1:{self.console_port}/login", 60, process)
 
     def start_telegram(self) -> None:
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
-        self._spawn("telegram", [PYTHON, "-m", "bot.telegram"])
+        self.env["TELEGRAM_GATEWAY_PORT"] = str(self.telegram_port)
+        process = self._spawn("telegram", [PYTHON, "-m", "bot.telegram"])
+        wait_http(f"http://127.0.0.1:{self.telegram_port}/health", 60, process)
 
     def stop(self) -> None:
         for process in self.processes.values():
