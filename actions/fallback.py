@@ -51,7 +51,7 @@ class ActionSuggestTopics(Action):
                 logger.exception("could not queue fallback handoff for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_fallback_offer_human")
             return []
-        labels = knowledge.topic_labels()
+        labels = dict(knowledge.topic_labels())
         script = user_script(tracker)
         buttons = [
             {"title": to_script(labels[intent], script), "payload": f"/{intent}"}

@@ -33,11 +33,15 @@ RASA = str(Path(sys.executable).with_name("rasa"))
 Examples = List[Tuple[str, str]]
 
 
-def load_examples(path: Path) -> Examples:
+def load_examples(folder: Path) -> Examples:
+    """Intent examples of every NLU YAML file below ``folder`` (other files are skipped)."""
     from rasa.shared.nlu.training_data.loading import load_data
 
-    data = load_data(str(path))
-    return [(example.get("text"), example.get("intent")) for example in data.intent_examples]
+    examples: Examples = []
+    for path in sorted(folder.rglob("*.yml")):
+        data = load_data(str(path))
+        examples += [(example.get("text"), example.get("intent")) for example in data.intent_examples]
+    return examples
 
 
 def scores(truth: Sequence[str], predicted: Sequence[str]) -> Tuple[float, float]:
