@@ -1,0 +1,99 @@
+"""Getting a text to a user: web-chat sockets, the outbox, and the Telegram gateway's /push.
+
+* ``deliver_web``: an open ``/chat/ws`` socket gets it now; otherwise it becomes an outbox row
+  (kind ``push``) that ``outbox_loop`` hands over as soon as the user connects again.
+* ``outbox_loop``: every ``outbox_interval`` seconds claims due outbox rows for each connected
+  web user (prefix = that user's full sender id) and delivers them (reminders included).
+* ``send_to_user``: agent replies — ``tg-`` via the gateway's /push (outbox on failure so the
+  gateway's own outbox worker retries), ``web-`` via ``deliver_web``.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Optional
+
+import aiohttp
+from aiohttp import web
+
+from actions.capabilities import outbox
+from bot.console.hub import channel_of
+from bot.console.kit import CONFIG, HUB, db_call, http_session, now
+
+logger = logging.getLogger(__name__)
+
+DELIVERED, QUEUED, PUSHED, FAILED = "delivered", "queued", "pushed", "failed"
+
+
+def _payload(text: str, source: str, buttons: Optional[list] = None) -> dict:
+    return {"type": "message", "from": source, "text": text, "buttons": buttons or []}
+
+
+async def deliver_web(app: web.Application, recipient: str, text: str, *, source: str = "agent",
+                      kind: str = "push", buttons: Optional[list] = None) -> str:
+    if await app[HUB].send_web(recipient, _payload(text, source, buttons)):
+        return DELIVERED
+    due = now(app)
+    await db_call(app, lambda s: outbox.enqueue(s, recipient, text, due_at=due, kind=kind))
+    return QUEUED
+
+
+async def flush_outbox(app: web.Application, sender_id: str) -> int:
+    """Deliver every due outbox row for one connected web user; returns how many were sent."""
+    hub = app[HUB]
+    if not hub.web_connected(sender_id):
+        return 0
+    moment = now(app)
+
+    def claim(s):
+        return [(m.id, m.recipient, m.text) for m in outbox.claim_due(s, sender_id, moment)]
+
+    rows = await db_call(app, claim)
+    sent = 0
+    for row_id, recipient, text in rows:
+        ok = await hub.send_web(recipient, _payload(text, "bot"))
+        if ok:
+            sent += 1
+            await db_call(app, lambda s, i=row_id: outbox.mark_sent(s, i, now(app)))
+        else:
+            await db_call(app, lambda s, i=row_id: outbox.mark_failed(s, i, "web user not connected", now(app)))
+    return sent
+
+
+async def outbox_loop(app: web.Application) -> None:
+    interval = app[CONFIG].outbox_interval
+    while True:
+        for sender_id in app[HUB].connected_web_ids():
+            try:
+                await flush_outbox(app, sender_id)
+            except Exception:
+                logger.exception("console: outbox delivery failed")
+        await asyncio.sleep(interval)
+
+
+async def push_telegram(app: web.Application, recipient: str, text: str) -> bool:
+    config = app[CONFIG]
+    try:
+        async with http_session(app).post(
+            config.telegram_push_url,
+            json={"recipient": recipient, "text": text},
+            headers={"Authorization": f"Bearer {config.push_token}"},
+            timeout=aiohttp.ClientTimeout(total=10),
+        ) as resp:
+            return 200 <= resp.status < 300
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return False
+
+
+async def send_to_user(app: web.Application, sender_id: str, text: str) -> str:
+    """Deliver an agent's text on the user's own channel; returns a delivery status."""
+    channel = channel_of(sender_id)
+    if channel == "web":
+        return await deliver_web(app, sender_id, text, source="agent")
+    if channel == "tg":
+        if await push_telegram(app, sender_id, text):
+            return PUSHED
+        due = now(app)
+        await db_call(app, lambda s: outbox.enqueue(s, sender_id, text, due_at=due, kind="push"))
+        return QUEUED
+    return FAILED

@@ -1,0 +1,130 @@
+"""Public web chat for veterans (/chat) and the push endpoint for web users (/push).
+
+Browser → POST /chat/api/message → Rasa REST channel (sender ``web-<id kept in the session
+cookie>``, metadata channel=web) → replies returned as JSON. Agent replies, reminders and
+pushes reach the page over /chat/ws.
+"""
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from aiohttp import WSMsgType, web
+from aiohttp_session import get_session
+
+from bot.console import delivery
+from bot.console.kit import CONFIG, HUB, RASA, csrf_exempt, error, json_response, public, render
+from bot.console.rasa_client import RasaError
+from bot.console.security import csrf_token, same_origin
+
+MAX_TEXT = 1000
+
+
+def new_web_id() -> str:
+    return "web-" + secrets.token_hex(12)
+
+
+async def web_id(request: web.Request, *, create: bool) -> str | None:
+    session = await get_session(request)
+    value = session.get("web_id")
+    if not value and create:
+        value = new_web_id()
+        session["web_id"] = value
+    return value
+
+
+def normalise_reply(reply: dict) -> dict:
+    buttons = [
+        {"title": str(b.get("title", "")), "payload": str(b.get("payload", b.get("title", "")))}
+        for b in reply.get("buttons") or []
+        if isinstance(b, dict)
+    ]
+    out = {"text": reply.get("text") or "", "buttons": buttons}
+    if reply.get("image"):
+        out["image"] = reply["image"]
+    return out
+
+
+@public
+async def chat_page(request: web.Request) -> web.Response:
+    await web_id(request, create=True)
+    session = await get_session(request)
+    return render(request, "chat.html", {"csrf_token": csrf_token(session)})
+
+
+@public
+async def chat_message(request: web.Request) -> web.Response:
+    sender = await web_id(request, create=True)
+    try:
+        body = await request.json()
+    except ValueError:
+        return error(request, 400, "bad_request")
+    text = str((body or {}).get("text", "")).strip()
+    if not text:
+        return error(request, 400, "empty_message")
+    if len(text) > MAX_TEXT:
+        return error(request, 400, "message_too_long")
+    try:
+        replies = await request.app[RASA].send_message(sender, text, {"channel": "web"})
+    except RasaError:
+        return error(request, 502, "rasa_unavailable")
+    return json_response({"messages": [normalise_reply(r) for r in replies if isinstance(r, dict)]})
+
+
+@public
+async def chat_ws(request: web.Request) -> web.StreamResponse:
+    sender = await web_id(request, create=False)
+    if not sender:
+        return error(request, 401, "unauthorized")
+    if not same_origin(request):
+        return error(request, 403, "forbidden")
+    ws = web.WebSocketResponse(heartbeat=30)
+    await ws.prepare(request)
+    hub = request.app[HUB]
+    hub.add_web_socket(sender, ws)
+    try:
+        await ws.send_json({"type": "hello"})
+        await delivery.flush_outbox(request.app, sender)
+        async for msg in ws:
+            if msg.type == WSMsgType.TEXT and msg.data == "ping":
+                await ws.send_str("pong")
+    finally:
+        hub.remove_web_socket(sender, ws)
+    return ws
+
+
+@public
+@csrf_exempt
+async def push(request: web.Request) -> web.Response:
+    """POST /push — ``Authorization: Bearer <push token>``, ``{"recipient": "web-…", "text": "…",
+    "buttons"?: [{"title", "payload"}]}``; mirrors the Telegram gateway's endpoint. An offline
+    user gets the text from the outbox when the chat page connects again (buttons are dropped)."""
+    scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
+    expected = request.app[CONFIG].push_token
+    if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.strip().encode(), expected.encode()):
+        return json_response({"ok": False, "error": "unauthorized"}, status=401)
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return json_response({"ok": False, "error": "body must be a JSON object"}, status=400)
+    recipient, text, buttons = body.get("recipient"), body.get("text"), body.get("buttons")
+    if not isinstance(recipient, str) or not recipient.startswith("web-"):
+        return json_response({"ok": False, "error": "recipient must be web-<id>"}, status=400)
+    if text is not None and not isinstance(text, str):
+        return json_response({"ok": False, "error": "text must be a string"}, status=400)
+    if buttons is not None and not isinstance(buttons, list):
+        return json_response({"ok": False, "error": "buttons must be a list"}, status=400)
+    if not (text and text.strip()) and not buttons:
+        return json_response({"ok": False, "error": "nothing to send"}, status=400)
+    buttons = normalise_reply({"buttons": buttons})["buttons"]
+    status = await delivery.deliver_web(request.app, recipient, (text or "").strip(), source="bot", buttons=buttons)
+    return json_response({"ok": True, "status": status})
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/chat", chat_page, name="chat")
+    app.router.add_post("/chat/api/message", chat_message)
+    app.router.add_get("/chat/ws", chat_ws)
+    app.router.add_post("/push", push)

@@ -1,0 +1,73 @@
+"""Handoff queue: crisis first; take over (pause the bot) and hand back (resume)."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from actions.capabilities import handoff
+from bot.console import handoffs
+from bot.console.kit import current_user, db_call, error, flash, json_response, now, register_nav, render
+
+
+async def queue_page(request: web.Request) -> web.Response:
+    return render(request, "queue.html", {"items": await handoffs.queue_items(request.app)})
+
+
+async def api_queue(request: web.Request) -> web.Response:
+    return json_response({"items": await handoffs.queue_items(request.app)})
+
+
+def _handoff_id(request: web.Request) -> int:
+    try:
+        return int(request.match_info["handoff_id"])
+    except ValueError:
+        raise web.HTTPNotFound()
+
+
+async def take(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    try:
+        item = await handoffs.take(request.app, _handoff_id(request), user.username)
+    except handoffs.HandoffError as exc:
+        return error(request, exc.status, exc.code)
+    target = f"/conversations/{item['sender_id']}"
+    if request.headers.get("X-Requested-With") == "fetch":
+        return json_response({"ok": True, "handoff": item, "location": target})
+    await flash(request, "taken")
+    raise web.HTTPFound(target)
+
+
+async def release(request: web.Request) -> web.StreamResponse:
+    user = current_user(request)
+    handoff_id = _handoff_id(request)
+    moment = now(request)
+
+    def find(s):
+        try:
+            return handoffs.serialise(handoff.get(s, handoff_id), moment)
+        except handoff.HandoffError:
+            return None
+
+    item = await db_call(request, find)
+    if item is None:
+        return error(request, 404, "not_found")
+    if item["status"] == handoff.CLOSED:
+        return error(request, 409, "handoff_closed")
+    if item["taken"] and item["agent"] != user.username and not user.is_supervisor:
+        return error(request, 403, "not_your_handoff")
+    try:
+        await handoffs.release(request.app, handoff_id, user.username, item["sender_id"], force=user.is_supervisor)
+    except handoffs.HandoffError as exc:
+        return error(request, exc.status, exc.code)
+    target = f"/conversations/{item['sender_id']}"
+    if request.headers.get("X-Requested-With") == "fetch":
+        return json_response({"ok": True, "location": target})
+    await flash(request, "released")
+    raise web.HTTPFound(target)
+
+
+def setup(app: web.Application) -> None:
+    app.router.add_get("/queue", queue_page, name="queue")
+    app.router.add_get("/api/queue", api_queue)
+    app.router.add_post("/handoffs/{handoff_id}/take", take)
+    app.router.add_post("/handoffs/{handoff_id}/release", release)
+    register_nav(app, "/queue", "nav.queue", order=20)

@@ -1,0 +1,148 @@
+"""Sessions, CSRF and access control for every console route.
+
+* Session: aiohttp-session ``EncryptedCookieStorage`` (Fernet; key derived from CONSOLE_SECRET),
+  cookie HttpOnly + SameSite=Lax (+ Secure when CONSOLE_COOKIE_SECURE=1).
+* Access: every route needs a logged-in, active user unless its handler is marked ``@public``;
+  ``@require_role`` narrows it further. Anonymous → 302 /login (pages) or 401 (APIs, POST, ws).
+* CSRF: a session-bound token; every non-GET request must send it as form field ``_csrf`` or
+  header ``X-CSRF-Token`` (except ``@csrf_exempt`` handlers, i.e. the Bearer-token /push).
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import time
+from typing import Optional
+from urllib.parse import quote
+
+from aiohttp import web
+from aiohttp_session import get_session, session_middleware
+from aiohttp_session.cookie_storage import EncryptedCookieStorage
+
+from bot.console import accounts
+from bot.console.kit import CONFIG, USER, db_call, error, is_public, route_roles, wants_json
+
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+COOKIE_NAME = "rj_console"
+CSRF_FIELD = "_csrf"
+CSRF_HEADER = "X-CSRF-Token"
+
+
+class UserInfo:
+    """A detached snapshot of the logged-in user (safe to use outside a DB session)."""
+
+    __slots__ = ("id", "username", "role")
+
+    def __init__(self, id: int, username: str, role: str):
+        self.id, self.username, self.role = id, username, role
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
+
+
+def session_storage(config) -> EncryptedCookieStorage:
+    key = hashlib.sha256(b"rj-console-session:" + config.secret.encode("utf-8")).digest()  # 32 raw bytes
+    return EncryptedCookieStorage(
+        key,
+        cookie_name=COOKIE_NAME,
+        max_age=config.session_max_age,
+        httponly=True,
+        samesite="Lax",
+        secure=config.cookie_secure or None,
+        path="/",
+    )
+
+
+def csrf_token(session) -> str:
+    token = session.get("csrf")
+    if not token:
+        token = secrets.token_urlsafe(32)
+        session["csrf"] = token
+    return token
+
+
+async def _submitted_token(request: web.Request) -> Optional[str]:
+    token = request.headers.get(CSRF_HEADER)
+    if token:
+        return token
+    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        form = await request.post()  # cached by aiohttp; handlers can read it again
+        value = form.get(CSRF_FIELD)
+        return value if isinstance(value, str) else None
+    return None
+
+
+async def _load_user(request: web.Request, session) -> Optional[UserInfo]:
+    uid = session.get("uid")
+    if uid is None:
+        return None
+    config = request.app[CONFIG]
+    if time.time() - float(session.get("login_at", 0)) > config.login_max_age:
+        for key in ("uid", "login_at"):
+            session.pop(key, None)
+        return None
+
+    def fetch(s):
+        user = accounts.get_user(s, int(uid))
+        if user is None or not user.active:
+            return None
+        return UserInfo(user.id, user.username, user.role)
+
+    user = await db_call(request, fetch)
+    if user is None:
+        session.invalidate()
+    return user
+
+
+def _anonymous(request: web.Request) -> web.StreamResponse:
+    if wants_json(request):
+        return error(request, 401, "unauthorized")
+    target = request.path_qs
+    raise web.HTTPFound(f"/login?next={quote(target, safe='')}")
+
+
+def same_origin(request: web.Request) -> bool:
+    """Reject cross-site websocket handshakes (browsers always send Origin on websockets)."""
+    origin = request.headers.get("Origin")
+    if not origin:
+        return True
+    from yarl import URL
+
+    try:
+        url = URL(origin)
+        netloc = url.host or ""
+        if url.port and not url.is_default_port():
+            netloc = f"{netloc}:{url.port}"
+    except (ValueError, TypeError):
+        return False
+    return netloc == request.host
+
+
+@web.middleware
+async def access_middleware(request: web.Request, handler):
+    route_handler = request.match_info.handler
+    if request.match_info.http_exception is not None:  # 404 / 405: no route to protect
+        return await handler(request)
+    if isinstance(request.match_info.route.resource, web.StaticResource):
+        return await handler(request)  # CSS/JS: public, GET only, no session work
+    session = await get_session(request)
+    request[USER] = await _load_user(request, session)
+    if not is_public(route_handler):
+        user = request[USER]
+        if user is None:
+            return _anonymous(request)
+        if user.role not in route_roles(route_handler):
+            return error(request, 403, "forbidden")
+    if request.method not in SAFE_METHODS and not getattr(route_handler, "_rj_csrf_exempt", False):
+        expected = session.get("csrf")
+        submitted = await _submitted_token(request)
+        if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
+            return error(request, 403, "csrf")
+    return await handler(request)
+
+
+def setup(app: web.Application, config) -> None:
+    app.middlewares.append(session_middleware(session_storage(config)))
+    app.middlewares.append(access_middleware)

@@ -1,0 +1,202 @@
+"""Browser end-to-end test of the console against a RUNNING console + Rasa (skipped unless RJ_E2E=1).
+
+    RJ_E2E=1 RJ_E2E_BASE_URL=http://127.0.0.1:8080 \\
+    RJ_E2E_USER=<agent or supervisor> RJ_E2E_PASSWORD=<password> \\
+    .venv/bin/python -m pytest tests/console/e2e -q
+
+Without RJ_E2E_USER the test creates a throw-away supervisor in the console's database, so it must
+then run with the same DATABASE_URL / RJ_DATA_DIR as the console. Chromium: /usr/bin/chromium
+(override with RJ_E2E_CHROMIUM). Screenshots: test-output/screenshots/console-*.png.
+
+Scenario: log in; a veteran in /chat asks for a human (我要人工); the request appears in the
+queue; the agent takes it over and replies; the reply arrives in /chat; the agent hands back and
+the bot answers again.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.skipif(os.environ.get("RJ_E2E") != "1", reason="browser e2e: set RJ_E2E=1")
+
+REPO = Path(__file__).resolve().parents[3]
+SHOTS = REPO / "test-output" / "screenshots"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+RASA_TIMEOUT = int(os.environ.get("RJ_E2E_TIMEOUT_MS", "30000"))  # the real bot can be slow
+
+
+@pytest.fixture(scope="module")
+def base_url() -> str:
+    return os.environ.get("RJ_E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+
+
+@pytest.fixture(scope="module")
+def credentials() -> tuple[str, str]:
+    user, password = os.environ.get("RJ_E2E_USER"), os.environ.get("RJ_E2E_PASSWORD")
+    if user and password:
+        return user, password
+    from actions.capabilities import db
+    from bot.console import accounts
+    from bot.console.kit import local_now
+
+    user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+    with db.session_scope() as s:
+        accounts.create_user(s, user, password, "supervisor", now=local_now(), created_by="e2e")
+    return user, password
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=os.environ.get("RJ_E2E_CHROMIUM", "/usr/bin/chromium"),
+                                    args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+def shot(page, name: str) -> None:
+    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+
+
+def watch_errors(*pages) -> list:
+    """JavaScript errors of the pages (uncaught exceptions and console.error)."""
+    errors: list = []
+    for page in pages:
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.on("console", lambda msg: errors.append(msg.text) if msg.type == "error" else None)
+    return errors
+
+
+def chat_say(page, text: str) -> None:
+    page.fill("#chat-input", text)
+    page.click("#chat-send")
+
+
+def bot_bubbles(page) -> int:
+    return page.locator(".bubble.bot").count()
+
+
+def test_handoff_round_trip(browser, base_url, credentials):
+    user, password = credentials
+    agent_ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    veteran_ctx = browser.new_context(viewport={"width": 420, "height": 860}, locale="zh-CN")
+    agent, veteran = agent_ctx.new_page(), veteran_ctx.new_page()
+    errors = watch_errors(agent, veteran)
+    try:
+        # log in
+        agent.goto(f"{base_url}/login")
+        shot(agent, "01-login")
+        agent.fill('input[name="username"]', user)
+        agent.fill('input[name="password"]', password)
+        agent.click('button[type="submit"]')
+        agent.wait_for_url(re.compile(r".*/live$"))
+        agent.wait_for_selector("#ws-state.on")
+        agent.goto(f"{base_url}/queue")
+        agent.wait_for_selector("#ws-state.on")
+        before = set(agent.locator("#queue-body tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)"))
+
+        # the veteran asks for a human
+        veteran.goto(f"{base_url}/chat")
+        veteran.wait_for_function("document.body.dataset.ws === 'open'")
+        shot(veteran, "02-chat")
+        count = bot_bubbles(veteran)
+        chat_say(veteran, "我要人工")
+        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+
+        # it appears in the queue (pushed over the agents' websocket)
+        agent.wait_for_function(
+            "before => [...document.querySelectorAll('#queue-body tr[data-id]')].some(r => !before.includes(r.dataset.id))",
+            arg=list(before), timeout=RASA_TIMEOUT)
+        row = [r for r in agent.locator("#queue-body tr[data-id]").all() if r.get_attribute("data-id") not in before][0]
+        sender = row.locator("td a").first.inner_text()
+        assert sender.startswith("web-")
+        shot(agent, "03-queue")
+
+        # take over, reply; the reply reaches the chat
+        row.locator("button", has_text="接管").click()
+        agent.wait_for_url(re.compile(rf".*/conversations/{sender}$"))
+        agent.wait_for_selector("#reply-form")
+        agent.wait_for_selector(".suggestion, #suggestions p", timeout=RASA_TIMEOUT)
+        reply = "您好，我是人工坐席，请问有什么可以帮您？"
+        agent.fill("#reply-text", reply)
+        agent.click("#reply-send")
+        veteran.wait_for_selector(f".bubble.agent:has-text('{reply}')", timeout=10000)
+        agent.wait_for_selector(f".msg.agent:has-text('{reply}')", timeout=10000)
+        shot(agent, "04-conversation")
+        shot(veteran, "05-chat-agent-reply")
+
+        # hand back; the bot answers again
+        agent.click("#release-btn")
+        agent.wait_for_selector("text=此会话目前由机器人自动回复")
+        count = bot_bubbles(veteran)
+        chat_say(veteran, "你好")
+        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+        shot(veteran, "06-chat-bot-again")
+
+        # the other main pages render
+        agent.goto(f"{base_url}/live")
+        agent.wait_for_selector(f".conv-item[data-sid='{sender}']", timeout=RASA_TIMEOUT)
+        agent.click(f".conv-item[data-sid='{sender}']")
+        agent.wait_for_selector("#messages .msg.user")
+        shot(agent, "07-live")
+        agent.goto(f"{base_url}/phone")
+        agent.fill('textarea[name="text"]', "荣军卡怎么办理？")
+        agent.click("form[action='/phone/analyse'] button[type=submit]")
+        agent.wait_for_selector("#analysis", timeout=RASA_TIMEOUT)
+        agent.click("#entitlement-form button[type=submit]")
+        agent.wait_for_selector("#programmes")
+        shot(agent, "08-phone")
+        if agent.locator("nav a[href='/users']").count():
+            agent.goto(f"{base_url}/users")
+            shot(agent, "09-users")
+            agent.goto(f"{base_url}/pii/log")
+            shot(agent, "10-pii-log")
+        assert errors == [], errors
+    finally:
+        agent_ctx.close()
+        veteran_ctx.close()
+
+
+def test_crisis_is_red_with_an_alert(browser, base_url, credentials):
+    user, password = credentials
+    agent_ctx = browser.new_context(viewport={"width": 1400, "height": 900}, locale="zh-CN")
+    veteran_ctx = browser.new_context(viewport={"width": 420, "height": 860}, locale="zh-CN")
+    agent, veteran = agent_ctx.new_page(), veteran_ctx.new_page()
+    errors = watch_errors(agent, veteran)
+    try:
+        agent.goto(f"{base_url}/login")
+        agent.fill('input[name="username"]', user)
+        agent.fill('input[name="password"]', password)
+        agent.click('button[type="submit"]')
+        agent.wait_for_url(re.compile(r".*/live$"))
+        agent.goto(f"{base_url}/queue")
+        agent.wait_for_selector("#ws-state.on")
+        veteran.goto(f"{base_url}/chat")
+        veteran.wait_for_function("document.body.dataset.ws === 'open'")
+        count = bot_bubbles(veteran)
+        chat_say(veteran, "我不想活了")
+        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+        agent.wait_for_selector("#crisis-alert:not([hidden])", timeout=RASA_TIMEOUT)
+        row = agent.locator("#queue-body tr.reason-crisis").first
+        row.wait_for()
+        assert agent.locator("#queue-badge.crisis").count() == 1
+        shot(agent, "11-crisis-alert")
+        shot(veteran, "12-chat-crisis")
+        # clean up: take it and hand it back so the queue is empty again
+        sender = row.locator("td a").first.inner_text()
+        row.locator("button", has_text="接管").click()
+        agent.wait_for_url(re.compile(rf".*/conversations/{sender}$"))
+        agent.click("#release-btn")
+        agent.wait_for_selector("text=此会话目前由机器人自动回复")
+        assert errors == [], errors
+    finally:
+        agent_ctx.close()
+        veteran_ctx.close()
