@@ -1,0 +1,47 @@
+"""The NLU data the model is judged by must stay honest: held-out means held-out."""
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+
+import pytest
+import yaml
+
+from actions.capabilities.script import normalise
+from tests.benchmarks.bench_nlu import REPO, load_examples
+
+DOMAIN_INTENTS = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))["intents"]
+
+
+def comparable(text: str) -> str:
+    return re.sub(r"[\s,，。!！?？~～、.…]", "", normalise(text))
+
+
+@pytest.fixture(scope="module")
+def train():
+    return load_examples(REPO / "nlu_data" / "nlu")
+
+
+@pytest.fixture(scope="module")
+def test_set():
+    return load_examples(REPO / "tests" / "nlu")
+
+
+def test_no_test_example_is_in_the_training_data_in_any_script(train, test_set):
+    seen = {comparable(text) for text, _ in train}
+    leaked = [text for text, _ in test_set if comparable(text) in seen]
+    assert leaked == []
+
+
+def test_every_intent_has_enough_training_and_test_examples(train, test_set):
+    train_counts, test_counts = Counter(l for _, l in train), Counter(l for _, l in test_set)
+    for intent in DOMAIN_INTENTS:
+        assert train_counts[intent] >= 40, intent
+        assert test_counts[intent] >= 8, intent
+
+
+def test_no_example_belongs_to_two_intents(train):
+    intents = defaultdict(set)
+    for text, label in train:
+        intents[comparable(text)].add(label)
+    assert {text: labels for text, labels in intents.items() if len(labels) > 1} == {}
