@@ -46,10 +46,14 @@ def make_engine(url: Optional[str] = None, **kwargs) -> Engine:
     return engine
 
 
-@lru_cache(maxsize=None)
 def get_engine(url: Optional[str] = None) -> Engine:
-    """The process-wide engine for ``url`` (cached)."""
-    return make_engine(url or settings.database_url())
+    """The process-wide engine for ``url`` (default: the configured database), one per URL."""
+    return _engine_for(url or settings.database_url())
+
+
+@lru_cache(maxsize=None)
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
 
 
 def make_sessionmaker(engine: Optional[Engine] = None) -> sessionmaker:

@@ -1,0 +1,118 @@
+"""Sentence features from TF-IDF character n-grams over the whole normalised message.
+
+Rasa's count featurizers see Chinese through jieba's segmentation: n-grams inside tokens, or
+across tokens joined with spaces, as raw counts. Veterans' messages are short, colloquial and full
+of typos that jieba splits unpredictably, and a TF-IDF over contiguous characters of the whole
+message (what the scikit-learn baseline uses) is robust to that. This component gives DIET exactly
+those features as sentence features, next to the token-level ones.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Text
+
+import joblib
+import scipy.sparse
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.sparse_featurizer.sparse_featurizer import SparseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+VECTORIZER_FILE = "char_tfidf.joblib"
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
+)
+class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
+    """TF-IDF over character n-grams of the message text (after ChineseNormaliser)."""
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **SparseFeaturizer.get_default_config(),
+            "min_ngram": 1,
+            "max_ngram": 3,
+            "sublinear_tf": True,
+            "max_features": None,
+        }
+
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        vectorizer: Optional[TfidfVectorizer] = None,
+    ) -> None:
+        SparseFeaturizer.__init__(self, execution_context.node_name, config)
+        self._model_storage = model_storage
+        self._resource = resource
+        self.vectorizer = vectorizer
+
+    @classmethod
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "CharTfidfFeaturizer":
+        return cls(config, model_storage, resource, execution_context)
+
+    @classmethod
+    def validate_config(cls, config: Dict[Text, Any]) -> None:
+        if not 1 <= config["min_ngram"] <= config["max_ngram"]:
+            raise ValueError("CharTfidfFeaturizer needs 1 <= min_ngram <= max_ngram")
+
+    def train(self, training_data: TrainingData) -> Resource:
+        texts = [example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)]
+        self.vectorizer = TfidfVectorizer(
+            analyzer="char",
+            ngram_range=(self._config["min_ngram"], self._config["max_ngram"]),
+            sublinear_tf=self._config["sublinear_tf"],
+            max_features=self._config["max_features"],
+            lowercase=True,
+        ).fit(texts)
+        with self._model_storage.write_to(self._resource) as model_dir:
+            joblib.dump(self.vectorizer, Path(model_dir) / VECTORIZER_FILE)
+        return self._resource
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "CharTfidfFeaturizer":
+        vectorizer = None
+        try:
+            with model_storage.read_from(resource) as model_dir:
+                vectorizer = joblib.load(Path(model_dir) / VECTORIZER_FILE)
+        except (ValueError, FileNotFoundError):
+            pass  # not trained (e.g. no NLU data): the component adds no features
+        return cls(config, model_storage, resource, execution_context, vectorizer)
+
+    def _featurize(self, message: Message) -> None:
+        text = message.get(TEXT)
+        if self.vectorizer is None or not text:
+            return
+        sentence = scipy.sparse.coo_matrix(self.vectorizer.transform([text]))
+        self.add_features_to_message(None, sentence, TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        for example in training_data.training_examples:
+            self._featurize(example)
+        return training_data
+
+    def process(self, messages: List[Message]) -> List[Message]:
+        for message in messages:
+            self._featurize(message)
+        return messages
