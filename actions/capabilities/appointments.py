@@ -18,6 +18,12 @@ Why it is built this way:
   booking is made after that moment (e.g. booking for tomorrow at 20:00), no reminder is queued —
   the confirmation the user has just read serves as one. Only senders with a push channel
   (``tg-``, ``web-``) get reminders.
+* **Staff can change the capacity** of a centre (console 停诊与号源): ``set_capacity`` stores an
+  override in ``centre_capacity`` (else ``capacity_per_slot`` from service_centres.yml applies,
+  see ``effective_capacity``) and moves the capacity of the centre's FUTURE slot rows in one
+  UPDATE, never below their ``booked`` count — bookings already made are kept, never cancelled.
+  On PostgreSQL a change takes a per-centre advisory lock that every booking transaction shares
+  (``_capacity_lock``), so a slot row created concurrently cannot keep the old capacity.
 * Failures the user can act on are ``BookingError`` / ``AppointmentError`` with a machine
   ``code`` and, where useful, up to three nearest free ``alternatives``; wording is in the NLG.
 
@@ -25,6 +31,8 @@ Services take a Session; the caller commits. Datetimes are naive local (Asia/Sha
 """
 from __future__ import annotations
 
+import hashlib
+import logging
 import re
 import secrets
 import unicodedata
@@ -36,7 +44,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 import yaml
 from sqlalchemy import (
     CheckConstraint, Column, Date, DateTime, ForeignKey, Index, Integer, String, Text,
-    UniqueConstraint, select, update,
+    UniqueConstraint, case, delete, func, select, text, update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, relationship
@@ -46,6 +54,8 @@ from actions.capabilities.db import Base
 from actions.capabilities.script import to_script
 from actions.capabilities.timeparse import AFTERNOON, EVENING, MORNING, NOON, ParsedTime
 
+log = logging.getLogger(__name__)
+
 # --------------------------------------------------------------------------- constants
 
 BOOKED, CANCELLED, CHECKED_IN, NO_SHOW = "booked", "cancelled", "checked_in", "no_show"
@@ -54,6 +64,7 @@ CODE_LENGTH = 6
 MAX_ALTERNATIVES = 3
 REMINDER_AT = time(18, 0)
 PUSH_PREFIXES = ("tg-", "web-")
+MIN_CAPACITY, MAX_CAPACITY = 1, 50  # what staff may set per slot (set_capacity)
 
 # Reason codes (resolve_request / BookingError)
 PAST, CLOSED_DAY, OUTSIDE_HOURS, FULL, TOO_FAR = "past", "closed_day", "outside_hours", "full", "too_far"
@@ -68,8 +79,9 @@ _PART_WINDOWS = {
 }
 
 __all__ = [
-    "Centre", "Slot", "Appointment", "AppointmentEvent", "FreeSlot", "Resolution",
-    "AppointmentError", "BookingError",
+    "Centre", "Slot", "Appointment", "AppointmentEvent", "CentreCapacity", "FreeSlot", "Resolution",
+    "CapacityChange", "AppointmentError", "BookingError",
+    "effective_capacity", "capacity_overrides", "set_capacity", "clear_capacity",
     "load_centres", "get_centre", "find_centre_by_district", "slot_starts", "slot_containing",
     "list_free_slots", "nearest_free", "resolve_request", "book", "get_for_sender",
     "find_by_code_and_mobile", "get_by_code", "cancel", "reschedule", "list_for_centre_day",
@@ -84,7 +96,8 @@ __all__ = [
 class AppointmentError(Exception):
     """A refusal the user or agent can act on. ``code`` is one of:
     'unknown_centre', 'bad_name', 'bad_category', 'not_active', 'past', 'same_slot', 'changed',
-    'too_early' (check-in/no-show before the appointment), plus the BookingError codes."""
+    'too_early' (check-in/no-show before the appointment), 'bad_capacity' (set_capacity outside
+    MIN_CAPACITY..MAX_CAPACITY), plus the BookingError codes."""
 
     def __init__(self, code: str, detail: Optional[str] = None) -> None:
         super().__init__(code if not detail else f"{code}: {detail}")
@@ -268,6 +281,20 @@ class Slot(Base):
     booked = Column(Integer, nullable=False, default=0)
 
 
+class CentreCapacity(Base):
+    """Staff override of a centre's ``capacity_per_slot`` (one row per centre, absent = file value)."""
+
+    __tablename__ = "centre_capacity"
+    __table_args__ = (
+        CheckConstraint("capacity > 0", name="ck_centre_capacity_capacity"),
+    )
+
+    centre_id = Column(String(32), primary_key=True)
+    capacity = Column(Integer, nullable=False)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+
 class Appointment(Base):
     __tablename__ = "appointments"
     __table_args__ = (
@@ -362,6 +389,20 @@ class FreeSlot:
 
 
 @dataclass(frozen=True)
+class CapacityChange:
+    """Outcome of ``set_capacity`` / ``clear_capacity``.
+
+    ``updated_slots``: future slot rows whose capacity changed; ``over_capacity_slots``: future
+    slots that already hold more bookings than the new capacity (kept; they stay full until
+    enough bookings are cancelled); ``capacity``: the centre's effective capacity now.
+    """
+
+    updated_slots: int
+    over_capacity_slots: int
+    capacity: int = 0
+
+
+@dataclass(frozen=True)
 class Resolution:
     """Outcome of ``resolve_request``: a free ``slot``, or a ``reason`` code and alternatives.
 
@@ -376,6 +417,118 @@ class Resolution:
     @property
     def ok(self) -> bool:
         return self.slot is not None
+
+
+# --------------------------------------------------------------------------- capacity
+
+
+def _centre_of(centre) -> Centre:
+    return centre if isinstance(centre, Centre) else _require_centre(str(centre))
+
+
+def effective_capacity(s: Session, centre) -> int:
+    """Places per slot for new slots of ``centre`` (a Centre or its id): the staff override
+    from ``centre_capacity`` if there is one, else ``capacity_per_slot`` from the file."""
+    centre = _centre_of(centre)
+    override = s.execute(
+        select(CentreCapacity.capacity).where(CentreCapacity.centre_id == centre.id)
+    ).scalar_one_or_none()
+    return override if override is not None else centre.capacity_per_slot
+
+
+def capacity_overrides(s: Session) -> Dict[str, CentreCapacity]:
+    """Every staff override by centre id (one query; for the console's capacity table)."""
+    return {row.centre_id: row for row in s.execute(select(CentreCapacity)).scalars()}
+
+
+def _capacity_lock_key(centre_id: str) -> int:
+    digest = hashlib.blake2b(f"rj:centre_capacity:{centre_id}".encode(), digest_size=8).digest()
+    return int.from_bytes(digest, "big", signed=True)
+
+
+def _capacity_lock(s: Session, centre_id: str, exclusive: bool = False) -> None:
+    """PostgreSQL: a transaction-scoped advisory lock per centre. Booking transactions take it
+    shared before they touch a slot row (so they never wait for it while holding a row lock);
+    a capacity change takes it exclusive, so it waits for bookings in flight — including slot
+    rows they are inserting, which its UPDATE could not see yet — and bookings that start
+    afterwards read the new override. SQLite needs nothing: BEGIN IMMEDIATE serialises writers."""
+    if s.get_bind().dialect.name != "postgresql":
+        return
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    s.execute(text(f"SELECT {function}(:key)"), {"key": _capacity_lock_key(centre_id)})
+
+
+def _apply_capacity(s: Session, centre: Centre, capacity: int, now: datetime) -> Tuple[int, int]:
+    """Move future slot rows to ``capacity`` (never below booked); (updated, over capacity)."""
+    target = case((Slot.booked > capacity, Slot.booked), else_=capacity)
+    updated = s.execute(
+        update(Slot)
+        .where(Slot.centre_id == centre.id, Slot.start > now, Slot.capacity != target)
+        .values(capacity=target)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    over = s.execute(
+        select(func.count()).select_from(Slot)
+        .where(Slot.centre_id == centre.id, Slot.start > now, Slot.booked > capacity)
+    ).scalar_one()
+    return int(updated or 0), int(over)
+
+
+def _upsert_override(s: Session, centre_id: str, capacity: int, by: str, now: datetime) -> None:
+    values = dict(centre_id=centre_id, capacity=capacity, updated_by=by, updated_at=now)
+    dialect = s.get_bind().dialect.name
+    if dialect in ("postgresql", "sqlite"):
+        if dialect == "postgresql":
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        statement = insert(CentreCapacity).values(**values)
+        s.execute(statement.on_conflict_do_update(
+            index_elements=["centre_id"],
+            set_=dict(capacity=statement.excluded.capacity, updated_by=statement.excluded.updated_by,
+                      updated_at=statement.excluded.updated_at)))
+        return
+    row = s.get(CentreCapacity, centre_id)  # pragma: no cover - other databases
+    if row is None:  # pragma: no cover
+        s.add(CentreCapacity(**values))
+    else:  # pragma: no cover
+        row.capacity, row.updated_by, row.updated_at = capacity, by, now
+    s.flush()  # pragma: no cover
+
+
+def set_capacity(s: Session, centre_id: str, capacity: int, by: str, now: datetime) -> CapacityChange:
+    """Staff: set the places per slot of ``centre_id`` to ``capacity``.
+
+    Stores the override (who/when on the row) and updates the centre's future slot rows
+    (start > now) in one statement to ``greatest(capacity, booked)``: bookings already made
+    are never cancelled, so a slot holding more than the new capacity simply stays full — it
+    is counted in ``over_capacity_slots`` so staff can contact people if needed. Past slots keep
+    their history. Raises AppointmentError 'unknown_centre' or 'bad_capacity' (not an int in
+    MIN_CAPACITY..MAX_CAPACITY).
+    """
+    centre = _require_centre(centre_id)
+    if isinstance(capacity, bool) or not isinstance(capacity, int) \
+            or not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
+        raise AppointmentError("bad_capacity", str(capacity))
+    _capacity_lock(s, centre.id, exclusive=True)
+    _upsert_override(s, centre.id, capacity, by or "", now)
+    updated, over = _apply_capacity(s, centre, capacity, now)
+    log.info("capacity of %s set to %d by %s: %d future slots updated, %d over capacity",
+             centre.id, capacity, by, updated, over)
+    return CapacityChange(updated, over, capacity)
+
+
+def clear_capacity(s: Session, centre_id: str, by: str, now: datetime) -> CapacityChange:
+    """Staff: drop the override so ``capacity_per_slot`` from the file applies again; future
+    slot rows go back to the file value (never below booked), as in ``set_capacity``."""
+    centre = _require_centre(centre_id)
+    _capacity_lock(s, centre.id, exclusive=True)
+    s.execute(delete(CentreCapacity).where(CentreCapacity.centre_id == centre.id)
+              .execution_options(synchronize_session=False))
+    updated, over = _apply_capacity(s, centre, centre.capacity_per_slot, now)
+    log.info("capacity override of %s cleared by %s (back to %d): %d future slots updated, "
+             "%d over capacity", centre.id, by, centre.capacity_per_slot, updated, over)
+    return CapacityChange(updated, over, centre.capacity_per_slot)
 
 
 # --------------------------------------------------------------------------- slot queries
@@ -398,12 +551,13 @@ def _free_slots(s: Session, centre: Centre, first_day: date, last_day: date, now
     counts = _counts(s, centre.id, datetime.combine(first_day, time.min),
                      datetime.combine(last_day, time.max))
     step = timedelta(minutes=centre.slot_minutes)
+    default = effective_capacity(s, centre)  # for slots nobody has booked yet (no row)
     result = []
     day = first_day
     while day <= last_day:
         if day not in closed:
             for start in slot_starts(centre, day):
-                capacity, booked = counts.get(start, (centre.capacity_per_slot, 0))
+                capacity, booked = counts.get(start, (default, 0))
                 if start > now and booked < capacity:
                     result.append(FreeSlot(start, start + step, capacity, booked))
         day += timedelta(days=1)
@@ -478,8 +632,9 @@ def _pick_in_day(s: Session, centre: Centre, parsed: ParsedTime, now: datetime) 
     if not future:
         return None, PAST
     counts = _counts(s, centre.id, future[0], future[-1])
+    default = effective_capacity(s, centre)
     for start in future:
-        capacity, booked = counts.get(start, (centre.capacity_per_slot, 0))
+        capacity, booked = counts.get(start, (default, 0))
         if booked < capacity:
             return start, ""
     return None, FULL
@@ -542,7 +697,7 @@ def reminder_key(appointment_id: int) -> str:
 def _insert_slot_if_missing(s: Session, centre: Centre, start: datetime) -> None:
     """Create the counter row without racing: INSERT … ON CONFLICT DO NOTHING."""
     dialect = s.get_bind().dialect.name
-    values = dict(centre_id=centre.id, start=start, capacity=centre.capacity_per_slot, booked=0)
+    values = dict(centre_id=centre.id, start=start, capacity=effective_capacity(s, centre), booked=0)
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -562,6 +717,7 @@ def _insert_slot_if_missing(s: Session, centre: Centre, start: datetime) -> None
 
 def _take_slot(s: Session, centre: Centre, start: datetime) -> Optional[int]:
     """Atomically take one place; the slot id, or None when it is full."""
+    _capacity_lock(s, centre.id)
     _insert_slot_if_missing(s, centre, start)
     result = s.execute(
         update(Slot)
@@ -576,10 +732,19 @@ def _take_slot(s: Session, centre: Centre, start: datetime) -> Optional[int]:
     ).scalar_one()
 
 
-def _release_slot(s: Session, slot_id: int) -> None:
+def _release_slot(s: Session, slot_id: int, capacity: Optional[int]) -> None:
+    """Give one place back. ``capacity`` is the centre's effective capacity: a slot kept above
+    it (it held more bookings when staff lowered the capacity) shrinks back towards it, so a
+    cancellation there does not reopen a place the centre no longer offers. None (centre no
+    longer in the file): the slot's capacity is left alone."""
+    values = dict(booked=Slot.booked - 1)
+    if capacity is not None:
+        values["capacity"] = case((Slot.capacity <= capacity, Slot.capacity),
+                                  (Slot.booked - 1 > capacity, Slot.booked - 1),
+                                  else_=capacity)
     s.execute(
         update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
-        .values(booked=Slot.booked - 1).execution_options(synchronize_session=False)
+        .values(**values).execution_options(synchronize_session=False)
     )
 
 
@@ -729,9 +894,11 @@ def cancel(s: Session, appointment: Appointment, by: str, now: datetime) -> Appo
         raise AppointmentError("not_active")
     if appointment.start <= now:
         raise AppointmentError(PAST)
+    _capacity_lock(s, appointment.centre_id)  # before any slot row lock (see _capacity_lock)
     _transition(s, appointment, [BOOKED],
                 dict(status=CANCELLED, active_fingerprint=None, updated_at=now))
-    _release_slot(s, appointment.slot_id)
+    centre = get_centre(appointment.centre_id)
+    _release_slot(s, appointment.slot_id, effective_capacity(s, centre) if centre else None)
     _log(s, appointment, "cancelled", by, now)
     outbox.cancel(s, reminder_key(appointment.id))
     s.flush()
@@ -765,13 +932,15 @@ def reschedule(
     old_start, old_slot = appointment.start, appointment.slot_id
     try:
         with s.begin_nested():
+            _capacity_lock(s, centre.id)  # before the first slot row lock (see _capacity_lock)
+            capacity = effective_capacity(s, centre)
             if new_start < old_start:
                 new_slot = _take_slot(s, centre, new_start)
                 if new_slot is None:
                     raise _Full()
-                _release_slot(s, old_slot)
+                _release_slot(s, old_slot, capacity)
             else:
-                _release_slot(s, old_slot)
+                _release_slot(s, old_slot, capacity)
                 new_slot = _take_slot(s, centre, new_start)
                 if new_slot is None:
                     raise _Full()

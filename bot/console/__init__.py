@@ -67,7 +67,8 @@ Adding a page (guide for the next console helper)
 5. Database work: ``await db_call(request, fn, *args)`` runs ``fn(session, *args)`` in a worker
    thread inside one transaction (commit on success). Use ``now(request)`` for the time (tests
    replace the clock). New tables: add models to ``models.py`` (or your own module on
-   ``actions.capabilities.db.Base``) and a migration ``0004_…`` with down_revision ``0003_console``.
+   ``actions.capabilities.db.Base``) and a migration ``0005_…`` with down_revision the current
+   head (``0004_capacity`` at the time of writing; keep a single head).
 6. Personal data: show ``people.mask_*`` values only; revealing goes through ``/pii/reveal``
    (logged in ``pii_reveal_log``).
 7. Live updates: ``await request.app[HUB].broadcast({"type": "<yours>", ...})`` reaches every

@@ -78,7 +78,7 @@ def _serialise(a: ap.Appointment, moment: datetime, deadlines: Optional[dict] = 
 
 
 def _slots(s, centre: ap.Centre, day: date) -> list[dict]:
-    """Places taken per slot of the day (capacity from the slot row, else the centre's default)."""
+    """Places taken per slot of the day (capacity from the slot row, else the centre's effective capacity)."""
     rows = s.execute(
         select(ap.Slot.start, ap.Slot.capacity, ap.Slot.booked).where(
             ap.Slot.centre_id == centre.id,
@@ -87,9 +87,10 @@ def _slots(s, centre: ap.Centre, day: date) -> list[dict]:
         )
     ).all()
     counts = {r.start: (r.capacity, r.booked) for r in rows}
+    default = ap.effective_capacity(s, centre)  # staff override (停诊与号源) or the file value
     out = []
     for start in ap.slot_starts(centre, day):
-        capacity, booked = counts.pop(start, (centre.capacity_per_slot, 0))
+        capacity, booked = counts.pop(start, (default, 0))
         out.append({"time": start.strftime("%H:%M"), "capacity": capacity, "booked": booked})
     for start, (capacity, booked) in sorted(counts.items()):  # slots outside today's hours
         out.append({"time": start.strftime("%H:%M"), "capacity": capacity, "booked": booked})

@@ -2,15 +2,18 @@
 
 Closures are written with ``workdays.add_closure`` / ``remove_closure`` (table
 ``centre_closures``); the list merges that table with ``data/closures.yml`` through
-``workdays.list_closures``. Capacity per slot comes from ``service_centres.yml``
-(``appointments.load_centres``) — the appointments capability has no API to change it, so it is
-shown read-only here.
+``workdays.list_closures``. Capacity per slot: ``capacity_per_slot`` from
+``service_centres.yml`` unless a supervisor set an override here (``appointments.set_capacity``
+/ ``clear_capacity``, table ``centre_capacity``); saving moves the centre's future slots too
+(never below what is already booked) and the page says how many, warning when some slots hold
+more bookings than the new capacity (those bookings are kept).
 """
 from __future__ import annotations
 
 from datetime import date, timedelta
 
 from aiohttp import web
+from aiohttp_session import get_session
 
 from actions.capabilities import appointments as ap
 from actions.capabilities import workdays
@@ -20,6 +23,7 @@ from bot.console.texts import t
 
 HORIZON_DAYS = 366
 MAX_REASON = 200
+CAPACITY_FLASH = "rj_capacity_flash"  # session key: {"notice": str, "warning": str} after a change
 
 
 def _booked_on(s, centre_ids: list[str], day: date) -> int:
@@ -42,13 +46,19 @@ def _load(s, today: date) -> dict:
             "booked": _booked_on(s, ids, c.date),
         })
     capacity = []
+    overrides = ap.capacity_overrides(s)
     for c in centres:
         slots_per_day = len(ap.slot_starts(c, today))
+        override = overrides.get(c.id)
+        effective = override.capacity if override else c.capacity_per_slot
         capacity.append({
             "id": c.id, "district": c.district, "name": c.name,
             "hours": "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in c.hours),
-            "slot_minutes": c.slot_minutes, "capacity": c.capacity_per_slot,
-            "slots_per_day": slots_per_day, "per_day": slots_per_day * c.capacity_per_slot,
+            "slot_minutes": c.slot_minutes, "capacity": effective, "file_capacity": c.capacity_per_slot,
+            "override": {
+                "by": override.updated_by, "at": override.updated_at.strftime("%Y-%m-%d %H:%M"),
+            } if override else None,
+            "slots_per_day": slots_per_day, "per_day": slots_per_day * effective,
         })
     return {"closures": rows, "capacity": capacity,
             "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres]}
@@ -57,9 +67,12 @@ def _load(s, today: date) -> dict:
 async def _page(request: web.Request, *, error: str = "", warning: str = "", form=None, status: int = 200):
     today = now(request).date()
     data = await db_call(request, _load, today)
+    session = await get_session(request)
+    capacity_flash = session.pop(CAPACITY_FLASH, None) or {}
     return render(request, "closures.html", {
         **data, "today": today.isoformat(), "error": error, "warning": warning, "form": form or {},
-        "notice": await pop_notice(request), "all_centres": workdays.ALL_CENTRES,
+        "notice": await pop_notice(request) or capacity_flash.get("notice", ""),
+        "capacity_warning": capacity_flash.get("warning", ""), "all_centres": workdays.ALL_CENTRES,
     }, status=status)
 
 
@@ -120,8 +133,47 @@ async def remove_closure(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/closures")
 
 
+@require_role("supervisor")
+async def change_capacity(request: web.Request) -> web.StreamResponse:
+    """保存 (``action=save``, field ``capacity``) or 恢复默认 (``action=clear``) for one centre."""
+    form = await request.post()
+    centre_id = str(form.get("centre", "")).strip()
+    action = str(form.get("action", "save")).strip()
+    centre = ap.get_centre(centre_id)
+    if centre is None:
+        return await _page(request, error=t("staff.errors.capacity.unknown_centre"), status=400)
+    capacity = None
+    if action != "clear":
+        try:
+            capacity = int(str(form.get("capacity", "")).strip())
+        except ValueError:
+            return await _page(request, error=t("staff.errors.capacity.bad_capacity"), status=400)
+    moment, actor = now(request), current_user(request).username
+
+    def work(s):
+        if capacity is None:
+            return ap.clear_capacity(s, centre.id, actor, moment)
+        return ap.set_capacity(s, centre.id, capacity, actor, moment)
+
+    try:
+        change = await db_call(request, work)
+    except ap.AppointmentError as exc:
+        key = exc.code if exc.code in ("bad_capacity", "unknown_centre") else "bad_capacity"
+        return await _page(request, error=t(f"staff.errors.capacity.{key}"), status=400)
+    message = "staff.capacity_cleared" if capacity is None else "staff.capacity_saved"
+    flash = {"notice": t(message).format(centre=centre.name, capacity=change.capacity,
+                                         updated=change.updated_slots)}
+    if change.over_capacity_slots:
+        flash["warning"] = t("staff.capacity_over_warning").format(
+            count=change.over_capacity_slots, capacity=change.capacity)
+    session = await get_session(request)
+    session[CAPACITY_FLASH] = flash
+    raise web.HTTPFound("/closures#capacity")
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/closures", closures_page, name="closures")
     app.router.add_post("/closures", add_closure)
     app.router.add_post("/closures/remove", remove_closure)
+    app.router.add_post("/closures/capacity", change_capacity)
     register_nav(app, "/closures", "staff.nav.closures", roles=("supervisor",), order=80)
