@@ -1,0 +1,54 @@
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.char_tfidf import CharTfidfFeaturizer
+
+
+def make(tmp_path, storage=None):
+    storage = storage or LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), node_name="char_tfidf")
+    config = {**CharTfidfFeaturizer.get_default_config()}
+    return storage, config, context
+
+
+def train(tmp_path):
+    storage, config, context = make(tmp_path)
+    resource = Resource("char_tfidf")
+    featurizer = CharTfidfFeaturizer.create(config, storage, resource, context)
+    data = TrainingData(
+        [Message(data={TEXT: text, "intent": intent}) for text, intent in [
+            ("荣军卡怎么办", "ask_benefit"), ("抚恤金多少钱", "ask_allowance"), ("我要人工", "request_human")
+        ]]
+    )
+    featurizer.train(data)
+    return storage, config, context, resource, featurizer
+
+
+def sentence_features(featurizer, text):
+    message = Message(data={TEXT: text})
+    featurizer.process([message])
+    sequence, sentence = message.get_sparse_features(TEXT)
+    return sequence, sentence
+
+
+def test_sentence_features_are_char_ngrams_of_the_whole_message(tmp_path):
+    *_, featurizer = train(tmp_path)
+    sequence, sentence = sentence_features(featurizer, "荣军卡怎么办")
+    assert sequence is None  # sentence-level only; token features come from the count featurizers
+    assert sentence.features.shape == (1, len(featurizer.vectorizer.vocabulary_))
+    assert sentence.features.nnz > 0
+    # a message sharing no character n-gram with the training data gets an empty vector
+    _, unrelated = sentence_features(featurizer, "xyz")
+    assert unrelated.features.nnz == 0
+
+
+def test_persisted_vectorizer_gives_the_same_features(tmp_path):
+    storage, config, context, resource, featurizer = train(tmp_path)
+    loaded = CharTfidfFeaturizer.load(config, storage, resource, context)
+    _, before = sentence_features(featurizer, "荣军保怎么报销")
+    _, after = sentence_features(loaded, "荣军保怎么报销")
+    assert (before.features != after.features).nnz == 0
