@@ -8,7 +8,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import entitlements, knowledge
+from actions.capabilities import appointments, entitlements, knowledge
 from actions.capabilities.script import to_script
 from actions.replies import latest_entity, latest_intent, say, user_script
 
@@ -32,7 +32,35 @@ class ActionAnswerQuestion(Action):
             return []
         text, _source, followups = found
         say(dispatcher, tracker, text, followup_buttons(followups))
+        if latest_intent(tracker) == "ask_contact":
+            say_service_centres(dispatcher, tracker, domain)
         return []
+
+
+def say_service_centres(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+) -> None:
+    """The user's district service centre (all of them when the district is unknown), from
+    service_centres.yml; placeholder (示例) entries are flagged as such."""
+    from actions.forms_common import domain_text
+
+    district = latest_entity(tracker, "district")
+    centre = appointments.find_centre_by_district(district) if district else None
+    centres = [centre] if centre else appointments.load_centres()
+    if not centres:
+        return
+    lines = [
+        domain_text(domain, "utter_contact_centre_line", name=item.name, address=item.address,
+                    phone=item.phone,
+                    hours="、".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in item.hours))
+        for item in centres
+    ]
+    if any(item.placeholder for item in centres):
+        lines.append(domain_text(domain, "utter_contact_placeholder_note"))
+    heading = (domain_text(domain, "utter_contact_heading_district", district=centre.district)
+               if centre else domain_text(domain, "utter_contact_heading_all"))
+    say(dispatcher, tracker, domain_text(domain, "utter_contact_centres", heading=heading,
+                                         lines="\n".join(lines)))
 
 
 def benefit_payload(name: str) -> str:

@@ -15,6 +15,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions.capabilities import handoff
 from actions.capabilities.db import session_scope
+from actions.forms_common import PII_SLOTS, reset
 
 logger = logging.getLogger(__name__)
 
@@ -34,7 +35,8 @@ def record_handoff(tracker: Tracker, reason: str) -> bool:
 
 
 class ActionHandleCrisis(Action):
-    """Stops whatever form was running and flags the conversation for a human, crisis first."""
+    """Stops whatever form was running (forgetting its personal data) and flags the conversation
+    for a human, crisis first."""
 
     def name(self) -> Text:
         return "action_handle_crisis"
@@ -46,7 +48,11 @@ class ActionHandleCrisis(Action):
             record_handoff(tracker, "crisis")
         except Exception:  # the flag slot below still marks the conversation
             logger.exception("could not queue crisis handoff for %s", tracker.sender_id)
-        return [ActiveLoop(None), SlotSet("requested_slot", None), SlotSet("crisis_flag", True)]
+        return [
+            ActiveLoop(None),
+            SlotSet("requested_slot", None),
+            SlotSet("crisis_flag", True),
+        ] + reset(PII_SLOTS)
 
 
 class ActionRequestHuman(Action):

@@ -26,8 +26,9 @@ def to_simplified(text: str) -> str:
 
 
 def to_traditional(text: str) -> str:
-    # Taiwan standard characters without phrase rewriting: 荣军卡 → 榮軍卡, 服务中心 → 服務中心.
-    return _converter("s2t").convert(text)
+    # Taiwan-standard characters (為, not the variant 爲) without phrase rewriting, so policy
+    # terms stay recognisable: 荣军卡 → 榮軍卡, 服务中心 → 服務中心.
+    return _converter("s2tw").convert(text)
 
 
 def detect_script(text: Optional[str]) -> Optional[str]:

@@ -1,0 +1,176 @@
+"""优待查询: entitlement_form asks only what changes the result; capabilities.entitlements decides.
+
+The form's required_slots are the profile fields already answered plus ``find(profile)
+.next_question`` — so the form asks exactly that question, and ends (the result) once the finder
+says nothing left would change it. "不清楚" records the field in ``finder_declined``; the profile
+then carries ``entitlements.UNKNOWN`` for it, which the finder never asks again.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import forms_common as fc
+from actions.appointments import canonical_category
+from actions.capabilities import entitlements
+from actions.answers import benefit_payload
+
+logger = logging.getLogger(__name__)
+
+FIELDS = entitlements.FIELD_ORDER
+MATRIX = "荣军矩阵"  # the catalogue's `kind` value for the 14 programmes (a data key, not a reply)
+# Parsing vocabulary for yes/no questions that people answer with a fact instead of "是".
+_HUKOU_YES = re.compile(r"青岛(户口|户籍|人|本地)|本地户口|本市户口")
+_HUKOU_NO = re.compile(r"外地|老家|不在青岛|外省|农村户口在")
+_DIFFICULTY_YES = re.compile(r"困难|低保|特困|贫困|没收入|没有收入|收入低|吃不上")
+
+
+FIELD_LABEL = {  # literal response names, so the data validator sees them used
+    "veteran_category": "utter_finder_field_veteran_category",
+    "qingdao_hukou": "utter_finder_field_qingdao_hukou",
+    "age": "utter_finder_field_age",
+    "disability_grade": "utter_finder_field_disability_grade",
+    "income_difficulty": "utter_finder_field_income_difficulty",
+}
+
+
+def declined_fields(tracker: Tracker) -> List[str]:
+    return [f for f in (tracker.get_slot("finder_declined") or []) if f in FIELDS]
+
+
+def profile_from(tracker: Tracker) -> Dict[str, Any]:
+    """The finder profile from slots; unparseable values are left out, declined ones are UNKNOWN."""
+    profile: Dict[str, Any] = {}
+    for field in FIELDS:
+        value = tracker.get_slot(field)
+        if value is None:
+            continue
+        try:
+            profile.update(entitlements.normalise_profile({field: value}))
+        except (ValueError, TypeError):
+            continue
+    for field in declined_fields(tracker):
+        profile.setdefault(field, entitlements.UNKNOWN)
+    return profile
+
+
+def decline(tracker: Tracker, field: str) -> Dict[Text, Any]:
+    return {field: None, "finder_declined": sorted(set(declined_fields(tracker)) | {field}, key=FIELDS.index)}
+
+
+class ValidateEntitlementForm(FormValidationAction):
+    def name(self) -> Text:
+        return "validate_entitlement_form"
+
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+        answered = [f for f in FIELDS if tracker.get_slot(f) is not None]
+        result = entitlements.find(profile_from(tracker))
+        return answered + ([result.next_question] if result.next_question else [])
+
+    def _yes_no_field(self, field: str, yes: re.Pattern, no: Optional[re.Pattern], dispatcher, tracker, value):
+        if not fc.answering(tracker, field):
+            return {field: value}  # answered earlier (e.g. a previous search)
+        if fc.declined(tracker):
+            return decline(tracker, field)
+        answer = fc.yes_no(tracker)
+        text = fc.plain_text(tracker)
+        if text and no is not None and no.search(text):
+            answer = False
+        elif answer is None and text and yes.search(text):
+            answer = True
+        if answer is None:
+            fc.utter(dispatcher, tracker, "utter_please_yes_no")
+        return {field: answer}
+
+    def validate_veteran_category(self, value, dispatcher, tracker, domain):
+        if fc.answering(tracker, "veteran_category") and fc.declined(tracker):
+            return decline(tracker, "veteran_category")
+        category = canonical_category(fc.latest_entity(tracker, "veteran_category") or value)
+        if category is None:
+            fc.utter(dispatcher, tracker, "utter_invalid_veteran_category")
+        return {"veteran_category": category}
+
+    def validate_qingdao_hukou(self, value, dispatcher, tracker, domain):
+        return self._yes_no_field("qingdao_hukou", _HUKOU_YES, _HUKOU_NO, dispatcher, tracker, value)
+
+    def validate_income_difficulty(self, value, dispatcher, tracker, domain):
+        return self._yes_no_field("income_difficulty", _DIFFICULTY_YES, None, dispatcher, tracker, value)
+
+    def validate_age(self, value, dispatcher, tracker, domain):
+        if not fc.answering(tracker, "age"):
+            return {"age": value}
+        if fc.declined(tracker):
+            return decline(tracker, "age")
+        number = fc.parse_number(fc.plain_text(tracker) or str(value or ""))
+        if number is None or not (1 <= number <= 120):
+            fc.utter(dispatcher, tracker, "utter_invalid_age")
+            return {"age": None}
+        return {"age": int(number)}
+
+    def validate_disability_grade(self, value, dispatcher, tracker, domain):
+        if not fc.answering(tracker, "disability_grade"):
+            return {"disability_grade": value}
+        if fc.declined(tracker):
+            return decline(tracker, "disability_grade")
+        number = fc.parse_number(fc.plain_text(tracker) or str(value or ""))
+        if number is None or int(number) not in entitlements.DISABILITY_GRADES or number != int(number):
+            fc.utter(dispatcher, tracker, "utter_invalid_disability_grade")
+            return {"disability_grade": None}
+        return {"disability_grade": int(number)}
+
+
+def details_payload(programme: entitlements.Programme) -> str:
+    if programme.kind == MATRIX:
+        return benefit_payload(programme.name)
+    return "/inform" + json.dumps({"programme": programme.id})
+
+
+class ActionFinderResult(Action):
+    """What the user qualifies for, what they might (and what is missing), with detail buttons."""
+
+    def name(self) -> Text:
+        return "action_finder_result"
+
+    async def run(self, dispatcher, tracker, domain):
+        result = entitlements.find(profile_from(tracker))
+        if result.qualifies:
+            buttons = [{"title": p.name, "payload": details_payload(p)} for p in result.qualifies]
+            fc.utter(dispatcher, tracker, "utter_finder_qualifies", buttons=buttons)
+        if result.maybe:
+            items = "\n".join(
+                fc.domain_text(domain, "utter_finder_maybe_item", name=p.name, missing="、".join(
+                    fc.domain_text(domain, FIELD_LABEL[field]) if field in FIELD_LABEL else field
+                    for field in missing))
+                for p, missing in result.maybe
+            )
+            buttons = [{"title": p.name, "payload": details_payload(p)} for p, _ in result.maybe]
+            fc.utter(dispatcher, tracker, "utter_finder_maybe", items=items, buttons=buttons)
+        if not result.qualifies and not result.maybe:
+            fc.utter(dispatcher, tracker, "utter_finder_nothing")
+        fc.utter(dispatcher, tracker, "utter_finder_notice")
+        return []
+
+
+class ActionProgrammeDetails(Action):
+    """Details of a programme chosen by id from the finder result (/inform{"programme": id})."""
+
+    def name(self) -> Text:
+        return "action_programme_details"
+
+    async def run(self, dispatcher, tracker, domain):
+        programme = entitlements.programme_by_name(fc.latest_entity(tracker, "programme"))
+        if programme is None:
+            fc.utter(dispatcher, tracker, "utter_programme_not_found")
+            return []
+        parts = entitlements.details(programme)
+        fc.utter(dispatcher, tracker, "utter_benefit_details", name=programme.name,
+                 summary=parts["summary"], gives=parts["gives"].strip(),
+                 eligibility=parts["eligibility_text"].strip(), how_to_apply=parts["how_to_apply"].strip(),
+                 where=parts["where"].strip(), documents="、".join(parts["documents"]),
+                 source=parts["source"])
+        return []

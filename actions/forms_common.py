@@ -1,0 +1,282 @@
+"""What every form action shares: reading the user's answer, replying, stopping a form.
+
+The pattern (see nlu_data/rules/forms.yml):
+
+* A form's from_text mappings ignore PROTECTED_INTENTS (the same list as the ``not_intent`` of
+  every form mapping in domain.yml, checked by a test), so a question, "cancel", "a human please"
+  or a crisis is never swallowed as an answer: the form rejects and a rule handles the message.
+* Validators read the *latest message* (button payload entities, intent, text) rather than
+  trusting the mapped value, because one answer may come as a button (/affirm,
+  /inform{"choice":"unknown"}) or as typed text ("是的", "不清楚").
+* Wording lives in domain responses; actions send responses by name with variables. Where an
+  action must assemble text (lists, dates), the pieces are read from domain responses too
+  (``domain_text``) and sent with ``replies.say``, which converts to Traditional when needed.
+
+Nothing here knows about appointments, wishes or programmes: that is in the capabilities.
+"""
+from __future__ import annotations
+
+import logging
+import re
+import unicodedata
+from datetime import date, datetime
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions.capabilities import settings
+from actions.capabilities.script import normalise, to_script
+from actions.replies import user_script
+
+logger = logging.getLogger(__name__)
+
+# Intents that a form never takes as an answer (domain.yml: not_intent of every form mapping).
+PROTECTED_INTENTS = frozenset({
+    "crisis", "cancel", "request_human", "ask_benefit", "ask_allowance", "ask_reporting_process",
+    "ask_contact", "ask_entitlements", "ask_training", "ask_employment", "ask_entrepreneurship",
+    "ask_platform_usage", "ask_rights_protection", "ask_capabilities", "bot_challenge",
+})
+# The finder answers ask_entitlements itself, so there it is not a digression.
+FINDER_PROTECTED_INTENTS = PROTECTED_INTENTS - {"ask_entitlements"}
+
+UNKNOWN = "unknown"  # the user does not know / does not want to say
+PII_SLOTS = ("person_name", "mobile", "id_number")
+# Facts about the user that outlive a stopped form (nothing is stored, they only spare a question).
+KEEP_ON_STOP = frozenset({"veteran_category", "district"})
+# Slots that belong to a form without being one of its questions.
+FORM_EXTRA_SLOTS = {
+    "appointment_form": ("centre_id", "appointment_change"),
+    "appointment_lookup_form": ("appointment_operation", "appointment_ref"),
+    "appointment_cancel_form": ("appointment_ref",),
+    "reschedule_form": ("appointment_ref",),
+    "entitlement_form": (),
+}
+
+# Parsing vocabulary (not replies): how people say "I don't know", "yes" and "no".
+_DECLINE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|说不清|说不好|不方便|不想说|跳过|不晓得|不好说")
+_NO = re.compile(r"^(不是|不对|不用|不要|不行|没有|没|否|非|不)|不是|没有|不属于|不同意|不公开|不愿意")
+_YES = re.compile(r"^(是|对|有|嗯|好|行|可以|同意|确认|没错|没问题|属于|愿意|公开|中|要)|同意|确认|没问题|是的|对的")
+
+
+# --------------------------------------------------------------------------- time
+
+
+def local_now() -> datetime:
+    """Now as a naive Asia/Shanghai datetime (what the capabilities expect). Tests patch this."""
+    from zoneinfo import ZoneInfo
+
+    return datetime.now(ZoneInfo(settings.TIMEZONE)).replace(tzinfo=None)
+
+
+# --------------------------------------------------------------------------- reading answers
+
+
+def latest_text(tracker: Tracker) -> str:
+    return (tracker.latest_message or {}).get("text") or ""
+
+
+def latest_intent_name(tracker: Tracker) -> Optional[str]:
+    return ((tracker.latest_message or {}).get("intent") or {}).get("name")
+
+
+def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+    """The entity's value in the latest message only (not the slot of the same name)."""
+    for item in (tracker.latest_message or {}).get("entities") or []:
+        if item.get("entity") == entity and item.get("value") not in (None, ""):
+            return str(item["value"])
+    return None
+
+
+def is_payload(tracker: Tracker) -> bool:
+    return latest_text(tracker).startswith("/")
+
+
+def plain_text(tracker: Tracker) -> str:
+    """What the user typed, normalised (full-width → ASCII, Traditional → Simplified); '' for a
+    button payload."""
+    return "" if is_payload(tracker) else normalise(latest_text(tracker))
+
+
+def answering(tracker: Tracker, slot: str) -> bool:
+    """Is the latest message the answer to ``slot``'s question? Otherwise a validator is looking
+    at a value filled earlier (a pre-filled slot at activation, a re-validation) and must not read
+    the latest message as if it were the answer."""
+    return tracker.get_slot("requested_slot") == slot
+
+
+def is_protected(tracker: Tracker, protected: Iterable[str] = PROTECTED_INTENTS) -> bool:
+    return latest_intent_name(tracker) in set(protected)
+
+
+def choice(tracker: Tracker) -> Optional[str]:
+    """The value of a button's ``choice`` entity (/inform{"choice":"unknown"})."""
+    return latest_entity(tracker, "choice")
+
+
+def declined(tracker: Tracker) -> bool:
+    """The user said they do not know / would rather not say (button or words)."""
+    if choice(tracker) == UNKNOWN:
+        return True
+    return bool(_DECLINE.search(plain_text(tracker)))
+
+
+def yes_no(tracker: Tracker) -> Optional[bool]:
+    """True / False for a yes-or-no answer, None when it is neither (or a decline)."""
+    if declined(tracker):
+        return None
+    intent = latest_intent_name(tracker)
+    text = plain_text(tracker).strip(" 。.!！~～")
+    if text:
+        if _NO.search(text):
+            return False
+        if _YES.search(text):
+            return True
+    if intent == "affirm":
+        return True
+    if intent == "deny":
+        return False
+    return None
+
+
+_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4,
+             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
+_CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
+_NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一幺二两俩三四五六七八九十百千万]+")
+
+
+def _cn_number(text: str) -> Optional[int]:
+    """'六十八' → 68, '两百' → 200, '一千五' → 1500, '三千二百' → 3200, '十' → 10."""
+    total, section, digit, last_unit = 0, 0, None, None
+    for char in text:
+        if char in _CN_DIGIT:
+            digit = _CN_DIGIT[char]
+            continue
+        unit = _CN_UNIT[char]
+        if unit == 10000:
+            total += (section + (digit or 0)) * unit
+            section, digit, last_unit = 0, None, unit
+            continue
+        section += (1 if digit is None else digit) * unit
+        digit, last_unit = None, unit
+    if digit is not None:
+        # 一千五 = 1500: a trailing digit after a unit means the next unit down.
+        if last_unit and last_unit >= 100 and len(text) >= 2 and text[-2] in _CN_UNIT:
+            section += digit * (last_unit // 10)
+        else:
+            section += digit
+    value = total + section
+    return value if text else None
+
+
+def parse_number(text: Optional[str]) -> Optional[float]:
+    """The first number in ``text`` (digits or Chinese numerals), e.g. '大概三百块' → 300."""
+    text = unicodedata.normalize("NFKC", text or "")
+    match = _NUMBER.search(text)
+    if not match:
+        return None
+    token = match.group(0)
+    if token[0].isdigit():
+        return float(token)
+    if all(char in _CN_DIGIT for char in token) and len(token) > 1:
+        return None  # 一二三 is not a number people say
+    value = _cn_number(token)
+    return float(value) if value is not None else None
+
+
+# --------------------------------------------------------------------------- replying
+
+
+def domain_text(domain: Dict[Text, Any], response: str, **values: Any) -> str:
+    """The (first) text of a domain response, formatted with ``values`` (Simplified)."""
+    variations = (domain.get("responses") or {}).get(response) or [{}]
+    template = variations[0].get("text") or ""
+    try:
+        return template.format(**values)
+    except (KeyError, IndexError, ValueError):
+        logger.warning("response %s could not be formatted", response)
+        return template
+
+
+def converted_buttons(tracker: Tracker, buttons: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    """Buttons an action adds to a response bypass the NLG: convert their titles here."""
+    script = user_script(tracker)
+    return [{**button, "title": to_script(button["title"], script)} for button in buttons]
+
+
+def utter(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    response: str,
+    buttons: Optional[Sequence[Dict[str, Any]]] = None,
+    **values: Any,
+) -> None:
+    """Send a domain response (the NLG fills ``values`` and converts the script)."""
+    if buttons:
+        dispatcher.utter_message(response=response, buttons=converted_buttons(tracker, buttons), **values)
+    else:
+        dispatcher.utter_message(response=response, **values)
+
+
+def weekday_name(domain: Dict[Text, Any], day: date) -> str:
+    names = domain_text(domain, "utter_fmt_weekdays").split(",")
+    return names[day.weekday()] if len(names) == 7 else ""
+
+
+def fmt_when(domain: Dict[Text, Any], moment: datetime) -> str:
+    """'12月5日（周五）09:30' from the domain's format."""
+    return domain_text(domain, "utter_fmt_datetime", month=moment.month, day=moment.day,
+                       weekday=weekday_name(domain, moment.date()), time=moment.strftime("%H:%M"))
+
+
+def fmt_date(domain: Dict[Text, Any], day: date) -> str:
+    return domain_text(domain, "utter_fmt_date", year=day.year, month=day.month, day=day.day)
+
+
+def iso_minutes(moment: datetime) -> str:
+    return moment.isoformat(timespec="minutes")
+
+
+def parse_iso(value: Any) -> Optional[datetime]:
+    try:
+        return datetime.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def parse_iso_date(value: Any) -> Optional[date]:
+    try:
+        return date.fromisoformat(str(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def reset(slots: Iterable[str]) -> List[Dict[Text, Any]]:
+    return [SlotSet(slot, None) for slot in dict.fromkeys(slots)]
+
+
+def form_slots(domain: Dict[Text, Any], form: str) -> List[str]:
+    return list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
+
+
+# --------------------------------------------------------------------------- stopping a form
+
+
+class ActionStopForm(Action):
+    """Stops the active form (cancel or a human requested): nothing is saved, PII is cleared.
+
+    Used by the rules in forms.yml after ``cancel`` (then utter_cancelled) and after
+    ``action_request_human``.
+    """
+
+    def name(self) -> Text:
+        return "action_stop_form"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[Dict[Text, Any]]:
+        form = (tracker.active_loop or {}).get("name")
+        slots = [slot for slot in form_slots(domain, form) if slot not in KEEP_ON_STOP] if form else []
+        slots += list(FORM_EXTRA_SLOTS.get(form, ()))
+        return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(slots + list(PII_SLOTS))
