@@ -69,9 +69,10 @@ def test_request_human_is_acknowledged_and_recorded(rasa, sender_id, stack_env):
     assert len(open_handoffs(stack_env, sender_id)) == 1
 
 
-def test_fallback_offers_topics_then_a_human(rasa, sender_id, stack_env):
-    first = rasa.say(sender_id, "咕噜咕噜 叽里呱啦 zxq")
-    assert any(reply.get("buttons") for reply in first)
-    second = texts(rasa.say(sender_id, "吧唧吧唧 qwvx 噗噗"))
+def test_fallback_twice_offers_a_human_and_queues_the_conversation(rasa, sender_id, stack_env):
+    # Which real messages fall below the threshold depends on the model; the wiring must not.
+    first = texts(rasa.say(sender_id, "/nlu_fallback"))
+    assert "没有完全理解" in first
+    second = texts(rasa.say(sender_id, "/nlu_fallback"))
     assert "转人工" in second
     assert ("fallback", "waiting") in open_handoffs(stack_env, sender_id)
