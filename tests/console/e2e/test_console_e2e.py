@@ -1,11 +1,12 @@
-"""Browser end-to-end test of the console against a RUNNING console + Rasa (skipped unless RJ_E2E=1).
+"""Browser end-to-end test of the console with the real Rasa server and action server.
 
-    RJ_E2E=1 RJ_E2E_BASE_URL=http://127.0.0.1:8080 \\
-    RJ_E2E_USER=<agent or supervisor> RJ_E2E_PASSWORD=<password> \\
+By default (``make test``) the console is started next to the session's Rasa stack
+(tests/conftest.py) and a throw-away supervisor is created in its database. To test a console
+that is already running elsewhere instead:
+
+    RJ_E2E_BASE_URL=http://127.0.0.1:8080 RJ_E2E_USER=<agent or supervisor> RJ_E2E_PASSWORD=<password> \\
     .venv/bin/python -m pytest tests/console/e2e -q
-
-Without RJ_E2E_USER the test creates a throw-away supervisor in the console's database, so it must
-then run with the same DATABASE_URL / RJ_DATA_DIR as the console. Chromium: /usr/bin/chromium
+ Chromium: /usr/bin/chromium
 (override with RJ_E2E_CHROMIUM). Screenshots: test-output/screenshots/console-*.png.
 
 Scenario: log in; a veteran in /chat asks for a human (我要人工); the request appears in the
@@ -21,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.environ.get("RJ_E2E") != "1", reason="browser e2e: set RJ_E2E=1")
+pytestmark = pytest.mark.stack
 
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "test-output" / "screenshots"
@@ -31,12 +32,17 @@ RASA_TIMEOUT = int(os.environ.get("RJ_E2E_TIMEOUT_MS", "30000"))  # the real bot
 
 
 @pytest.fixture(scope="module")
-def base_url() -> str:
-    return os.environ.get("RJ_E2E_BASE_URL", "http://127.0.0.1:8080").rstrip("/")
+def base_url(request) -> str:
+    if os.environ.get("RJ_E2E_BASE_URL"):
+        return os.environ["RJ_E2E_BASE_URL"].rstrip("/")
+    stack = request.getfixturevalue("stack")
+    if "console" not in stack.processes:
+        stack.start_console()
+    return f"http://127.0.0.1:{stack.console_port}"
 
 
 @pytest.fixture(scope="module")
-def credentials() -> tuple[str, str]:
+def credentials(request, base_url) -> tuple[str, str]:
     user, password = os.environ.get("RJ_E2E_USER"), os.environ.get("RJ_E2E_PASSWORD")
     if user and password:
         return user, password
@@ -44,9 +50,15 @@ def credentials() -> tuple[str, str]:
     from bot.console import accounts
     from bot.console.kit import local_now
 
+    url = os.environ.get("DATABASE_URL") if os.environ.get("RJ_E2E_BASE_URL") else None
+    url = url or request.getfixturevalue("stack_env")["DATABASE_URL"]
+    engine = db.make_engine(url)
     user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
-    with db.session_scope() as s:
-        accounts.create_user(s, user, password, "supervisor", now=local_now(), created_by="e2e")
+    try:
+        with db.session_scope(engine) as s:
+            accounts.create_user(s, user, password, "supervisor", now=local_now(), created_by="e2e")
+    finally:
+        engine.dispose()
     return user, password
 
 

@@ -1,6 +1,6 @@
-"""Browser end-to-end test of the staff pages in headless Chromium (skipped unless RJ_E2E=1).
+"""Browser end-to-end test of the staff pages in headless Chromium (a console in this process on a seeded SQLite database; the staff pages need no Rasa).
 
-    RJ_E2E=1 .venv/bin/python -m pytest tests/console/e2e/test_staff_e2e.py -q
+    .venv/bin/python -m pytest tests/console/e2e/test_staff_e2e.py -q
 
 Self-contained: starts the real console (``create_app``) in a background thread on a free port,
 with a throw-away SQLite database and a Rasa events DB written by Rasa's own SQLEventBroker
@@ -23,7 +23,6 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = pytest.mark.skipif(os.environ.get("RJ_E2E") != "1", reason="browser e2e: set RJ_E2E=1")
 
 REPO = Path(__file__).resolve().parents[3]
 SHOTS = REPO / "test-output" / "screenshots"
