@@ -356,6 +356,17 @@ class ValidateAppointmentForm(FormValidationAction):
         return {"appointment_confirmed": None, "appointment_change": True if answer is False else None}
 
 
+def current_start_being_rescheduled(tracker: Tracker) -> Optional[datetime]:
+    """When the appointment that a reschedule is moving starts now (None if it cannot be read)."""
+    try:
+        with session_scope() as session:
+            appointment = appointments.get_by_code(session, tracker.get_slot("appointment_ref") or "")
+            return appointment.start if appointment else None
+    except Exception:
+        logger.exception("could not load the appointment to reschedule")
+        return None
+
+
 class ActionAskAppointmentTime(Action):
     """Asks for a time with the centre's opening hours (booking and reschedule)."""
 
@@ -366,13 +377,7 @@ class ActionAskAppointmentTime(Action):
         centre = appointments.get_centre(tracker.get_slot("centre_id") or "")
         active = (tracker.active_loop or {}).get("name")
         if active == "reschedule_form":
-            current = None
-            try:
-                with session_scope() as session:
-                    appointment = appointments.get_by_code(session, tracker.get_slot("appointment_ref") or "")
-                    current = appointment.start if appointment else None
-            except Exception:
-                logger.exception("could not load the appointment to reschedule")
+            current = current_start_being_rescheduled(tracker)
             fc.utter(dispatcher, tracker, "utter_ask_new_appointment_time",
                      current=fc.fmt_when(domain, current) if current else "",
                      centre=centre.name if centre else "", hours=hours_text(centre))
@@ -647,13 +652,7 @@ class ValidateRescheduleForm(FormValidationAction):
     def validate_appointment_time(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "appointment_time"):
             return {"appointment_time": value}
-        current = None
-        try:
-            with session_scope() as session:
-                appointment = appointments.get_by_code(session, tracker.get_slot("appointment_ref") or "")
-                current = appointment.start if appointment else None
-        except Exception:
-            logger.exception("could not load the appointment to reschedule")
+        current = current_start_being_rescheduled(tracker)
         start = resolve_time(dispatcher, tracker, domain, tracker.get_slot("centre_id"), current)
         if start is not None and start == current:
             fc.utter(dispatcher, tracker, "utter_reschedule_same_slot")

@@ -18,16 +18,13 @@ from __future__ import annotations
 import os
 import re
 import secrets
-from pathlib import Path
 
 import pytest
 
+from tests.console.e2e.conftest import save_shot
+
 pytestmark = pytest.mark.stack
 
-REPO = Path(__file__).resolve().parents[3]
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
 RASA_TIMEOUT = int(os.environ.get("RJ_E2E_TIMEOUT_MS", "30000"))  # the real bot can be slow
 
 
@@ -62,20 +59,8 @@ def credentials(request, base_url) -> tuple[str, str]:
     return user, password
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("RJ_E2E_CHROMIUM", "/usr/bin/chromium"),
-                                    args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"console-{name}.png"), full_page=True)
+    save_shot(page, f"console-{name}")
 
 
 def watch_errors(*pages) -> list:

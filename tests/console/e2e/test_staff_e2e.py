@@ -19,15 +19,12 @@ import re
 import secrets
 import threading
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
+from tests.console.e2e.conftest import save_shot
 
-REPO = Path(__file__).resolve().parents[3]
-SHOTS = REPO / "test-output" / "screenshots"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run"]
+
 TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="
 WISH_TEXT = "我叫王建国，电话13812345678，住李沧区某路12号，腿脚不便，希望有一台轮椅方便去医院复查。"
 
@@ -133,20 +130,8 @@ def console(tmp_path_factory):
             os.environ[key] = value
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=os.environ.get("RJ_E2E_CHROMIUM", "/usr/bin/chromium"),
-                                    args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 def shot(page, name: str) -> None:
-    page.screenshot(path=str(SHOTS / f"staff-{name}.png"), full_page=True)
+    save_shot(page, f"staff-{name}")
 
 
 def test_staff_pages(browser, console):
