@@ -41,3 +41,22 @@ async def test_neutral_message_keeps_the_last_decisive_script():
     assert reply["text"].startswith("榮軍卡")
     reply = await generate("榮軍卡怎麼辦", "我想预约报到", "好的")
     assert reply["text"].startswith("荣军卡")
+
+
+async def test_entity_payloads_in_domain_buttons_come_out_as_rasa_reads_them():
+    # Domain payloads double their braces so slot interpolation leaves them alone.
+    domain = Domain.from_yaml(
+        """
+version: "3.1"
+responses:
+  utter_pick:
+    - text: 您住哪个区？
+      buttons:
+        - {title: 市南区, payload: '/inform{{"district":"市南区"}}'}
+"""
+    )
+    # As in the server: the tracker carries the domain's slots (Rasa always adds some).
+    tracker = DialogueStateTracker.from_events("u1", [UserUttered("我想预约")], slots=domain.slots)
+    assert tracker.current_slot_values()
+    reply = await ScriptAwareNLG(domain=domain).generate("utter_pick", tracker, "rest")
+    assert reply["buttons"] == [{"title": "市南区", "payload": '/inform{"district":"市南区"}'}]
