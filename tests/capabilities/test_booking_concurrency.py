@@ -6,7 +6,6 @@ thread must get a clean BookingError('full'), and the slot counter must equal th
 """
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import datetime
 
@@ -16,6 +15,7 @@ from sqlalchemy.orm import Session
 from actions.capabilities import appointments as ap
 from actions.capabilities import people
 from actions.capabilities.db import make_engine
+from tests.capabilities.concurrency import run_concurrently
 
 CAPACITY = 5
 THREADS = 120
@@ -27,33 +27,6 @@ def fake_id(n: int) -> str:
     return first17 + people.id_check_digit(first17)
 
 
-def _run_concurrently(engine, jobs):
-    """Run ``jobs`` (callables taking a Session) in threads released together by a barrier."""
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        session = Session(engine, future=True, expire_on_commit=False)
-        try:
-            barrier.wait(timeout=60)
-            job(session)
-            session.commit()
-            outcomes[index] = "ok"
-        except ap.BookingError as exc:
-            session.rollback()
-            outcomes[index] = exc.code
-        except Exception as exc:  # anything else is a bug: record it for the assertion
-            session.rollback()
-            outcomes[index] = f"{type(exc).__name__}: {exc}"
-        finally:
-            session.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return Counter(outcomes)
 
 
 def _booking(n: int, start: datetime, now: datetime, same_person: bool = False):
@@ -70,7 +43,7 @@ def test_hot_slot_never_overbooks(make_session, engine_url, now):
     engine = make_engine(engine_url, **({} if engine_url.startswith("sqlite")
                                         else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}))
     try:
-        outcomes = _run_concurrently(engine, [_booking(n, START, now) for n in range(1, THREADS + 1)])
+        outcomes = run_concurrently(engine, [_booking(n, START, now) for n in range(1, THREADS + 1)])
         assert outcomes == Counter({"ok": CAPACITY, "full": THREADS - CAPACITY}), outcomes
         with Session(engine, future=True) as s:
             booked = s.execute(select(ap.Slot.booked).where(ap.Slot.start == START)).scalar_one()
@@ -91,7 +64,7 @@ def test_same_person_racing_gets_one_booking(make_session, engine_url, now):
                                         else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}))
     try:
         jobs = [_booking(n, starts[n % len(starts)], now, same_person=True) for n in range(20)]
-        outcomes = _run_concurrently(engine, jobs)
+        outcomes = run_concurrently(engine, jobs)
         assert outcomes == Counter({"ok": 1, "already_booked": 19}), outcomes
         with Session(engine, future=True) as s:
             assert s.execute(select(func.sum(ap.Slot.booked))).scalar_one() == 1

@@ -5,7 +5,6 @@ every centre ``capacity_per_slot: 3``. Runs on SQLite and PostgreSQL (``engine``
 """
 from __future__ import annotations
 
-import threading
 from collections import Counter
 from datetime import date, datetime, timedelta
 
@@ -19,6 +18,7 @@ from actions.capabilities import people
 from actions.capabilities.appointments import AppointmentError, BookingError
 from actions.capabilities.db import make_engine
 from actions.capabilities.timeparse import ParsedTime
+from tests.capabilities.concurrency import run_concurrently
 
 WED_9 = datetime(2026, 12, 2, 9, 0)
 WED_930 = WED_9 + timedelta(minutes=30)
@@ -219,31 +219,6 @@ def _threaded_engine(engine_url, threads):
     return make_engine(engine_url, pool_size=threads + 2, max_overflow=0, pool_timeout=60)
 
 
-def _run_concurrently(engine, jobs):
-    barrier = threading.Barrier(len(jobs))
-    outcomes: list = [None] * len(jobs)
-
-    def worker(index, job):
-        s = Session(engine, future=True, expire_on_commit=False)
-        try:
-            barrier.wait(timeout=60)
-            outcomes[index] = job(s) or "ok"
-            s.commit()
-        except BookingError as exc:
-            s.rollback()
-            outcomes[index] = exc.code
-        except Exception as exc:  # anything else is a bug: record it for the assertion
-            s.rollback()
-            outcomes[index] = f"{type(exc).__name__}: {exc}"
-        finally:
-            s.close()
-
-    threads = [threading.Thread(target=worker, args=(i, job)) for i, job in enumerate(jobs)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
-    return Counter(outcomes)
 
 
 def _booking(n, now, start=WED_9):
@@ -267,7 +242,7 @@ def test_concurrent_bookings_respect_raised_capacity(make_session, engine_url, n
         s.commit()
     engine = _threaded_engine(engine_url, 30)
     try:
-        outcomes = _run_concurrently(engine, [_booking(n, now) for n in range(1, 31)])
+        outcomes = run_concurrently(engine, [_booking(n, now) for n in range(1, 31)])
         assert outcomes == Counter({"ok": 7, "full": 23}), outcomes
         assert _totals(engine) == (7, 7, 7)
     finally:
@@ -284,7 +259,7 @@ def test_capacity_change_racing_bookings(make_session, engine_url, now, new_capa
     try:
         jobs = [_booking(n, now) for n in range(1, 17)]
         jobs.insert(8, lambda s: ap.set_capacity(s, "licang", new_capacity, "sup", now) and "set")
-        outcomes = _run_concurrently(engine, jobs)
+        outcomes = run_concurrently(engine, jobs)
         assert outcomes["set"] == 1 and outcomes["ok"] + outcomes["full"] == 16, outcomes
         capacity, booked, rows = _totals(engine)
         assert booked == rows == outcomes["ok"]
