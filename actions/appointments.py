@@ -587,12 +587,7 @@ class ValidateAppointmentCancelForm(FormValidationAction):
         return "validate_appointment_cancel_form"
 
     def validate_cancel_confirmed(self, value, dispatcher, tracker, domain):
-        if not fc.answering(tracker, "cancel_confirmed"):
-            return {"cancel_confirmed": value}
-        answer = fc.yes_no(tracker)
-        if answer is None:
-            fc.utter(dispatcher, tracker, "utter_please_yes_no")
-        return {"cancel_confirmed": answer}
+        return fc.validate_yes_no("cancel_confirmed", value, dispatcher, tracker)
 
 
 class ActionAskCancelConfirmed(Action):

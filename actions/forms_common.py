@@ -252,6 +252,16 @@ def parse_iso_date(value: Any) -> Optional[date]:
         return None
 
 
+def validate_yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
+    """A yes/no question of a form: True or False, or None (asked again) when the answer is unclear."""
+    if not answering(tracker, slot):
+        return {slot: value}
+    answer = yes_no(tracker)
+    if answer is None:
+        utter(dispatcher, tracker, "utter_please_yes_no")
+    return {slot: answer}
+
+
 def reset(slots: Iterable[str]) -> List[Dict[Text, Any]]:
     return [SlotSet(slot, None) for slot in dict.fromkeys(slots)]
 

@@ -64,12 +64,7 @@ class ValidateWishForm(FormValidationAction):
         return validate_mobile_value(value, dispatcher, tracker)
 
     def validate_wish_consent(self, value, dispatcher, tracker, domain):
-        if not fc.answering(tracker, "wish_consent"):
-            return {"wish_consent": value}
-        answer = fc.yes_no(tracker)
-        if answer is None:
-            fc.utter(dispatcher, tracker, "utter_please_yes_no")
-        return {"wish_consent": answer}
+        return fc.validate_yes_no("wish_consent", value, dispatcher, tracker)
 
 
 class ActionSubmitWish(Action):

@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import IO, Dict, List, Optional
 from urllib.parse import urlparse
 
 import yaml
@@ -128,12 +128,14 @@ class Stack:
     env: Dict[str, str] = field(default_factory=lambda: dict(os.environ))
     log_dir: Optional[Path] = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: List[IO[bytes]] = field(default_factory=list)
 
     def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
             self.log_dir.mkdir(parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")
+            self.logs.append(out)
         process = subprocess.Popen(
             args, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None
         )
@@ -185,6 +187,9 @@ class Stack:
             except subprocess.TimeoutExpired:
                 process.kill()
         self.processes.clear()
+        for log in self.logs:
+            log.close()
+        self.logs.clear()
 
 
 def migrate() -> None:
