@@ -40,7 +40,7 @@ $(STAMP): requirements.txt constraints.txt .ci/find-python
 setup: $(STAMP)
 
 migrate: $(STAMP)
-	$(PY) -m actions.capabilities.migrate
+	$(PY) -m bot.core.migrate
 
 # --- model -------------------------------------------------------------------------------
 train: $(STAMP)

@@ -8,8 +8,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import appointments, entitlements, knowledge
-from actions.capabilities.script import to_script
+from bot.core import appointments, entitlements, knowledge
+from bot.core.script import to_script
 from actions.replies import latest_entity, latest_intent, say, user_script
 
 

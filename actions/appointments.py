@@ -1,5 +1,5 @@
 """报到 appointments: the booking form, then check / cancel / reschedule — thin doors onto
-``capabilities.appointments`` (opening hours, capacity, closures, codes, reminders live there).
+``bot.core.appointments`` (opening hours, capacity, closures, codes, reminders live there).
 
 Slots: veteran_category → district (→ centre_id) → appointment_time → person_name → mobile →
 id_number (Fernet token, never clear text) → discharge_date (only for categories with a reporting
@@ -20,8 +20,8 @@ from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
 from actions import forms_common as fc
-from actions.capabilities import appointments, entitlements, knowledge, outbox, people, timeparse
-from actions.capabilities.db import session_scope
+from bot.core import appointments, entitlements, knowledge, outbox, people, timeparse
+from bot.core.db import session_scope
 from actions.replies import user_script
 
 logger = logging.getLogger(__name__)

@@ -1,4 +1,4 @@
-"""优待查询: entitlement_form asks only what changes the result; capabilities.entitlements decides.
+"""优待查询: entitlement_form asks only what changes the result; bot.core.entitlements decides.
 
 The form's required_slots are the profile fields already answered plus ``find(profile)
 .next_question`` — so the form asks exactly that question, and ends (the result) once the finder
@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms_common as fc
 from actions.appointments import canonical_category
-from actions.capabilities import entitlements
+from bot.core import entitlements
 from actions.answers import benefit_payload
 
 logger = logging.getLogger(__name__)

@@ -7,8 +7,8 @@ from typing import Any, Dict, List, Text
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import knowledge
-from actions.capabilities.script import to_script
+from bot.core import knowledge
+from bot.core.script import to_script
 from actions.replies import user_script
 from actions.safety import record_handoff
 

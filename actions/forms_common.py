@@ -26,8 +26,8 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import settings
-from actions.capabilities.script import normalise, to_script
+from bot.core import clock
+from bot.core.script import normalise, to_script
 from actions.replies import user_script
 
 logger = logging.getLogger(__name__)
@@ -64,10 +64,8 @@ _YES = re.compile(r"^(是|对|有|嗯|好|行|可以|同意|确认|没错|没问
 
 
 def local_now() -> datetime:
-    """Now as a naive Asia/Shanghai datetime (what the capabilities expect). Tests patch this."""
-    from zoneinfo import ZoneInfo
-
-    return datetime.now(ZoneInfo(settings.TIMEZONE)).replace(tzinfo=None)
+    """The service clock (naive local time); tests patch this one function."""
+    return clock.now()
 
 
 # --------------------------------------------------------------------------- reading answers

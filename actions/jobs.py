@@ -1,4 +1,4 @@
-"""荣军就业: job_seeker_form → capabilities.jobs.register_seeker, then the top matches."""
+"""荣军就业: job_seeker_form → bot.core.jobs.register_seeker, then the top matches."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,8 @@ from rasa_sdk import Action, FormValidationAction
 
 from actions import forms_common as fc
 from actions.appointments import validate_district_value, validate_mobile_value
-from actions.capabilities import jobs, people
-from actions.capabilities.db import session_scope
+from bot.core import jobs, people
+from bot.core.db import session_scope
 
 logger = logging.getLogger(__name__)
 

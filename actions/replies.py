@@ -10,7 +10,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities.script import conversation_script, to_script
+from bot.core.script import conversation_script, to_script
 
 
 def user_script(tracker: Tracker) -> str:

@@ -6,15 +6,14 @@ runs, so it reaches the user even if the action server or the database is down.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
 from typing import Any, Dict, List, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import handoff
-from actions.capabilities.db import session_scope
+from bot.core import clock, handoff
+from bot.core.db import session_scope
 from actions.forms_common import PII_SLOTS, reset
 
 logger = logging.getLogger(__name__)
@@ -29,7 +28,7 @@ def record_handoff(tracker: Tracker, reason: str) -> bool:
             tracker.sender_id,
             reason,
             tracker.latest_message.get("text") or "",
-            now=datetime.now(),
+            now=clock.now(),
         )
     return not already
 

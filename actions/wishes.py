@@ -1,4 +1,4 @@
-"""荣军微心愿: wish_form → capabilities.wishes.submit; check_wish lists status and history."""
+"""荣军微心愿: wish_form → bot.core.wishes.submit; check_wish lists status and history."""
 from __future__ import annotations
 
 import logging
@@ -9,8 +9,8 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms_common as fc
 from actions.appointments import validate_district_value, validate_mobile_value
-from actions.capabilities import wishes
-from actions.capabilities.db import session_scope
+from bot.core import wishes
+from bot.core.db import session_scope
 from actions.replies import say
 
 logger = logging.getLogger(__name__)

@@ -14,7 +14,7 @@ from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from actions.capabilities.script import conversation_script, to_script
+from bot.core.script import conversation_script, to_script
 
 
 def user_texts_newest_first(tracker: DialogueStateTracker) -> Iterator[Optional[str]]:

@@ -24,7 +24,7 @@ from urllib.parse import urlparse
 
 import yaml
 
-from actions.capabilities import settings
+from bot.core import settings
 
 REPO = settings.REPO_ROOT
 PYTHON = sys.executable
@@ -173,7 +173,7 @@ class Stack:
     def start_telegram(self) -> None:
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
         self.env["TELEGRAM_GATEWAY_PORT"] = str(self.telegram_port)
-        process = self._spawn("telegram", [PYTHON, "-m", "bot.telegram"])
+        process = self._spawn("telegram", [PYTHON, "-m", "bot.channels.telegram"])
         wait_http(f"http://127.0.0.1:{self.telegram_port}/health", 60, process)
 
     def stop(self) -> None:
@@ -193,7 +193,7 @@ class Stack:
 
 
 def migrate() -> None:
-    subprocess.run([PYTHON, "-m", "actions.capabilities.migrate"], cwd=REPO, check=True)
+    subprocess.run([PYTHON, "-m", "bot.core.migrate"], cwd=REPO, check=True)
 
 
 def serve() -> int:

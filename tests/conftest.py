@@ -44,7 +44,7 @@ def stack(stack_env) -> Iterator["object"]:
     from bot.run import Stack
 
     subprocess.run(
-        [sys.executable, "-m", "actions.capabilities.migrate"], cwd=REPO, env=stack_env, check=True
+        [sys.executable, "-m", "bot.core.migrate"], cwd=REPO, env=stack_env, check=True
     )
     running = Stack(
         rasa_port=free_port(),

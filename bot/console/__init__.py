@@ -1,6 +1,6 @@
 """荣军助手 hotline agents' console and the public web chat (aiohttp, server-side rendered).
 
-Run: ``python -m actions.capabilities.migrate`` (tables), then ``python -m bot.console``
+Run: ``python -m bot.core.migrate`` (tables), then ``python -m bot.console``
 (127.0.0.1:CONSOLE_PORT, default 8080); first account:
 ``python -m bot.console create-supervisor <name>`` (password from stdin / prompted twice).
 Settings: see ``bot/console/config.py``. Tables: ``bot/console/models.py`` (migration 0003_console).
@@ -21,12 +21,12 @@ handoffs.py     queue snapshots, take (handoff.take + Rasa pause), release (Rasa
 delivery.py     web push / outbox delivery for ``web-`` users, Telegram gateway /push for ``tg-``.
 assist.py       suggested replies (Rasa predict + domain, /model/parse + knowledge), profile,
                 entitlements, PII reveal (logged).
-rasa_client.py  the Rasa HTTP API calls.
+(the Rasa client is bot/channels/rasa_client.py, shared with the gateways)
 messages.yml    Chinese texts used by Python code (``texts.t("errors.csrf")``; ``T`` in templates).
 templates/      Jinja2 pages extending ``base.html``; static/ holds console.css, console.js, chat.js.
 
-Adding a page (guide for the next console helper)
--------------------------------------------------
+Adding a page
+-------------
 1. Create ``bot/console/pages/<name>.py`` with a ``setup(app)`` function; ``create_app`` imports
    every module in ``pages/`` and calls it (no central list to edit)::
 
@@ -67,7 +67,7 @@ Adding a page (guide for the next console helper)
 5. Database work: ``await db_call(request, fn, *args)`` runs ``fn(session, *args)`` in a worker
    thread inside one transaction (commit on success). Use ``now(request)`` for the time (tests
    replace the clock). New tables: add models to ``models.py`` (or your own module on
-   ``actions.capabilities.db.Base``) and a migration ``0005_…`` with down_revision the current
+   ``bot.core.db.Base``) and a migration ``0005_…`` with down_revision the current
    head (``0004_capacity`` at the time of writing; keep a single head).
 6. Personal data: show ``people.mask_*`` values only; revealing goes through ``/pii/reveal``
    (logged in ``pii_reveal_log``).

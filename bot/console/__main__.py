@@ -23,7 +23,7 @@ def _read_password(stream=None) -> str:
 
 
 def create_account(username: str, role: str, password: str, url: Optional[str] = None) -> None:
-    from actions.capabilities import db
+    from bot.core import db
     from bot.console import accounts
     from bot.console.kit import local_now
     from bot.console.texts import t
@@ -40,7 +40,7 @@ def create_account(username: str, role: str, password: str, url: Optional[str] =
 def serve() -> None:
     from aiohttp import web
 
-    from actions.capabilities.people import PiiMaskingFilter
+    from bot.core.people import PiiMaskingFilter
     from bot.console.app import create_app
     from bot.console.config import ConsoleConfig
 

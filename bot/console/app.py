@@ -15,7 +15,7 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from actions.capabilities import db
+from bot.core import db
 from bot.console import security
 from bot.console.accounts import LoginLimiter
 from bot.console.config import ConsoleConfig
@@ -24,7 +24,7 @@ from bot.console.hub import Hub
 from bot.console.kit import (
     CLOCK, CONFIG, ENGINE, EVENT_SOURCE, HUB, LIMITER, NAV, RASA, STATE, SUGGESTIONS, base_context, local_now,
 )
-from bot.console.rasa_client import RasaClient
+from bot.channels.rasa_client import RasaClient
 
 logger = logging.getLogger(__name__)
 

@@ -17,10 +17,10 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from actions.capabilities import people
+from bot.core import people
 from bot.console.kit import RASA, SUGGESTIONS, db_call, now
 from bot.console.models import PiiRevealLog, SuggestionEvent
-from bot.console.rasa_client import RasaError
+from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
 
 logger = logging.getLogger(__name__)
@@ -40,7 +40,7 @@ def knowledge_answer(intent: Optional[str]) -> Optional[dict]:
     """``knowledge.answer(intent)`` as ``{"text", "source"}`` (None when there is no answer)."""
     if not intent:
         return None
-    from actions.capabilities import knowledge
+    from bot.core import knowledge
 
     found = knowledge.answer(intent)
     if found is None:
@@ -49,7 +49,7 @@ def knowledge_answer(intent: Optional[str]) -> Optional[dict]:
 
 
 def topic_label(intent: Optional[str]) -> str:
-    from actions.capabilities import knowledge
+    from bot.core import knowledge
 
     if not intent:
         return ""
@@ -57,14 +57,14 @@ def topic_label(intent: Optional[str]) -> str:
 
 
 def programme_dict(programme: Any) -> dict:
-    from actions.capabilities import entitlements
+    from bot.core import entitlements
 
     return entitlements.details(programme)
 
 
 def entitlements_for(profile: dict) -> dict:
     """``entitlements.find(profile)`` split into qualifies / maybe (with the missing fields)."""
-    from actions.capabilities import entitlements
+    from bot.core import entitlements
 
     try:
         result = entitlements.find(profile)
@@ -83,14 +83,14 @@ def entitlements_for(profile: dict) -> dict:
 
 def programme_by_name(name: Optional[str]) -> Optional[dict]:
     """A catalogue programme by canonical name or id (the ``benefit`` entity value)."""
-    from actions.capabilities import entitlements
+    from bot.core import entitlements
 
     found = entitlements.programme_by_name(name)
     return programme_dict(found) if found is not None else None
 
 
 def veteran_categories() -> list[str]:
-    from actions.capabilities import entitlements
+    from bot.core import entitlements
 
     return list(entitlements.VETERAN_CATEGORIES)
 
@@ -126,7 +126,7 @@ def _slot_pii(slots: dict, field: str) -> Optional[str]:
 
 
 def _appointments(s, sender_id: str) -> list:
-    from actions.capabilities import appointments
+    from bot.core import appointments
 
     return appointments.get_for_sender(s, sender_id)
 

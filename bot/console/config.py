@@ -1,42 +1,15 @@
-"""Console settings, read from the environment once when the app is built.
+"""Console settings: the console's part of ``bot.core.settings`` plus its tunables.
 
-| variable              | default                                        |
-|-----------------------|------------------------------------------------|
-| CONSOLE_HOST          | 127.0.0.1                                      |
-| CONSOLE_PORT          | 8080                                           |
-| CONSOLE_SECRET        | generated file ``<RJ_DATA_DIR>/console.secret`` |
-| CONSOLE_COOKIE_SECURE | 0 (set 1 behind https)                         |
-| RASA_URL              | http://127.0.0.1:5005                          |
-| RASA_AUTH_TOKEN       | unset (appended as ``?token=`` when set)       |
-| TELEGRAM_PUSH_URL     | http://127.0.0.1:8081/push                     |
-| RASA_EVENT_BROKER     | sql (``rabbitmq`` or ``none``)                 |
-| RASA_EVENTS_DB_URL    | sqlite:///<RJ_DATA_DIR>/rasa_events.db         |
-| RABBITMQ_URL          | amqp://guest:guest@127.0.0.1:5672/             |
-| RABBITMQ_QUEUE        | rasa_events                                    |
+The environment is read only by ``bot.core.settings`` (see the table there); the fields below
+without a variable are tunables with production defaults that tests shrink.
 """
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
+from typing import Optional
 
-from actions.capabilities import settings
-
-
-def _flag(name: str, default: bool = False) -> bool:
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
-
-
-def console_secret() -> str:
-    """Signing/encryption secret for session cookies: env or a generated 0600 file."""
-    return os.environ.get("CONSOLE_SECRET") or settings._secret_file(  # noqa: SLF001 - shared helper
-        "console.secret", lambda: secrets.token_urlsafe(48)
-    )
-
-
+from bot.core import settings
 @dataclass
 class ConsoleConfig:
     host: str = "127.0.0.1"
@@ -44,7 +17,7 @@ class ConsoleConfig:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     cookie_secure: bool = False
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: str | None = None
+    rasa_token: Optional[str] = None
     telegram_push_url: str = "http://127.0.0.1:8081/push"
     push_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     event_broker: str = "sql"  # sql | rabbitmq | none
@@ -63,18 +36,18 @@ class ConsoleConfig:
 
     @classmethod
     def from_env(cls) -> "ConsoleConfig":
+        env = settings.current()
         return cls(
-            host=os.environ.get("CONSOLE_HOST", "127.0.0.1"),
-            port=int(os.environ.get("CONSOLE_PORT", "8080")),
-            secret=console_secret(),
-            cookie_secure=_flag("CONSOLE_COOKIE_SECURE"),
-            rasa_url=settings.rasa_url(),
-            rasa_token=os.environ.get("RASA_AUTH_TOKEN") or None,
-            telegram_push_url=os.environ.get("TELEGRAM_PUSH_URL", "http://127.0.0.1:8081/push"),
+            host=env.console_host,
+            port=env.console_port,
+            secret=settings.console_secret(),
+            cookie_secure=env.console_cookie_secure,
+            rasa_url=env.rasa_url,
+            rasa_token=env.rasa_token,
+            telegram_push_url=env.telegram_push_url,
             push_token=settings.push_token(),
-            event_broker=os.environ.get("RASA_EVENT_BROKER", "sql").strip().lower(),
-            events_db_url=os.environ.get("RASA_EVENTS_DB_URL")
-            or f"sqlite:///{settings.data_dir() / 'rasa_events.db'}",
-            rabbitmq_url=os.environ.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
-            rabbitmq_queue=os.environ.get("RABBITMQ_QUEUE", "rasa_events"),
+            event_broker=env.event_broker,
+            events_db_url=env.events_db_url,
+            rabbitmq_url=env.rabbitmq_url,
+            rabbitmq_queue=env.rabbitmq_queue,
         )

@@ -16,7 +16,7 @@ from typing import Optional
 import aiohttp
 from aiohttp import web
 
-from actions.capabilities import outbox
+from bot.core import outbox
 from bot.console.hub import channel_of
 from bot.console.kit import CONFIG, HUB, db_call, http_session, now
 

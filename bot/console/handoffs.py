@@ -1,6 +1,6 @@
 """The console side of handoff: queue snapshots, take-over (pause Rasa) and hand-back (resume).
 
-The queue itself is ``actions.capabilities.handoff`` (one source of truth, also written by the
+The queue itself is ``bot.core.handoff`` (one source of truth, also written by the
 Rasa actions). The hub adds requests for conversations it sees asking for a human, in crisis, or
 falling back twice (``on_trigger``), unless one is already open for that sender.
 """
@@ -13,10 +13,10 @@ from typing import Optional
 
 from aiohttp import web
 
-from actions.capabilities import handoff, people
+from bot.core import handoff, people
 from bot.console.hub import channel_of
 from bot.console.kit import CONFIG, HUB, RASA, STATE, db_call, now
-from bot.console.rasa_client import RasaError
+from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
 
 logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from typing import Awaitable, Callable, Deque, Dict, Optional, Set
 
 from aiohttp import web
 
-from actions.capabilities import people
+from bot.core import people
 from bot.console.texts import t
 
 logger = logging.getLogger(__name__)

@@ -15,7 +15,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from actions.capabilities import db, settings
+from bot.core import clock, db, settings
 from bot.console.texts import t
 
 T = TypeVar("T")
@@ -36,13 +36,8 @@ ROLES = ("agent", "supervisor")
 USER = "rj_user"  # request key: the logged-in ConsoleUser snapshot (or None)
 
 
-def local_tz() -> ZoneInfo:
-    return ZoneInfo(os.environ.get("RJ_TZ", settings.TIMEZONE))
-
-
-def local_now() -> datetime:
-    """Naive local (Asia/Shanghai) time, as stored in the DB."""
-    return datetime.now(local_tz()).replace(tzinfo=None)
+local_tz = clock.local_tz
+local_now = clock.now
 
 
 def now(request_or_app) -> datetime:

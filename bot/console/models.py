@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
 
-from actions.capabilities.db import Base
+from bot.core.db import Base
 
 
 class ConsoleUser(Base):

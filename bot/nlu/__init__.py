@@ -1,5 +1,5 @@
 """Custom Rasa NLU components. Rasa imports this package when it loads the model, after its
 logging is configured: a good moment to keep ID and phone numbers out of the server's logs."""
-from actions.capabilities.log_privacy import install_pii_masking
+from bot.core.log_privacy import install_pii_masking
 
 install_pii_masking()

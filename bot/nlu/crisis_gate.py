@@ -19,7 +19,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from actions.capabilities.script import normalise
+from bot.core.script import normalise
 
 CRISIS_INTENT = "crisis"
 PATTERNS_FILE = Path(__file__).with_name("crisis_patterns.yml")

@@ -17,7 +17,7 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from actions.capabilities.script import normalise, to_simplified
+from bot.core.script import normalise, to_simplified
 
 
 def _normalise_keeping_offsets(text: str) -> str:

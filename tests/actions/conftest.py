@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy.orm import Session
 
 from actions import forms_common
-from actions.capabilities import db
+from bot.core import db
 
 REPO = Path(__file__).resolve().parents[2]
 TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="  # Fernet-valid, tests only
@@ -39,7 +39,7 @@ def database(tmp_path, monkeypatch) -> Iterator[str]:
     monkeypatch.setenv("DATABASE_URL", url)
     monkeypatch.setenv("RJ_ID_KEY", TEST_ID_KEY)
     _forget_engines()
-    from actions.capabilities.migrate import load_models
+    from bot.core.migrate import load_models
 
     load_models()
     engine = db.get_engine()

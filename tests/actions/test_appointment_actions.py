@@ -6,7 +6,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from actions import appointments as A
-from actions.capabilities import appointments, outbox
+from bot.core import appointments, outbox
 from tests.actions.test_appointment_form import fill_slot, valid_id
 from tests.actions.trackers import (ID_NUMBER, MOBILE, SENDER, next_requested, run, responses,
                                     slot_events, state, tracker)
@@ -199,7 +199,7 @@ async def test_reschedule_to_a_full_slot_offers_alternatives(domain, session):
 async def test_several_bookings_ask_which_one(domain, session):
     await booked_code(domain, session)
     slots = state("booking_ready", id_number=None, appointment_time="2026-12-03T09:00")
-    from actions.capabilities import people
+    from bot.core import people
 
     slots["id_number"] = people.encrypt_id(valid_id("19700101", "555"))
     await run(A.ActionBookAppointment(), tracker("/affirm", "affirm", slots), domain)

@@ -7,7 +7,7 @@ import pytest
 
 from actions import appointments as A
 from actions import forms_common as fc
-from actions.capabilities import appointments, people, workdays
+from bot.core import appointments, people, workdays
 from tests.actions.trackers import (ID_NUMBER, MOBILE, next_requested, run, responses, slot_events, state,
                                    tracker)
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from actions import entitlements as E
 from actions.answers import ActionAnswerQuestion
-from actions.capabilities import entitlements
+from bot.core import entitlements
 from tests.actions.trackers import run, responses, slot_events, tracker
 
 FORM = "entitlement_form"

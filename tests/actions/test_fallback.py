@@ -1,8 +1,8 @@
 """The fallback offers the likeliest topics as buttons, and a human after two misses in a row."""
 from sqlalchemy import select
 
-from actions.capabilities import handoff, knowledge
-from actions.capabilities.script import to_traditional
+from bot.core import handoff, knowledge
+from bot.core.script import to_traditional
 from actions.fallback import ActionSuggestTopics
 from tests.actions.trackers import run, tracker
 

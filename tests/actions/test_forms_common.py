@@ -104,7 +104,7 @@ def test_every_response_the_actions_send_exists(domain):
     missing = sorted(name for name in names if name not in domain["responses"])
     assert not missing, missing
     # every capability code has its wording
-    from actions.capabilities import appointments, people, wishes
+    from bot.core import appointments, people, wishes
 
     assert set(A.STATUS) == {appointments.BOOKED, appointments.CANCELLED, appointments.CHECKED_IN,
                              appointments.NO_SHOW}

@@ -1,7 +1,7 @@
 """Crisis stops a form and forgets its personal data; a new session keeps only harmless facts."""
 from sqlalchemy import select
 
-from actions.capabilities import handoff
+from bot.core import handoff
 from actions.safety import ActionHandleCrisis, ActionRequestHuman
 from actions.session import ActionSessionStart
 from tests.actions.trackers import responses, run, slot_events, state, tracker

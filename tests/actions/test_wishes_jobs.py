@@ -5,7 +5,7 @@ from sqlalchemy import select
 
 from actions import jobs as J
 from actions import wishes as W
-from actions.capabilities import jobs, wishes
+from bot.core import jobs, wishes
 from tests.actions.trackers import MOBILE, SENDER, run, responses, slot_events, state, tracker
 
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, List, Optional
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.capabilities import people
+from bot.core import people
 
 SENDER = "tg-4242"
 

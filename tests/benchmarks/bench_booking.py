@@ -55,7 +55,7 @@ class RunResult:
 
 
 def fake_id(n: int) -> str:
-    from actions.capabilities.people import id_check_digit
+    from bot.core.people import id_check_digit
 
     k = n // 1000  # distinct for n < 16.8 million: sequence, year, day and month all vary
     first17 = (f"370202{1950 + k % 50}{1 + (k // 1400) % 12:02d}{1 + (k // 50) % 28:02d}"
@@ -79,7 +79,7 @@ class People:
 def _attempt(engine, n: int, centre_id: str, start: datetime) -> str:
     from sqlalchemy.orm import Session
 
-    from actions.capabilities import appointments as ap
+    from bot.core import appointments as ap
 
     with Session(engine, future=True, expire_on_commit=False) as session:
         try:
@@ -124,7 +124,7 @@ def _run_threads(threads: int, body: Callable[[], Optional[str]], stop: Callable
 def _all_slots(engine) -> List[Tuple[str, datetime]]:
     from sqlalchemy.orm import Session
 
-    from actions.capabilities import appointments as ap
+    from bot.core import appointments as ap
 
     with Session(engine, future=True) as session:
         return [
@@ -140,7 +140,7 @@ def audit(engine) -> int:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from actions.capabilities import appointments as ap
+    from bot.core import appointments as ap
 
     with Session(engine, future=True) as session:
         active = (select(ap.Appointment.slot_id, func.count().label("n"))
@@ -158,9 +158,9 @@ def audit(engine) -> int:
 
 
 def bench_backend(backend: str, url: str, seconds: float, threads: int) -> List[RunResult]:
-    from actions.capabilities import appointments as ap
-    from actions.capabilities import migrate
-    from actions.capabilities.db import make_engine
+    from bot.core import appointments as ap
+    from bot.core import migrate
+    from bot.core.db import make_engine
 
     migrate.upgrade(url)
     extra = {} if url.startswith("sqlite") else {"pool_size": threads, "max_overflow": 0}

@@ -2,7 +2,7 @@
 
     make bench-telegram      (python -m tests.benchmarks.bench_telegram [--users 20] [--messages 8])
 
-A fake Telegram Bot API (tests/telegram/fake_bot_api.py) feeds updates by long polling and
+A fake Telegram Bot API (tests/channels/telegram/fake_bot_api.py) feeds updates by long polling and
 records the replies. Rasa is RASA_URL when set (a running Rasa server), else a tiny local echo
 stand-in with a configurable delay (--rasa-delay, default 20 ms) — the output says which.
 
@@ -27,9 +27,9 @@ import statistics
 import time
 from typing import Any, Optional
 
-from tests.telegram.fake_bot_api import FakeBotApi, text_update
-from tests.telegram.fake_rasa import FakeRasa
-from tests.telegram.harness import start_gateway
+from tests.channels.telegram.fake_bot_api import FakeBotApi, text_update
+from tests.channels.telegram.fake_rasa import FakeRasa
+from tests.channels.telegram.harness import start_gateway
 
 QUESTIONS = [
     "你好", "荣军卡怎么办理", "我想了解优待政策", "退役军人报到需要带什么材料",

@@ -16,8 +16,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from actions.capabilities import db
-from actions.capabilities.db import Base
+from bot.core import db
+from bot.core.db import Base
 from tests.console.fake_rasa import FakeRasa
 
 TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="
@@ -36,7 +36,7 @@ def _env(tmp_path, monkeypatch):
 
 @pytest.fixture
 def engine(tmp_path):
-    from actions.capabilities.migrate import load_models
+    from bot.core.migrate import load_models
 
     load_models()
     import bot.console.models  # noqa: F401 - registers the console tables

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from actions.capabilities import appointments as ap
-from actions.capabilities import db, handoff, people, wishes
+from bot.core import appointments as ap
+from bot.core import db, handoff, people, wishes
 from bot.console.pages import analytics
 from tests.console.conftest import NOW, login
 

@@ -6,7 +6,7 @@ from datetime import date
 
 from sqlalchemy import select
 
-from actions.capabilities import db, handoff
+from bot.core import db, handoff
 from bot.console.models import AgentNote, PiiRevealLog, SuggestionEvent, WrapUp
 from tests.console.conftest import NOW, login
 
@@ -93,7 +93,7 @@ async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, 
 
 
 async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(make_client, accounts, fake_rasa, engine):
-    from actions.capabilities import appointments, people
+    from bot.core import appointments, people
 
     prepare(fake_rasa)
     with db.session_scope(engine) as s:
@@ -116,8 +116,8 @@ async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(
 
 def book(engine, centre, start) -> str:
     """Book an appointment for SENDER through the real capability; returns the ID number."""
-    from actions.capabilities import appointments
-    from actions.capabilities.people import id_check_digit
+    from bot.core import appointments
+    from bot.core.people import id_check_digit
 
     id_number = "37020219900101123" + id_check_digit("37020219900101123")
     with db.session_scope(engine) as s:

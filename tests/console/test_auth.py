@@ -5,7 +5,7 @@ import io
 
 from sqlalchemy import select
 
-from actions.capabilities import db
+from bot.core import db
 from bot.console import accounts
 from bot.console.models import ConsoleUser
 from tests.console.conftest import NOW, PASSWORD, csrf_of, login

@@ -10,8 +10,8 @@ from datetime import date, datetime, timedelta
 
 from sqlalchemy import select
 
-from actions.capabilities import appointments as ap
-from actions.capabilities import db, people
+from bot.core import appointments as ap
+from bot.core import db, people
 from tests.console.conftest import NOW, login
 
 WED_9 = datetime(2026, 12, 2, 9, 0)

@@ -5,7 +5,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from actions.capabilities import db, outbox
+from bot.core import db, outbox
 from tests.console.conftest import NOW, PUSH_TOKEN, csrf_of, eventually
 
 AUTH = {"Authorization": f"Bearer {PUSH_TOKEN}"}

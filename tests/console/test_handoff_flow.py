@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from actions.capabilities import db, handoff, outbox
+from bot.core import db, handoff, outbox
 from bot.console.events import SQLEventSource
 from bot.console.models import AgentMessage
 from tests.console.conftest import NOW, csrf_of, eventually, login

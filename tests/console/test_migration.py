@@ -8,7 +8,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
-from actions.capabilities import db, migrate
+from bot.core import db, migrate
 from bot.console.models import CONSOLE_TABLES
 
 CONSOLE_NAMES = {t.name for t in CONSOLE_TABLES}

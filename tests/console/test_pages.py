@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from actions.capabilities import db
+from bot.core import db
 from bot.console.models import ConsoleUser
 from tests.console.conftest import PASSWORD, csrf_of, login
 
@@ -96,7 +96,7 @@ async def test_live_page_lists_conversations_and_rebuilds_from_the_tracker(clien
 
 
 async def test_agent_replies_survive_a_console_restart(make_client, accounts, fake_rasa, engine):
-    from actions.capabilities import handoff
+    from bot.core import handoff
     from tests.console.conftest import NOW
     from tests.console.fake_rasa import parse
 

@@ -13,7 +13,7 @@ from typing import Any, Dict, List
 import pytest
 from sqlalchemy import create_engine, text
 
-from actions.capabilities import people
+from bot.core import people
 from tests.integration.rasa_client import RasaClient, texts
 
 pytestmark = pytest.mark.stack

@@ -1,7 +1,7 @@
 """A whole 报到 booking from (fake) Telegram through the gateway, the real Rasa server and the
 real action server; then the reminder the booking recorded is pushed to the chat, once.
 
-Only Telegram's servers are faked (tests/telegram/fake_bot_api.py); the gateway is the real PTB
+Only Telegram's servers are faked (tests/channels/telegram/fake_bot_api.py); the gateway is the real PTB
 application, and buttons are pressed as callback queries the way a veteran taps them.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from typing import Any, Dict, List, Optional, Tuple
 import pytest
 from sqlalchemy import text
 
-from actions.capabilities import db, people
-from tests.telegram.fake_bot_api import FakeBotApi
-from tests.telegram.harness import start_gateway
+from bot.core import db, people
+from tests.channels.telegram.fake_bot_api import FakeBotApi
+from tests.channels.telegram.harness import start_gateway
 
 pytestmark = pytest.mark.stack
 

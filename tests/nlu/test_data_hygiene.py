@@ -7,7 +7,7 @@ from collections import Counter, defaultdict
 import pytest
 import yaml
 
-from actions.capabilities.script import normalise
+from bot.core.script import normalise
 from tests.benchmarks.bench_nlu import REPO, load_examples
 
 DOMAIN_INTENTS = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))["intents"]

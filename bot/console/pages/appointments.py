@@ -1,6 +1,6 @@
 """今日报到: one service centre's 报到 appointments for a day; check-in, no-show, cancel.
 
-Every change goes through ``actions.capabilities.appointments`` (which records who/when in
+Every change goes through ``bot.core.appointments`` (which records who/when in
 ``appointment_events`` and enforces the rules); this page only shows what it returns, masked.
 """
 from __future__ import annotations
@@ -12,7 +12,7 @@ from aiohttp import web
 from aiohttp_session import get_session
 from sqlalchemy import select
 
-from actions.capabilities import appointments as ap
+from bot.core import appointments as ap
 from bot.console.kit import current_user, db_call, now, register_nav, render
 from bot.console.texts import t
 
@@ -98,7 +98,7 @@ def _slots(s, centre: ap.Centre, day: date) -> list[dict]:
 
 
 def _load_day(s, centre: ap.Centre, day: date, moment: datetime) -> dict:
-    from actions.capabilities import workdays
+    from bot.core import workdays
 
     appts = ap.list_for_centre_day(s, centre.id, day, include_cancelled=True)
     deadlines: dict = {}

@@ -14,7 +14,7 @@ from aiohttp_session import get_session
 
 from bot.console import delivery
 from bot.console.kit import CONFIG, HUB, RASA, csrf_exempt, error, json_response, public, render
-from bot.console.rasa_client import RasaError
+from bot.channels.rasa_client import RasaError
 from bot.console.security import csrf_token, same_origin
 
 MAX_TEXT = 1000
@@ -65,7 +65,7 @@ async def chat_message(request: web.Request) -> web.Response:
     if len(text) > MAX_TEXT:
         return error(request, 400, "message_too_long")
     try:
-        replies = await request.app[RASA].send_message(sender, text, {"channel": "web"})
+        replies = await request.app[RASA].send(sender, text, {"channel": "web"})
     except RasaError:
         return error(request, 502, "rasa_unavailable")
     return json_response({"messages": [normalise_reply(r) for r in replies if isinstance(r, dict)]})

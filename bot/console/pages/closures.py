@@ -15,8 +15,8 @@ from datetime import date, timedelta
 from aiohttp import web
 from aiohttp_session import get_session
 
-from actions.capabilities import appointments as ap
-from actions.capabilities import workdays
+from bot.core import appointments as ap
+from bot.core import workdays
 from bot.console.kit import current_user, db_call, now, register_nav, render, require_role
 from bot.console.pages.appointments import pop_notice, set_notice
 from bot.console.texts import t

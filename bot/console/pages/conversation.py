@@ -39,7 +39,7 @@ async def conversation_page(request: web.Request) -> web.Response:
     moment = now(request)
     open_item = await db_call(request, handoffs.open_for, sender_id, moment)
     history = await db_call(request, _history, sender_id)
-    from actions.capabilities import people
+    from bot.core import people
 
     for note in history["notes"]:
         note["text"] = people.mask_text(note["text"])

@@ -1,4 +1,4 @@
-"""岗位管理: job postings shown to veterans by the job matcher (``actions.capabilities.jobs``).
+"""岗位管理: job postings shown to veterans by the job matcher (``bot.core.jobs``).
 
 List (示例 rows from jobs_seed.yml are marked), add, take down (deactivate) and put back up.
 """
@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actions.capabilities import jobs
+from bot.core import jobs
 from bot.console.kit import db_call, now, register_nav, render
 from bot.console.pages.appointments import pop_notice, set_notice
 from bot.console.texts import t

@@ -9,7 +9,7 @@ from bot.console import handoffs
 from bot.console.models import AgentMessage
 from bot.console.kit import HUB, RASA, db_call, error, json_response, local_tz, register_nav, render
 from bot.console.hub import serialise_conversation
-from bot.console.rasa_client import RasaError
+from bot.channels.rasa_client import RasaError
 from bot.console.security import same_origin
 
 

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actions.capabilities import people
+from bot.core import people
 from bot.console import assist
 from bot.console.kit import RASA, register_nav, render
-from bot.console.rasa_client import RasaError
+from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
 
 MAX_TEXT = 2000

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from actions.capabilities import handoff
+from bot.core import handoff
 from bot.console import handoffs
 from bot.console.kit import current_user, db_call, error, flash, json_response, now, register_nav, render
 

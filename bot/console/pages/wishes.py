@@ -1,6 +1,6 @@
 """微心愿审核: moderation queue by status, detail with history, and the state-machine buttons.
 
-All transitions are ``actions.capabilities.wishes`` calls (they record who/when in ``wish_events``
+All transitions are ``bot.core.wishes`` calls (they record who/when in ``wish_events``
 and refuse illegal moves with ``InvalidTransition``; the transaction is then rolled back, so
 nothing changes). Only masked contact data and the anonymised public text are shown.
 """
@@ -11,7 +11,7 @@ from typing import Optional
 from aiohttp import web
 from sqlalchemy import func, select
 
-from actions.capabilities import people, wishes
+from bot.core import people, wishes
 from bot.console.kit import current_user, db_call, now, register_nav, render
 from bot.console.pages.appointments import pop_notice, set_notice
 from bot.console.texts import t

@@ -43,7 +43,7 @@ def credentials(request, base_url) -> tuple[str, str]:
     user, password = os.environ.get("RJ_E2E_USER"), os.environ.get("RJ_E2E_PASSWORD")
     if user and password:
         return user, password
-    from actions.capabilities import db
+    from bot.core import db
     from bot.console import accounts
     from bot.console.kit import local_now
 

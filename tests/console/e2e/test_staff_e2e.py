@@ -55,10 +55,10 @@ def console(tmp_path_factory):
     """(base_url, username, password, appointment date) of a console running in this process."""
     from rasa.core.brokers.sql import SQLEventBroker
 
-    from actions.capabilities import appointments as ap
-    from actions.capabilities import db, handoff, jobs, people, wishes
-    from actions.capabilities.db import Base
-    from actions.capabilities.migrate import load_models
+    from bot.core import appointments as ap
+    from bot.core import db, handoff, jobs, people, wishes
+    from bot.core.db import Base
+    from bot.core.migrate import load_models
     from bot.console import accounts
     from bot.console.app import create_app
     from bot.console.config import ConsoleConfig

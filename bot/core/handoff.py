@@ -1,0 +1,154 @@
+"""Hand a conversation over to a human agent.
+
+Why: a veteran in crisis, or one who asks for a person, must reach staff quickly and be seen
+first. Requests sit in a queue ordered by priority (crisis highest) then age; an agent takes one
+(status 'active'), and releases it when done ('closed'). One open request per sender: asking
+again is idempotent, and a later crisis message upgrades the open request.
+
+The first message is stored masked (``people.mask_text``) because the queue is shown on screens.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import List, Optional
+
+from sqlalchemy import (
+    Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select, update,
+)
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from bot.core.db import Base
+from bot.core.people import mask_text
+
+CRISIS, HUMAN, FALLBACK = "crisis", "human", "fallback"
+PRIORITY = {CRISIS: 100, HUMAN: 50, FALLBACK: 10}
+WAITING, ACTIVE, CLOSED = "waiting", "active", "closed"
+
+__all__ = [
+    "HandoffRequest", "HandoffError", "request", "queue", "take", "release", "get_open", "get",
+    "CRISIS", "HUMAN", "FALLBACK", "WAITING", "ACTIVE", "CLOSED", "PRIORITY",
+]
+
+
+class HandoffError(Exception):
+    """Codes: 'bad_reason', 'not_found', 'already_taken', 'closed', 'not_owner'."""
+
+    def __init__(self, code: str, request: Optional["HandoffRequest"] = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.request = request
+
+
+class HandoffRequest(Base):
+    __tablename__ = "handoff_requests"
+    __table_args__ = (
+        Index("ix_handoff_requests_status_priority", "status", "priority", "created_at"),
+        UniqueConstraint("open_sender", name="uq_handoff_requests_open_sender"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False, index=True)
+    reason = Column(String(16), nullable=False)
+    priority = Column(Integer, nullable=False)
+    first_text = Column(Text, nullable=False, default="")
+    status = Column(String(16), nullable=False, default=WAITING)
+    agent = Column(String(64), nullable=True)
+    created_at = Column(DateTime, nullable=False)
+    taken_at = Column(DateTime, nullable=True)
+    closed_at = Column(DateTime, nullable=True)
+    # sender_id while the request is open, NULL once closed: a unique column that makes
+    # "one open request per sender" hold even for concurrent requests (NULLs never collide).
+    open_sender = Column(String(128), nullable=True)
+
+
+def get(s: Session, request_id: int) -> HandoffRequest:
+    found = s.get(HandoffRequest, request_id, populate_existing=True)
+    if found is None:
+        raise HandoffError("not_found")
+    return found
+
+
+def get_open(s: Session, sender_id: str) -> Optional[HandoffRequest]:
+    """The sender's waiting or active request, if any."""
+    return s.execute(
+        select(HandoffRequest).where(HandoffRequest.open_sender == sender_id)
+        .execution_options(populate_existing=True)
+    ).scalar_one_or_none()
+
+
+def _upgrade(found: HandoffRequest, reason: str) -> HandoffRequest:
+    if PRIORITY[reason] > found.priority:
+        found.reason, found.priority = reason, PRIORITY[reason]
+    return found
+
+
+def request(s: Session, sender_id: str, reason: str, text: Optional[str], now: datetime) -> HandoffRequest:
+    """Open (or return the already open) request for ``sender_id``; crisis upgrades priority."""
+    if reason not in PRIORITY:
+        raise HandoffError("bad_reason")
+    found = get_open(s, sender_id)
+    if found is not None:
+        return _upgrade(found, reason)
+    new = HandoffRequest(
+        sender_id=sender_id, reason=reason, priority=PRIORITY[reason],
+        first_text=mask_text(text or "")[:2000], status=WAITING, created_at=now,
+        open_sender=sender_id,
+    )
+    try:
+        with s.begin_nested():
+            s.add(new)
+            s.flush()
+    except IntegrityError:  # a concurrent request for the same sender won the race
+        found = get_open(s, sender_id)
+        if found is None:
+            raise
+        return _upgrade(found, reason)
+    return new
+
+
+def queue(s: Session, include_active: bool = False) -> List[HandoffRequest]:
+    """Waiting requests (optionally also active ones), crisis first, then oldest first."""
+    statuses = [WAITING, ACTIVE] if include_active else [WAITING]
+    return list(
+        s.execute(
+            select(HandoffRequest)
+            .where(HandoffRequest.status.in_(statuses))
+            .order_by(HandoffRequest.priority.desc(), HandoffRequest.created_at, HandoffRequest.id)
+            .execution_options(populate_existing=True)
+        ).scalars()
+    )
+
+
+def take(s: Session, request_id: int, agent: str, now: datetime) -> HandoffRequest:
+    """Assign a waiting request to ``agent``; a conditional UPDATE so two agents cannot both win.
+
+    Taking a request one already holds is a no-op.
+    """
+    result = s.execute(
+        update(HandoffRequest)
+        .where(HandoffRequest.id == request_id, HandoffRequest.status == WAITING)
+        .values(status=ACTIVE, agent=agent, taken_at=now)
+        .execution_options(synchronize_session=False)
+    )
+    found = get(s, request_id)
+    if result.rowcount == 1 or (found.status == ACTIVE and found.agent == agent):
+        return found
+    raise HandoffError("closed" if found.status == CLOSED else "already_taken", found)
+
+
+def release(
+    s: Session, request_id: int, agent: str, now: datetime, force: bool = False
+) -> HandoffRequest:
+    """Close a request (the bot resumes). Only the holding agent may close an active one unless
+    ``force`` (a supervisor); a waiting one may be closed by any agent."""
+    found = get(s, request_id)
+    if found.status == CLOSED:
+        raise HandoffError("closed", found)
+    if found.status == ACTIVE and found.agent != agent and not force:
+        raise HandoffError("not_owner", found)
+    found.status, found.closed_at, found.open_sender = CLOSED, now, None
+    if found.agent is None:
+        found.agent = agent
+    s.flush()
+    return found

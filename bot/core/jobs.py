@@ -1,0 +1,537 @@
+"""荣军就业 — job seekers, job postings and a small, explainable matcher.
+
+* ``job_seekers``: one registration per sender (re-registering updates it).
+* ``jobs``: postings managed from the agent console; ``data/jobs_seed.yml`` holds invented 示例 jobs
+  (``is_sample``) loaded idempotently by :func:`seed_jobs`.
+* :func:`match_jobs` ranks active jobs by TF-IDF cosine similarity between the seeker's skills +
+  desired job and each job's title + requirements + skills (jieba words, synonyms folded, skills
+  counted twice), plus a bonus for the same or a neighbouring district, and explains each match.
+"""
+from __future__ import annotations
+
+import math
+import re
+import threading
+from collections import Counter
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+import yaml
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy.orm import Session
+
+from bot.core import clock, people, settings
+from bot.core.db import Base
+
+SEED_FILE = settings.DATA_FILES / "jobs_seed.yml"
+
+DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
+DISTRICT_ALIASES = {"西海岸新区": "黄岛区", "西海岸": "黄岛区", "黄岛": "黄岛区"}
+# Bordering (or, for 黄岛区–市南区, joined by the bay tunnel) districts; made symmetric below.
+_NEIGHBOURS = {
+    "市南区": ("市北区", "崂山区", "黄岛区"),
+    "市北区": ("李沧区", "崂山区"),
+    "李沧区": ("崂山区", "城阳区"),
+    "崂山区": ("城阳区", "即墨区"),
+    "城阳区": ("即墨区", "胶州市"),
+    "黄岛区": ("胶州市",),
+    "即墨区": ("莱西市", "平度市", "胶州市"),
+    "胶州市": ("平度市",),
+    "平度市": ("莱西市",),
+}
+NEIGHBOURS: Dict[str, frozenset] = {d: frozenset() for d in DISTRICTS}
+for _a, _bs in _NEIGHBOURS.items():
+    for _b in _bs:
+        NEIGHBOURS[_a] = NEIGHBOURS[_a] | {_b}
+        NEIGHBOURS[_b] = NEIGHBOURS[_b] | {_a}
+
+SAME_DISTRICT_BONUS = 0.2
+NEAR_DISTRICT_BONUS = 0.1
+DESIRED_TITLE_BONUS = 0.15
+SKILLS_WEIGHT = 2  # a job's skills field counts twice as much as its title / requirements
+
+
+# --- models ---------------------------------------------------------------------------------------
+
+
+class JobSeeker(Base):
+    __tablename__ = "job_seekers"
+    __table_args__ = (UniqueConstraint("sender_id", name="uq_job_seekers_sender_id"),)
+
+    id = Column(Integer, primary_key=True)
+    sender_id = Column(String(128), nullable=False)
+    name = Column(String(64), nullable=True)
+    skills = Column(Text, nullable=False, default="")
+    desired_job = Column(String(200), nullable=True)
+    district = Column(String(16), nullable=True)
+    mobile = Column(String(20), nullable=True)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    @property
+    def mobile_masked(self) -> Optional[str]:
+        return people.mask_phone(self.mobile) if self.mobile else None
+
+    @property
+    def name_masked(self) -> Optional[str]:
+        return people.mask_name(self.name) if self.name else None
+
+    def __repr__(self) -> str:
+        return f"<JobSeeker {self.id} {self.sender_id}>"
+
+
+class Job(Base):
+    __tablename__ = "jobs"
+    __table_args__ = (
+        UniqueConstraint("seed_key", name="uq_jobs_seed_key"),
+        Index("ix_jobs_active_district", "active", "district"),
+    )
+
+    id = Column(Integer, primary_key=True)
+    seed_key = Column(String(40), nullable=True)  # set for rows loaded from jobs_seed.yml
+    employer = Column(String(200), nullable=False)
+    title = Column(String(200), nullable=False)
+    requirements = Column(Text, nullable=False, default="")
+    skills = Column(Text, nullable=False, default="")
+    district = Column(String(16), nullable=True)
+    pay = Column(String(100), nullable=True)
+    is_sample = Column(Boolean, nullable=False, default=False)
+    active = Column(Boolean, nullable=False, default=True)
+    created_at = Column(DateTime, nullable=False)
+    updated_at = Column(DateTime, nullable=False)
+
+    def __repr__(self) -> str:
+        return f"<Job {self.id} {self.title}>"
+
+
+class JobError(ValueError):
+    """Bad input; ``code``: sender_required, skills_required, bad_mobile, bad_district (add_job),
+    title_required, employer_required, not_found."""
+
+    def __init__(self, code: str, message: str = ""):
+        super().__init__(message or code)
+        self.code = code
+
+
+# --- vocabulary -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    synonyms: Mapping[str, str]
+    stopwords: frozenset
+    reasons: Mapping[str, str]
+    seed_jobs: Tuple[Mapping, ...]
+    words: Tuple[str, ...]  # extra dictionary words for the tokenizer
+
+
+@lru_cache(maxsize=4)
+def _vocabulary(path: str, mtime: float) -> Vocabulary:
+    data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
+    jobs = tuple(data.get("jobs") or ())
+    words = set(synonyms) | set(synonyms.values())
+    for job in jobs:
+        words.update(_pieces(str(job.get("skills") or "")))
+    return Vocabulary(
+        synonyms=synonyms,
+        stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
+        reasons=dict(data.get("reasons") or {}),
+        seed_jobs=jobs,
+        words=tuple(sorted(w for w in words if 2 <= len(w) <= 12)),
+    )
+
+
+def vocabulary(path: Optional[Path] = None) -> Vocabulary:
+    path = Path(path or SEED_FILE)
+    return _vocabulary(str(path), path.stat().st_mtime)
+
+
+# Words that say nothing about a job (also extendable through `stopwords:` in jobs_seed.yml).
+_STOPWORDS = frozenset(
+    "以上 以下 经验 优先 相关 专业 能够 能力 适应 身体健康 健康 要求 具有 熟悉 熟练 工作 岗位 退役 退役军人 军人 "
+    "部队 当过 干过 做过 会 有 能 持 年 一年 两年 三年 五年 多年 之前 以前 我 我会 可以 一些 或 和 及 等 "
+    "示例 月 元".split()
+)
+# Place names say where a job is, not what it is; the district bonus handles them.
+_PLACE_WORDS = frozenset(
+    ["青岛", "青岛市", "山东", "山东省", "西海岸", "西海岸新区"]
+    + [d for d in DISTRICTS] + [d[:-1] for d in DISTRICTS]
+)
+_SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'！!？?]+")
+_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
+
+
+def _pieces(text: str) -> List[str]:
+    return [p for p in _SEPARATORS.split(text.translate(_HALFWIDTH)) if p]
+
+
+@lru_cache(maxsize=1)
+def _tokenizer():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    # A private tokenizer: our domain words must not leak into jieba's global dictionary,
+    # which other components (NLU, wishes' name tagging) share.
+    return jieba.Tokenizer()
+
+
+# Words taught to the tokenizer. Replaced (never mutated) under the lock, so readers in other
+# threads always iterate a consistent snapshot.
+_added_words: frozenset = frozenset()
+_words_lock = threading.Lock()
+
+
+def _ensure_words(words: Iterable[str]) -> None:
+    global _added_words
+    new = [w for w in words if 2 <= len(w) <= 12 and w not in _added_words]
+    if not new:
+        return
+    tok = _tokenizer()
+    with _words_lock:
+        fresh = {w for w in new if w not in _added_words}
+        for word in sorted(fresh):
+            tok.add_word(word, freq=20000)
+        _added_words = _added_words | fresh
+
+
+def _keep(token: str) -> bool:
+    if re.fullmatch(r"[A-Za-z]\d|[A-Za-z]{2,}\d*|\d?[A-Za-z]\d?", token):
+        return True  # B2, C1, A2, CAD …
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,}", token))
+
+
+def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bool = False) -> List[str]:
+    """Content words of ``text`` with synonyms folded (开车 → 驾驶); order kept, repeats kept.
+
+    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to the tokenizer.
+    """
+    if not text:
+        return []
+    vocab = vocab or vocabulary()
+    _ensure_words(vocab.words)
+    stop = _STOPWORDS | vocab.stopwords
+    out: List[str] = []
+    tok = _tokenizer()
+    from bot.core.script import to_simplified
+
+    known = _added_words
+    for piece in _pieces(to_simplified(text)):
+        if learn and re.fullmatch(r"[\u4e00-\u9fff]{2,12}", piece):
+            _ensure_words([piece])
+        for word in tok.lcut(piece):
+            # a long word also yields the domain words inside it: 叉车证 → 叉车, 保安员 → 保安
+            inner = [w for w in known if len(w) < len(word) and w in word] if len(word) > 2 else []
+            for token in [word] + sorted(inner, key=lambda w: (word.find(w), -len(w), w)):
+                token = token.upper() if token.isascii() else token
+                token = vocab.synonyms.get(token, token)
+                if token in stop or token in _PLACE_WORDS or not _keep(token):
+                    continue
+                out.append(token)
+    return out
+
+
+# --- seekers --------------------------------------------------------------------------------------
+
+
+def normalise_district(district: Optional[str]) -> Optional[str]:
+    if not district:
+        return None
+    district = district.strip()
+    district = DISTRICT_ALIASES.get(district, district)
+    if district in DISTRICTS:
+        return district
+    for name in DISTRICTS:  # 市南 → 市南区, 胶州 → 胶州市
+        if name[:-1] == district:
+            return name
+    return None
+
+
+def get_seeker(s: Session, sender_id: str) -> Optional[JobSeeker]:
+    return s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id)).scalars().first()
+
+
+def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Optional[str] = None,
+                    district: Optional[str] = None, mobile: Optional[str] = None,
+                    name: Optional[str] = None, now: datetime) -> JobSeeker:
+    """Create or update (same sender) the sender's registration; it becomes active again."""
+    if not (sender_id or "").strip():
+        raise JobError("sender_required")
+    skills = " ".join((skills or "").split())
+    if not skills:
+        raise JobError("skills_required")
+    # optional: canonical (西海岸新区 → 黄岛区), or dropped when not a Qingdao district
+    district = normalise_district(district) if district else None
+    if mobile:
+        try:
+            mobile = people.validate_mobile(mobile)
+        except people.InvalidMobile as exc:
+            raise JobError("bad_mobile", exc.code) from None
+    seeker = s.execute(
+        select(JobSeeker).where(JobSeeker.sender_id == sender_id).with_for_update()
+    ).scalars().first()
+    if seeker is None:
+        seeker = JobSeeker(sender_id=sender_id, created_at=now)
+        s.add(seeker)
+    seeker.skills = skills
+    seeker.desired_job = (desired_job or "").strip() or None
+    seeker.district = district or None
+    if mobile:
+        seeker.mobile = mobile
+    if name and name.strip():
+        seeker.name = name.strip()
+    seeker.active = True
+    seeker.updated_at = now
+    s.flush()
+    return seeker
+
+
+def withdraw_seeker(s: Session, sender_id: str, now: datetime) -> bool:
+    seeker = get_seeker(s, sender_id)
+    if seeker is None or not seeker.active:
+        return False
+    seeker.active = False
+    seeker.updated_at = now
+    s.flush()
+    return True
+
+
+def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str] = None) -> List[JobSeeker]:
+    stmt = select(JobSeeker)
+    if active_only:
+        stmt = stmt.where(JobSeeker.active.is_(True))
+    if district:
+        stmt = stmt.where(JobSeeker.district == normalise_district(district))
+    return list(s.execute(stmt.order_by(JobSeeker.updated_at.desc(), JobSeeker.id)).scalars().all())
+
+
+# --- jobs -----------------------------------------------------------------------------------------
+
+
+def add_job(s: Session, *, employer: str, title: str, requirements: str = "", skills: str = "",
+            district: Optional[str] = None, pay: Optional[str] = None, is_sample: bool = False,
+            now: datetime, seed_key: Optional[str] = None) -> Job:
+    if not (employer or "").strip():
+        raise JobError("employer_required")
+    if not (title or "").strip():
+        raise JobError("title_required")
+    if district:
+        normalised = normalise_district(district)
+        if not normalised:
+            raise JobError("bad_district", f"unknown district {district!r}")
+        district = normalised
+    job = Job(
+        seed_key=seed_key,
+        employer=employer.strip(),
+        title=title.strip(),
+        requirements=(requirements or "").strip(),
+        skills=(skills or "").strip(),
+        district=district or None,
+        pay=(pay or "").strip() or None,
+        is_sample=bool(is_sample),
+        active=True,
+        created_at=now,
+        updated_at=now,
+    )
+    s.add(job)
+    s.flush()
+    return job
+
+
+def get_job(s: Session, job_id: int) -> Optional[Job]:
+    return s.get(Job, int(job_id))
+
+
+def deactivate_job(s: Session, job_id: int, now: datetime) -> Job:
+    job = get_job(s, job_id)
+    if job is None:
+        raise JobError("not_found", f"no job {job_id}")
+    if job.active:
+        job.active = False
+        job.updated_at = now
+        s.flush()
+    return job
+
+
+def reactivate_job(s: Session, job_id: int, now: datetime) -> Job:
+    job = get_job(s, job_id)
+    if job is None:
+        raise JobError("not_found", f"no job {job_id}")
+    if not job.active:
+        job.active = True
+        job.updated_at = now
+        s.flush()
+    return job
+
+
+def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] = None,
+              include_samples: bool = True) -> List[Job]:
+    stmt = select(Job)
+    if active_only:
+        stmt = stmt.where(Job.active.is_(True))
+    if district:
+        stmt = stmt.where(Job.district == normalise_district(district))
+    if not include_samples:
+        stmt = stmt.where(Job.is_sample.is_(False))
+    return list(s.execute(stmt.order_by(Job.id)).scalars().all())
+
+
+def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path] = None) -> int:
+    """Insert the 示例 jobs whose ``key`` is not in the table yet; returns how many were added.
+
+    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left alone.
+    """
+    now = now or clock.now()
+    vocab = vocabulary(path)
+    existing = set(s.execute(select(Job.seed_key).where(Job.seed_key.isnot(None))).scalars())
+    added = 0
+    for item in vocab.seed_jobs:
+        key = str(item["key"])
+        if key in existing:
+            continue
+        add_job(
+            s,
+            employer=item["employer"],
+            title=item["title"],
+            requirements=item.get("requirements") or "",
+            skills=item.get("skills") or "",
+            district=item.get("district"),
+            pay=item.get("pay"),
+            is_sample=bool(item.get("is_sample", True)),
+            now=now,
+            seed_key=key,
+        )
+        existing.add(key)
+        added += 1
+    return added
+
+
+def job_dict(job: Job) -> Dict:
+    return {"id": job.id, "employer": job.employer, "title": job.title, "requirements": job.requirements,
+            "skills": job.skills, "district": job.district, "pay": job.pay, "is_sample": job.is_sample,
+            "active": job.active}
+
+
+# --- matching -------------------------------------------------------------------------------------
+
+
+@dataclass
+class JobMatch:
+    job: Job
+    score: float
+    reason: str
+    matched_terms: Tuple[str, ...] = ()
+    desired_terms: Tuple[str, ...] = ()
+    district_match: Optional[str] = None  # "same" | "near" | None
+
+    def as_dict(self) -> Dict:
+        return {**job_dict(self.job), "score": self.score, "reason": self.reason,
+                "matched_terms": list(self.matched_terms), "district_match": self.district_match}
+
+
+def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    a, b = normalise_district(a), normalise_district(b)
+    if not a or not b:
+        return None
+    if a == b:
+        return "same"
+    if b in NEIGHBOURS.get(a, ()):
+        return "near"
+    return None
+
+
+def _profile(seeker_or_profile) -> Tuple[str, str, Optional[str]]:
+    if isinstance(seeker_or_profile, JobSeeker):
+        return seeker_or_profile.skills or "", seeker_or_profile.desired_job or "", seeker_or_profile.district
+    if isinstance(seeker_or_profile, Mapping):
+        return (str(seeker_or_profile.get("skills") or ""), str(seeker_or_profile.get("desired_job") or ""),
+                seeker_or_profile.get("district"))
+    raise TypeError("match_jobs needs a JobSeeker or a mapping with skills / desired_job / district")
+
+
+def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: Optional[str],
+            district: Optional[str]) -> str:
+    r = vocab.reasons
+    join_terms = r.get("term_joiner", "、")
+    parts = []
+    if terms:
+        parts.append(r.get("skills", "{terms}").format(terms=join_terms.join(terms)))
+    if desired:
+        parts.append(r.get("desired", "{terms}").format(terms=join_terms.join(desired)))
+    if relation == "same":
+        parts.append(r.get("same_district", "{district}").format(district=district))
+    elif relation == "near":
+        parts.append(r.get("near_district", "{district}").format(district=district))
+    return r.get("joiner", "; ").join(parts)
+
+
+def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
+               jobs: Optional[Sequence[Job]] = None) -> List[JobMatch]:
+    """Best active jobs for a seeker (or a dict with skills, desired_job, district), best first.
+
+    score = cosine(tf-idf(seeker skills + desired job), tf-idf(job title + requirements + 2×skills))
+            + 0.15 when the desired job shares a word with the title
+            + 0.2 same district / + 0.1 neighbouring district.
+    Jobs sharing no word with the seeker are not returned. Ties: lower job id first.
+    """
+    vocab = vocabulary()
+    skills, desired, district = _profile(seeker_or_profile)
+    jobs = list(jobs) if jobs is not None else list_jobs(s)
+    if not jobs:
+        return []
+    for job in jobs:  # learn every skills item first so all texts are cut the same way
+        tokens(job.skills, vocab, learn=True)
+    docs: List[Counter] = []
+    titles: List[set] = []
+    for job in jobs:
+        counts = Counter(tokens(job.title, vocab))
+        titles.append(set(counts))
+        counts.update(tokens(job.requirements, vocab))
+        for _ in range(SKILLS_WEIGHT):
+            counts.update(tokens(job.skills, vocab))
+        docs.append(counts)
+    n = len(docs)
+    df = Counter(term for doc in docs for term in doc)
+    idf = {term: math.log((n + 1) / (count + 1)) + 1.0 for term, count in df.items()}
+
+    query = Counter(tokens(skills, vocab))
+    desired_tokens = tokens(desired, vocab)
+    query.update(desired_tokens)
+    qvec = {t: c * idf.get(t, 0.0) for t, c in query.items() if t in idf}
+    qnorm = math.sqrt(sum(v * v for v in qvec.values()))
+
+    results: List[JobMatch] = []
+    for job, doc, title_terms in zip(jobs, docs, titles):
+        dvec = {t: c * idf[t] for t, c in doc.items()}
+        dnorm = math.sqrt(sum(v * v for v in dvec.values()))
+        shared = [t for t in qvec if t in dvec]
+        if not shared or not qnorm or not dnorm:
+            continue
+        cosine = sum(qvec[t] * dvec[t] for t in shared) / (qnorm * dnorm)
+        desired_hit = [t for t in dict.fromkeys(desired_tokens) if t in title_terms]
+        relation = district_relation(district, job.district)
+        score = cosine
+        if desired_hit:
+            score += DESIRED_TITLE_BONUS
+        if relation == "same":
+            score += SAME_DISTRICT_BONUS
+        elif relation == "near":
+            score += NEAR_DISTRICT_BONUS
+        terms = sorted(shared, key=lambda t: (-qvec[t] * dvec[t], t))
+        skill_terms = tuple(t for t in terms if t not in desired_hit)[:3]
+        results.append(JobMatch(
+            job=job,
+            score=round(score, 4),
+            reason=_reason(vocab, skill_terms, desired_hit[:2], relation, job.district),
+            matched_terms=tuple(terms),
+            desired_terms=tuple(desired_hit),
+            district_match=relation,
+        ))
+    results.sort(key=lambda m: (-m.score, m.job.id))
+    return results[: max(0, limit)] if limit else results

@@ -1,0 +1,135 @@
+"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category (data/reporting.yml).
+
+Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with the
+file's ``notice`` (以官方最新公布为准); the source is returned separately so the caller can show it.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+
+import yaml
+
+from bot.core import settings
+
+KNOWLEDGE_FILE = settings.DATA_FILES / "knowledge.yml"
+REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
+
+
+class Answer(NamedTuple):
+    text: str  # answer + blank line + notice
+    source: str
+    followups: List[Dict[str, str]]  # [{"title", "payload"}]
+
+
+def _text(value: Any) -> str:
+    return "" if value is None else str(value).strip()
+
+
+@lru_cache(maxsize=8)
+def _read(path: str, mtime: float) -> Mapping:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def _load(path: Union[str, Path]) -> Mapping:
+    path = Path(path)
+    return _read(str(path), path.stat().st_mtime)
+
+
+def _knowledge(path: Optional[Union[str, Path]] = None) -> Mapping:
+    return _load(path or KNOWLEDGE_FILE)
+
+
+def _reporting(path: Optional[Union[str, Path]] = None) -> Mapping:
+    return _load(path or REPORTING_FILE)
+
+
+def with_notice(text: str, notice: str) -> str:
+    """``text`` ending with ``notice`` (added once)."""
+    text = _text(text)
+    notice = _text(notice)
+    if not notice or text.endswith(notice):
+        return text
+    return f"{text}\n\n{notice}" if text else notice
+
+
+def _topic(intent: str, path=None) -> Optional[Mapping]:
+    topics = _knowledge(path).get("topics") or {}
+    topic = topics.get(intent)
+    return topic if isinstance(topic, Mapping) else None
+
+
+def answer(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[Answer]:
+    """The FAQ answer for ``intent`` — (text with notice appended, source, followups) — or None
+    when the intent has no answer (label-only topics such as book_appointment, or unknown intents)."""
+    topic = _topic(intent, path)
+    if not topic or not _text(topic.get("answer")):
+        return None
+    notice = _text(topic.get("notice")) or _text(_knowledge(path).get("notice"))
+    followups = [
+        {"title": _text(f.get("title")), "payload": _text(f.get("payload"))}
+        for f in (topic.get("followups") or ())
+        if isinstance(f, Mapping) and _text(f.get("title")) and _text(f.get("payload"))
+    ]
+    return Answer(with_notice(topic["answer"], notice), _text(topic.get("source")), followups)
+
+
+def label(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[str]:
+    """Short button label for ``intent`` (None if the file has none)."""
+    topic = _topic(intent, path)
+    return _text(topic.get("label")) or None if topic else None
+
+
+def topic_labels(*, path: Optional[Union[str, Path]] = None,
+                 answered_only: bool = False) -> List[Tuple[str, str]]:
+    """[(intent, label)] in file order — the buttons offered on fallback.
+
+    ``answered_only`` keeps only informational topics (those with an answer).
+    """
+    out = []
+    for intent, topic in (_knowledge(path).get("topics") or {}).items():
+        if not isinstance(topic, Mapping) or not _text(topic.get("label")):
+            continue
+        if answered_only and not _text(topic.get("answer")):
+            continue
+        out.append((str(intent), _text(topic["label"])))
+    return out
+
+
+def notice(*, path: Optional[Union[str, Path]] = None) -> str:
+    return _text(_knowledge(path).get("notice"))
+
+
+def reporting_categories(*, path: Optional[Union[str, Path]] = None) -> List[str]:
+    return [str(c) for c in (_reporting(path).get("categories") or {})]
+
+
+def reporting_requirements(category: Optional[str], *,
+                           path: Optional[Union[str, Path]] = None) -> Dict[str, Any]:
+    """Documents and deadline for reporting (报到) as ``category``; the ``default`` entry when the
+    category is unknown or missing (``is_default`` tells which).
+
+    Keys: category, documents, deadline_days, deadline_from, notes, source, notice, is_default.
+    """
+    from bot.core.entitlements import canonical_category
+
+    data = _reporting(path)
+    categories = data.get("categories") or {}
+    key = canonical_category(category) if category else None
+    entry = categories.get(key) if key else None
+    is_default = entry is None
+    if is_default:
+        entry = data.get("default") or {}
+        key = None
+    days = entry.get("deadline_days")
+    return {
+        "category": key,
+        "documents": [_text(d) for d in (entry.get("documents") or ()) if _text(d)],
+        "deadline_days": int(days) if days is not None else None,
+        "deadline_from": _text(entry.get("deadline_from")) or None,
+        "notes": _text(entry.get("notes")),
+        "source": _text(entry.get("source")) or _text((data.get("default") or {}).get("source")),
+        "notice": _text(data.get("notice")) or notice(),
+        "is_default": is_default,
+    }

@@ -1,0 +1,178 @@
+"""All configuration that comes from the environment, in one object.
+
+    from bot.core import settings
+    config = settings.current()          # a fresh, immutable snapshot of the environment
+    config.console_port, config.rasa_url, config.telegram_token …
+
+Every process (action server, Rasa wrapper, console, gateways) reads its environment here and
+nowhere else; the module-level helpers (``data_dir()``, ``database_url()``, ``id_key()`` …) are
+shorthands for the snapshot's fields. Snapshots are cheap and not cached, so tests can change
+the environment between calls. Secrets that are not given are generated once into the data
+directory (mode 0600) and read from there afterwards.
+
+| variable | default | meaning |
+|---|---|---|
+| RJ_DATA_DIR | ``.data/`` | runtime state: SQLite files, generated secrets, logs |
+| RJ_TZ | Asia/Shanghai | the service's time zone (see ``bot.core.clock``) |
+| RJ_BIND_HOST | 127.0.0.1 | address every listener binds to |
+| DATABASE_URL | SQLite in the data dir | the core database |
+| RJ_ID_KEY | generated ``id.key`` | Fernet key for ID numbers at rest |
+| RASA_URL | http://127.0.0.1:5005 | Rasa (or the router in front of several) |
+| RASA_AUTH_TOKEN | unset | token for Rasa's HTTP API |
+| GATEWAY_PUSH_TOKEN | generated ``push.token`` | secret of the gateways' push endpoints |
+| CONSOLE_HOST / CONSOLE_PORT | RJ_BIND_HOST / 8080 | console and web chat |
+| CONSOLE_SECRET | generated ``console.secret`` | session cookie key |
+| CONSOLE_COOKIE_SECURE | 0 | 1 behind https |
+| TELEGRAM_PUSH_URL | http://127.0.0.1:8081/push | where the console pushes to Telegram users |
+| TELEGRAM_TOKEN … | unset | the Telegram gateway (see ``bot/channels/telegram/config.py``) |
+| RASA_EVENT_BROKER | sql | ``sql``, ``rabbitmq`` or ``none`` |
+| RASA_EVENTS_DB_URL | SQLite in the data dir | the SQL event broker's database |
+| RABBITMQ_URL / RABBITMQ_QUEUE | amqp://guest:guest@127.0.0.1:5672/ / rasa_events | |
+| RASA_TRACKER_URL | SQLite in the data dir | shared tracker store for several Rasa servers |
+| RASA_LOCK_STORE, REDIS_HOST, REDIS_PORT | in-memory | ``redis`` to share locks |
+| LOG_LEVEL | INFO | |
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Optional
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+DATA_FILES = Path(__file__).resolve().parent / "data"
+
+_TRUE = {"1", "true", "yes", "on"}
+
+
+def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
+    value = env.get(name)
+    return value.strip() if value and value.strip() else default
+
+
+def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
+    value = env.get(name)
+    return default if value is None else value.strip().lower() in _TRUE
+
+
+@dataclass(frozen=True)
+class Settings:
+    """One snapshot of the environment; build it with :func:`current` or :meth:`from_env`."""
+
+    environ: Mapping[str, str]
+    data_dir: Path
+    timezone: str
+    bind_host: str
+    database_url: str
+    rasa_url: str
+    rasa_token: Optional[str]
+    console_host: str
+    console_port: int
+    console_cookie_secure: bool
+    telegram_token: str
+    telegram_push_url: str
+    event_broker: str
+    events_db_url: str
+    rabbitmq_url: str
+    rabbitmq_queue: str
+    tracker_url: str
+    lock_store: str
+    redis_host: str
+    redis_port: int
+    log_level: str
+
+    @classmethod
+    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
+        env = dict(os.environ if environ is None else environ)
+        data = Path(_get(env, "RJ_DATA_DIR") or REPO_ROOT / ".data")
+        bind = _get(env, "RJ_BIND_HOST", "127.0.0.1")
+        return cls(
+            environ=env,
+            data_dir=data,
+            timezone=_get(env, "RJ_TZ", "Asia/Shanghai"),
+            bind_host=bind,
+            database_url=_get(env, "DATABASE_URL") or f"sqlite:///{data / 'rongjun.db'}",
+            rasa_url=_get(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
+            rasa_token=_get(env, "RASA_AUTH_TOKEN") or None,
+            console_host=_get(env, "CONSOLE_HOST", bind),
+            console_port=int(_get(env, "CONSOLE_PORT", "8080")),
+            console_cookie_secure=_flag(env, "CONSOLE_COOKIE_SECURE"),
+            telegram_token=_get(env, "TELEGRAM_TOKEN"),
+            telegram_push_url=_get(env, "TELEGRAM_PUSH_URL", "http://127.0.0.1:8081/push"),
+            event_broker=_get(env, "RASA_EVENT_BROKER", "sql").lower(),
+            events_db_url=_get(env, "RASA_EVENTS_DB_URL") or f"sqlite:///{data / 'rasa_events.db'}",
+            rabbitmq_url=_get(env, "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),
+            rabbitmq_queue=_get(env, "RABBITMQ_QUEUE", "rasa_events"),
+            tracker_url=_get(env, "RASA_TRACKER_URL"),
+            lock_store=_get(env, "RASA_LOCK_STORE", "in_memory").lower(),
+            redis_host=_get(env, "REDIS_HOST", "127.0.0.1"),
+            redis_port=int(_get(env, "REDIS_PORT", "6379")),
+            log_level=_get(env, "LOG_LEVEL", "INFO").upper(),
+        )
+
+    def get(self, name: str, default: str = "") -> str:
+        """A variable this table does not model (a channel's own, e.g. TELEGRAM_WEBHOOK_URL)."""
+        return _get(self.environ, name, default)
+
+    def flag(self, name: str, default: bool = False) -> bool:
+        return _flag(self.environ, name, default)
+
+    def ensure_data_dir(self) -> Path:
+        """Create the data directory, readable by its owner only."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+    def secret(self, variable: str, filename: str, make: Callable[[], str]) -> str:
+        """The secret from ``variable``, else the one generated into ``filename`` (0600)."""
+        given = self.get(variable)
+        if given:
+            return given
+        path = self.ensure_data_dir() / filename
+        if not path.exists():
+            try:
+                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            except FileExistsError:  # another process made it first
+                return path.read_text().strip()
+            with os.fdopen(fd, "w") as handle:
+                handle.write(make())
+        return path.read_text().strip()
+
+
+def current(environ: Optional[Mapping[str, str]] = None) -> Settings:
+    return Settings.from_env(environ)
+
+
+# Shorthands used throughout the core.
+def data_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
+    """Runtime state (SQLite files, keys); created on first use, never committed."""
+    return current(environ).ensure_data_dir()
+
+
+def database_url() -> str:
+    return current().database_url
+
+
+def rasa_url() -> str:
+    return current().rasa_url
+
+
+def id_key() -> bytes:
+    """Fernet key used to encrypt ID numbers at rest."""
+
+    def make() -> str:
+        from cryptography.fernet import Fernet
+
+        return Fernet.generate_key().decode()
+
+    return current().secret("RJ_ID_KEY", "id.key", make).encode()
+
+
+def push_token() -> str:
+    """Shared secret that the action server and console present to the gateways' push endpoints."""
+    return current().secret("GATEWAY_PUSH_TOKEN", "push.token", lambda: secrets.token_urlsafe(32))
+
+
+def console_secret() -> str:
+    """Signing/encryption secret for the console's session cookies."""
+    return current().secret("CONSOLE_SECRET", "console.secret", lambda: secrets.token_urlsafe(48))
