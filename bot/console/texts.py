@@ -3,44 +3,23 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Optional
 
-import yaml
+from bot.core.catalogue import Catalogue, Node
 
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 
 
-class _Texts(dict):
-    """A dict whose keys also read as attributes (handy in Jinja: ``T.errors.csrf``)."""
-
-    def __getattr__(self, name: str) -> Any:
-        try:
-            return self[name]
-        except KeyError as exc:  # pragma: no cover - template typo
-            raise AttributeError(name) from exc
+@lru_cache(maxsize=1)
+def catalogue() -> Catalogue:
+    return Catalogue.load(MESSAGES_FILE)
 
 
-def _wrap(value: Any) -> Any:
-    if isinstance(value, dict):
-        return _Texts({str(k): _wrap(v) for k, v in value.items()})
-    if isinstance(value, list):
-        return [_wrap(v) for v in value]
-    return value
+def all_texts() -> Node:
+    """Every text as attribute-readable nodes (``T`` in templates)."""
+    return catalogue().tree
 
 
-@lru_cache(maxsize=None)
-def all_texts() -> _Texts:
-    with MESSAGES_FILE.open(encoding="utf-8") as handle:
-        return _wrap(yaml.safe_load(handle) or {})
-
-
-def t(key: str, default: str | None = None) -> Any:
-    """Look up a dotted key, e.g. ``t("errors.csrf")``."""
-    node: Any = all_texts()
-    for part in key.split("."):
-        if not isinstance(node, dict) or part not in node:
-            if default is not None:
-                return default
-            raise KeyError(key)
-        node = node[part]
-    return node
+def t(key: str, default: Optional[str] = None) -> Any:
+    """Look up a dotted key, e.g. ``t("errors.csrf")``; ``default`` when it is absent."""
+    return catalogue().lookup(key) if default is None else catalogue().lookup(key, default)

@@ -12,6 +12,8 @@ from typing import Any, Mapping
 
 import yaml
 
+from bot.core.catalogue import Catalogue
+
 MESSAGES_FILE = Path(__file__).resolve().parent / "messages.yml"
 
 #: Keys the code relies on; checked at load time so a typo fails at start-up, not in a chat.
@@ -36,27 +38,22 @@ REQUIRED_KEYS = (
 COMMANDS = ("start", "help", "human", "cancel")
 
 
-class Texts:
-    """Read-only access to the texts; ``get(key, **fields)`` fills ``{placeholders}``."""
+class Texts(Catalogue):
+    """The channel's texts; ``get(key, **fields)`` fills ``{placeholders}``."""
 
     def __init__(self, data: Mapping[str, Any]) -> None:
-        missing = [key for key in REQUIRED_KEYS if key not in data]
-        if missing:
-            raise ValueError(f"messages.yml is missing keys: {', '.join(missing)}")
-        commands = data["commands"]
+        super().__init__(data, REQUIRED_KEYS)
+        commands = self.lookup("commands")
         if not isinstance(commands, Mapping) or any(c not in commands for c in COMMANDS):
             raise ValueError(f"messages.yml `commands` must describe {', '.join(COMMANDS)}")
-        self._data = dict(data)
 
-    def get(self, key: str, **fields: Any) -> str:
-        value = self._data[key]
-        if not isinstance(value, str):
-            raise TypeError(f"messages.yml `{key}` is not a string")
-        return value.format(**fields) if fields else value
+    @property
+    def _data(self) -> Mapping[str, Any]:
+        return self.tree
 
     def command_descriptions(self) -> dict[str, str]:
         """Command name → description, in the order shown in Telegram's menu."""
-        return {name: str(self._data["commands"][name]) for name in COMMANDS}
+        return {name: str(self.lookup("commands")[name]) for name in COMMANDS}
 
 
 def load_texts(path: Path = MESSAGES_FILE) -> Texts:
