@@ -1,0 +1,160 @@
+"""Runs whole conversations, written as data, against a running Rasa (REST channel).
+
+A case file (``tests/conversations/*.yml``) holds ``conversations:``, each with ``id``,
+``patterns`` (which failure patterns it covers) and ``turns``. A turn is one user message and
+what the bot's replies (all messages of that turn, joined) must or must not contain:
+
+    - id: many-facts-booking
+      patterns: [many_facts, dialect]
+      turns:
+        - user: 俺叫李建国，退伍兵，电话{phone}，住城阳，想后天上午去报到
+          expect: [报到]              # every entry must appear ("a|b" = either a or b)
+          forbid: [您的姓名, 手机号]   # none may appear (a question already answered)
+        - press: 确认                  # send the payload of the button whose title contains it
+          expect: [确认码]
+
+Placeholders in ``user``: ``{phone}`` a fresh mobile number, ``{id}`` a valid ID number, ``{code}``
+the last 确认码 the bot showed in this conversation. Besides the per-turn checks every
+conversation must pass the whole-conversation rules of the project:
+* never the same answer twice in a row (identical non-empty replies in consecutive turns);
+* never the same question twice (a bot line ending in ？ sent in two turns), unless the case
+  says ``repeat_ok: true`` (the user did not answer it);
+* every turn gets a reply (``silent: true`` on a turn allows none, e.g. during a handoff).
+"""
+from __future__ import annotations
+
+import json
+import random
+import re
+import urllib.request
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+
+from bot.core import people
+
+CASES_DIR = Path(__file__).resolve().parent
+CODE = re.compile(r"确认码[：:\s]*([A-Z0-9]{6})")
+QUESTION_END = ("？", "?")
+
+
+@dataclass
+class Outcome:
+    case_id: str
+    patterns: List[str]
+    failures: List[str] = field(default_factory=list)
+    repeated_question: bool = False
+    transcript: List[str] = field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return not self.failures
+
+
+def load_cases(directory: Path = CASES_DIR) -> List[Dict[str, Any]]:
+    cases: List[Dict[str, Any]] = []
+    for path in sorted(directory.glob("*.yml")):
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        for case in data.get("conversations") or []:
+            case.setdefault("file", path.name)
+            cases.append(case)
+    return cases
+
+
+def _post(url: str, body: Dict[str, Any], timeout: float = 60) -> Any:
+    request = urllib.request.Request(
+        url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
+    )
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        return json.loads(response.read() or b"null")
+
+
+def _fresh_phone() -> str:
+    return "1" + random.choice("3578") + "".join(random.choice("0123456789") for _ in range(9))
+
+
+def _fresh_id() -> str:
+    first17 = "370214" + f"{random.randint(1950, 2000)}" + "0315" + f"{random.randint(0, 999):03d}"
+    return first17 + people.id_check_digit(first17)
+
+
+def _contains(text: str, entry: str) -> bool:
+    return any(option in text for option in str(entry).split("|"))
+
+
+def _questions(text: str) -> List[str]:
+    lines = [line.strip() for line in re.split(r"[\n]", text) if line.strip()]
+    return [line for line in lines if line.endswith(QUESTION_END) and len(line) >= 6]
+
+
+def run_case(base_url: str, case: Dict[str, Any]) -> Outcome:
+    """Play one conversation with a fresh sender id; collect every rule it breaks."""
+    outcome = Outcome(case["id"], list(case.get("patterns") or []))
+    sender = f"{case.get('channel', 'web')}-conv-{uuid.uuid4().hex[:10]}"
+    url = base_url.rstrip("/") + "/webhooks/rest/webhook"
+    values = {"phone": _fresh_phone(), "id": _fresh_id(), "code": ""}
+    previous_reply: Optional[str] = None
+    asked: Dict[str, int] = {}
+    buttons: List[Dict[str, Any]] = []
+    for number, turn in enumerate(case.get("turns") or [], start=1):
+        if "press" in turn:
+            chosen = [b for b in buttons if turn["press"] in (b.get("title") or "")]
+            if not chosen:
+                outcome.failures.append(f"turn {number}: no button titled {turn['press']!r}")
+                break
+            message = chosen[0]["payload"]
+        else:
+            message = str(turn["user"]).format(**values)
+        try:
+            replies = _post(url, {"sender": sender, "message": message}) or []
+        except Exception as exc:  # the server's failure is this case's failure
+            outcome.failures.append(f"turn {number}: request failed: {exc}")
+            break
+        text = "\n".join(r.get("text") or "" for r in replies if isinstance(r, dict)).strip()
+        buttons = [b for r in replies if isinstance(r, dict) for b in r.get("buttons") or []]
+        outcome.transcript += [f"U{number}: {message}", f"B{number}: {text}"]
+        found = CODE.search(text)
+        if found:
+            values["code"] = found.group(1)
+        if not text and not turn.get("silent"):
+            outcome.failures.append(f"turn {number}: no reply")
+        for entry in turn.get("expect") or []:
+            if not _contains(text, entry):
+                outcome.failures.append(f"turn {number}: expected {entry!r}")
+        for entry in turn.get("forbid") or []:
+            if _contains(text, entry):
+                outcome.failures.append(f"turn {number}: must not say {entry!r}")
+        if text and text == previous_reply:
+            outcome.failures.append(f"turn {number}: the same answer twice in a row")
+        for question in _questions(text):
+            if question in asked and not case.get("repeat_ok"):
+                outcome.repeated_question = True
+                outcome.failures.append(
+                    f"turn {number}: asked again (first in turn {asked[question]}): {question}"
+                )
+            asked.setdefault(question, number)
+        previous_reply = text
+    return outcome
+
+
+def summarise(outcomes: List[Outcome]) -> Dict[str, Any]:
+    total = len(outcomes)
+    passed = sum(o.passed for o in outcomes)
+    by_pattern: Dict[str, List[int]] = {}
+    for outcome in outcomes:
+        for pattern in outcome.patterns:
+            by_pattern.setdefault(pattern, [0, 0])
+            by_pattern[pattern][0] += outcome.passed
+            by_pattern[pattern][1] += 1
+    return {
+        "total": total,
+        "passed": passed,
+        "pass_rate": passed / total if total else 0.0,
+        "no_repeated_question": sum(not o.repeated_question for o in outcomes) / total
+        if total
+        else 0.0,
+        "by_pattern": by_pattern,
+    }
