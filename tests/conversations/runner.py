@@ -74,7 +74,14 @@ def _post(url: str, body: dict[str, Any], timeout: float = 60) -> Any:
 
 
 def _fresh_phone() -> str:
-    return "1" + random.choice("3578") + "".join(random.choice("0123456789") for _ in range(9))
+    """A random number the bot must accept as a mobile (e.g. 154… and 174… are not in use)."""
+    while True:
+        digits = "".join(random.choice("0123456789") for _ in range(9))
+        number = "1" + random.choice("3578") + digits
+        try:
+            return people.validate_mobile(number)
+        except people.InvalidMobile:
+            continue
 
 
 def _fresh_id() -> str:
