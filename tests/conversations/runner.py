@@ -17,8 +17,8 @@ Placeholders in ``user``: ``{phone}`` a fresh mobile number, ``{id}`` a valid ID
 the last 确认码 the bot showed in this conversation. Besides the per-turn checks every
 conversation must pass the whole-conversation rules of the project:
 * never the same answer twice in a row (identical non-empty replies in consecutive turns);
-* never the same question twice (a bot line ending in ？ sent in two turns), unless the case
-  says ``repeat_ok: true`` (the user did not answer it);
+* never the same question twice (a bot line up to its last ？, sent in two turns), unless the
+  case says ``repeat_ok: true`` (the user did not answer it);
 * every turn gets a reply (``silent: true`` on a turn allows none, e.g. during a handoff).
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Dict, List, Optional
+from typing import Any
 
 import yaml
 
@@ -38,24 +38,25 @@ from bot.core import people
 
 CASES_DIR = Path(__file__).resolve().parent
 CODE = re.compile(r"确认码[：:\s]*([A-Z0-9]{6})")
-QUESTION_END = ("？", "?")
+# A question mark, not the "?" of a link's query string.
+QUESTION_MARK = re.compile(r"[？?](?![A-Za-z0-9=&%_-])")
 
 
 @dataclass
 class Outcome:
     case_id: str
-    patterns: List[str]
-    failures: List[str] = field(default_factory=list)
+    patterns: list[str]
+    failures: list[str] = field(default_factory=list)
     repeated_question: bool = False
-    transcript: List[str] = field(default_factory=list)
+    transcript: list[str] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
         return not self.failures
 
 
-def load_cases(directory: Path = CASES_DIR) -> List[Dict[str, Any]]:
-    cases: List[Dict[str, Any]] = []
+def load_cases(directory: Path = CASES_DIR) -> list[dict[str, Any]]:
+    cases: list[dict[str, Any]] = []
     for path in sorted(directory.glob("*.yml")):
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for case in data.get("conversations") or []:
@@ -64,7 +65,7 @@ def load_cases(directory: Path = CASES_DIR) -> List[Dict[str, Any]]:
     return cases
 
 
-def _post(url: str, body: Dict[str, Any], timeout: float = 60) -> Any:
+def _post(url: str, body: dict[str, Any], timeout: float = 60) -> Any:
     request = urllib.request.Request(
         url, data=json.dumps(body).encode(), headers={"Content-Type": "application/json"}
     )
@@ -73,7 +74,14 @@ def _post(url: str, body: Dict[str, Any], timeout: float = 60) -> Any:
 
 
 def _fresh_phone() -> str:
-    return "1" + random.choice("3578") + "".join(random.choice("0123456789") for _ in range(9))
+    """A random number the bot must accept as a mobile (e.g. 154… and 174… are not in use)."""
+    while True:
+        digits = "".join(random.choice("0123456789") for _ in range(9))
+        number = "1" + random.choice("3578") + digits
+        try:
+            return people.validate_mobile(number)
+        except people.InvalidMobile:
+            continue
 
 
 def _fresh_id() -> str:
@@ -85,20 +93,27 @@ def _contains(text: str, entry: str) -> bool:
     return any(option in text for option in str(entry).split("|"))
 
 
-def _questions(text: str) -> List[str]:
+def _questions(text: str) -> list[str]:
+    """Each line's question: the line up to its last ？ (most questions go on after it, e.g.
+    "请问报到人的姓名？（只用于服务中心核对…）", "想约哪天…？可以直接说…")."""
     lines = [line.strip() for line in re.split(r"[\n]", text) if line.strip()]
-    return [line for line in lines if line.endswith(QUESTION_END) and len(line) >= 6]
+    found = []
+    for line in lines:
+        marks = [m.end() for m in QUESTION_MARK.finditer(line)]
+        if marks and marks[-1] >= 6:
+            found.append(line[: marks[-1]])
+    return found
 
 
-def run_case(base_url: str, case: Dict[str, Any]) -> Outcome:
+def run_case(base_url: str, case: dict[str, Any]) -> Outcome:
     """Play one conversation with a fresh sender id; collect every rule it breaks."""
     outcome = Outcome(case["id"], list(case.get("patterns") or []))
     sender = f"{case.get('channel', 'web')}-conv-{uuid.uuid4().hex[:10]}"
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
     values = {"phone": _fresh_phone(), "id": _fresh_id(), "code": ""}
-    previous_reply: Optional[str] = None
-    asked: Dict[str, int] = {}
-    buttons: List[Dict[str, Any]] = []
+    previous_reply: str | None = None
+    asked: dict[str, int] = {}
+    buttons: list[dict[str, Any]] = []
     for number, turn in enumerate(case.get("turns") or [], start=1):
         if "press" in turn:
             chosen = [b for b in buttons if turn["press"] in (b.get("title") or "")]
@@ -140,10 +155,10 @@ def run_case(base_url: str, case: Dict[str, Any]) -> Outcome:
     return outcome
 
 
-def summarise(outcomes: List[Outcome]) -> Dict[str, Any]:
+def summarise(outcomes: list[Outcome]) -> dict[str, Any]:
     total = len(outcomes)
     passed = sum(o.passed for o in outcomes)
-    by_pattern: Dict[str, List[int]] = {}
+    by_pattern: dict[str, list[int]] = {}
     for outcome in outcomes:
         for pattern in outcome.patterns:
             by_pattern.setdefault(pattern, [0, 0])
