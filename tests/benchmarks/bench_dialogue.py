@@ -31,10 +31,11 @@ def main() -> int:
             subprocess.run([sys.executable, "-m", "bot.core.migrate"], env=env, check=True)
             stack = Stack(rasa_port=free_port(), action_port=free_port(), env=env,
                           log_dir=Path(workdir) / "logs")
-            stack.start_actions()
-            stack.start_rasa()
-            base = f"http://127.0.0.1:{stack.rasa_port}"
         try:
+            if stack is not None:
+                stack.start_actions()
+                stack.start_rasa()
+                base = f"http://127.0.0.1:{stack.rasa_port}"
             started = time.monotonic()
             outcomes = [run_case(base, case) for case in cases]
             seconds = time.monotonic() - started
