@@ -23,30 +23,14 @@ import yaml
 from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
-from bot.core import clock, people, settings
+from bot.core import clock, districts, people, settings
 from bot.core.db import Base
 
 SEED_FILE = settings.DATA_FILES / "jobs_seed.yml"
 
-DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
-DISTRICT_ALIASES = {"西海岸新区": "黄岛区", "西海岸": "黄岛区", "黄岛": "黄岛区"}
-# Bordering (or, for 黄岛区–市南区, joined by the bay tunnel) districts; made symmetric below.
-_NEIGHBOURS = {
-    "市南区": ("市北区", "崂山区", "黄岛区"),
-    "市北区": ("李沧区", "崂山区"),
-    "李沧区": ("崂山区", "城阳区"),
-    "崂山区": ("城阳区", "即墨区"),
-    "城阳区": ("即墨区", "胶州市"),
-    "黄岛区": ("胶州市",),
-    "即墨区": ("莱西市", "平度市", "胶州市"),
-    "胶州市": ("平度市",),
-    "平度市": ("莱西市",),
-}
-NEIGHBOURS: Dict[str, frozenset] = {d: frozenset() for d in DISTRICTS}
-for _a, _bs in _NEIGHBOURS.items():
-    for _b in _bs:
-        NEIGHBOURS[_a] = NEIGHBOURS[_a] | {_b}
-        NEIGHBOURS[_b] = NEIGHBOURS[_b] | {_a}
+# Derived from the district registry (data/districts.yml), kept here for the job pages.
+DISTRICTS = districts.names()
+NEIGHBOURS: Dict[str, frozenset] = {name: districts.neighbours(name) for name in DISTRICTS}
 
 SAME_DISTRICT_BONUS = 0.2
 NEAR_DISTRICT_BONUS = 0.1
@@ -159,8 +143,7 @@ _STOPWORDS = frozenset(
 )
 # Place names say where a job is, not what it is; the district bonus handles them.
 _PLACE_WORDS = frozenset(
-    ["青岛", "青岛市", "山东", "山东省", "西海岸", "西海岸新区"]
-    + [d for d in DISTRICTS] + [d[:-1] for d in DISTRICTS]
+    ["青岛", "青岛市", "山东", "山东省"] + list(DISTRICTS) + list(districts.aliases())
 )
 _SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'！!？?]+")
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
@@ -240,19 +223,6 @@ def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bo
 # --- seekers --------------------------------------------------------------------------------------
 
 
-def normalise_district(district: Optional[str]) -> Optional[str]:
-    if not district:
-        return None
-    district = district.strip()
-    district = DISTRICT_ALIASES.get(district, district)
-    if district in DISTRICTS:
-        return district
-    for name in DISTRICTS:  # 市南 → 市南区, 胶州 → 胶州市
-        if name[:-1] == district:
-            return name
-    return None
-
-
 def get_seeker(s: Session, sender_id: str) -> Optional[JobSeeker]:
     return s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id)).scalars().first()
 
@@ -267,7 +237,7 @@ def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Opt
     if not skills:
         raise JobError("skills_required")
     # optional: canonical (西海岸新区 → 黄岛区), or dropped when not a Qingdao district
-    district = normalise_district(district) if district else None
+    district = districts.normalise(district) if district else None
     if mobile:
         try:
             mobile = people.validate_mobile(mobile)
@@ -307,7 +277,7 @@ def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str
     if active_only:
         stmt = stmt.where(JobSeeker.active.is_(True))
     if district:
-        stmt = stmt.where(JobSeeker.district == normalise_district(district))
+        stmt = stmt.where(JobSeeker.district == districts.normalise(district))
     return list(s.execute(stmt.order_by(JobSeeker.updated_at.desc(), JobSeeker.id)).scalars().all())
 
 
@@ -322,7 +292,7 @@ def add_job(s: Session, *, employer: str, title: str, requirements: str = "", sk
     if not (title or "").strip():
         raise JobError("title_required")
     if district:
-        normalised = normalise_district(district)
+        normalised = districts.normalise(district)
         if not normalised:
             raise JobError("bad_district", f"unknown district {district!r}")
         district = normalised
@@ -376,7 +346,7 @@ def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] =
     if active_only:
         stmt = stmt.where(Job.active.is_(True))
     if district:
-        stmt = stmt.where(Job.district == normalise_district(district))
+        stmt = stmt.where(Job.district == districts.normalise(district))
     if not include_samples:
         stmt = stmt.where(Job.is_sample.is_(False))
     return list(s.execute(stmt.order_by(Job.id)).scalars().all())
@@ -436,7 +406,7 @@ class JobMatch:
 
 
 def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
-    a, b = normalise_district(a), normalise_district(b)
+    a, b = districts.normalise(a), districts.normalise(b)
     if not a or not b:
         return None
     if a == b:

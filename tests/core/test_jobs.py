@@ -6,6 +6,7 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from bot.core import districts
 from bot.core import jobs as J
 from bot.core.jobs import JobError
 
@@ -27,7 +28,7 @@ def test_seed_file_is_all_samples():
         assert item["is_sample"] is True
         assert item["employer"].startswith("示例企业")
         assert "示例" in item["pay"] and "示例" in item["title"]
-        assert J.normalise_district(item["district"]) == item["district"]
+        assert districts.normalise(item["district"]) == item["district"]
         assert item["skills"] and item["requirements"]
 
 
