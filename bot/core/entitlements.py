@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from bot.core import settings
+from bot.core import numerals, settings
 
 PROGRAMMES_FILE = settings.DATA_FILES / "programmes.yml"
 
@@ -220,7 +220,6 @@ def details(programme: Programme) -> Dict[str, Any]:
 _TRUE = {"true", "yes", "y", "1", "是", "是的", "有", "对", "对的", "嗯", "属于"}
 _FALSE = {"false", "no", "n", "0", "否", "不是", "没有", "无", "不", "不属于"}
 _UNKNOWN_WORDS = {UNKNOWN, "不知道", "不清楚", "不确定", "说不清", "不方便说", "跳过", "skip", "dont_know"}
-_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
 
 
 def is_declined(value: Any) -> bool:
@@ -247,8 +246,9 @@ def _int(value: Any) -> int:
     text = re.sub(r"(级|岁|周岁)$", "", text)
     if re.fullmatch(r"\d+(\.0+)?", text):
         return int(float(text))
-    if text in _CN_NUM:
-        return _CN_NUM[text]
+    number = numerals.parse_int(text)
+    if number is not None:
+        return number
     raise ValueError(f"not a number: {value!r}")
 
 

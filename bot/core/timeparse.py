@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional, Tuple
 
+from bot.core import numerals
+
 log = logging.getLogger(__name__)
 
 MORNING, NOON, AFTERNOON, EVENING = "morning", "noon", "afternoon", "evening"
@@ -48,20 +50,16 @@ class ParsedTime:
 
 # --------------------------------------------------------------------------- normalisation
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
 _CN_NUM = r"[零〇一二两三四五六七八九十]{1,3}"
 _NUM = rf"(?:\d{{1,2}}|{_CN_NUM})"
 
 
 def _cn_int(text: str) -> int:
     """'3', '十', '十二', '二十一', '三十' → int (numbers up to 99 are enough for dates/times)."""
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    value = numerals.parse_int(text)
+    if value is None:
+        raise ValueError(f"not a number: {text!r}")
+    return value
 
 
 def normalise(text: str) -> str:
