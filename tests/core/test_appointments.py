@@ -1,4 +1,4 @@
-"""报到 appointments (bot/core/appointments.py).
+"""报到 appointments (the bot/core/appointments package).
 
 ``now`` is Tuesday 2026-12-01 10:00. 李沧 (licang) has 12 slots a day of capacity 3:
 09:00–11:00 and 13:30–16:30 starts, 30 minutes each.
@@ -12,14 +12,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import appointments as ap
-from bot.core import outbox, people, workdays
-from bot.core.appointments import AppointmentError, BookingError
+from bot.core import districts, outbox, people, workdays
+from bot.core.appointments import AppointmentError, BookingError, booking, deadlines
 from bot.core.people import InvalidIdNumber, InvalidMobile
 from bot.core.script import TRADITIONAL
 from bot.core.timeparse import EVENING, MORNING, ParsedTime, parse
 
 WED_9 = datetime(2026, 12, 2, 9, 0)
-DISTRICTS = ["市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市"]
 
 
 def fake_id(n: int) -> str:
@@ -48,15 +47,52 @@ def reminders(session):
 # ------------------------------------------------------------------ centres
 
 
-def test_centres_file_has_ten_districts_with_placeholders():
+def test_centres_file_has_one_centre_per_registry_district_none_configured():
     centres = ap.load_centres()
-    assert [c.district for c in centres] == DISTRICTS
+    assert [c.district for c in centres] == list(districts.names())
     assert len({c.id for c in centres}) == 10
     for centre in centres:
         assert centre.name == f"{centre.district}退役军人服务中心"
-        assert centre.placeholder is True and "示例" in centre.address and "示例" in centre.phone
+        # Nothing invented: no address or phone until the operator fills in deployment.yml …
+        assert centre.address is None and centre.phone is None and centre.configured is False
+        assert not centre.is_configured("address") and not centre.is_configured("hours")
+        # … users read the truthful fallback, and booking runs on the defaults.
+        assert "12345" in centre.address_text and "12345" in centre.phone_text
         assert centre.slot_minutes == 30 and centre.capacity_per_slot == 3
         assert centre.hours == ((time(9), time(11, 30)), (time(13, 30), time(17)))
+
+
+def test_configured_values_replace_defaults_and_fallbacks(tmp_path):
+    deployment = tmp_path / "deployment.yml"
+    deployment.write_text(
+        "defaults: {hours: [{start: '09:00', end: '10:00'}], slot_minutes: 30, capacity_per_slot: 3}\n"
+        "fallbacks: {address: 请以公布为准, phone: 请拨打12345}\n"
+        "centres:\n"
+        "  licang: {address: 李沧某路1号, phone: 0532-1, hours: [{start: '08:00', end: '09:00'}],\n"
+        "           slot_minutes: 20, capacity_per_slot: 5}\n"
+        "  shinan: {address: null, phone: 0532-2}\n", encoding="utf-8")
+    by_id = {c.id: c for c in ap.load_centres(deployment_file=deployment)}
+    licang, shinan, laixi = by_id["licang"], by_id["shinan"], by_id["laixi"]
+    assert licang.configured and licang.address_text == "李沧某路1号"
+    assert (licang.slot_minutes, licang.capacity_per_slot) == (20, 5)
+    assert [s.time() for s in ap.slot_starts(licang, date(2026, 12, 2))] == [
+        time(8), time(8, 20), time(8, 40)]
+    assert not shinan.configured and shinan.is_configured("phone")
+    assert (shinan.address_text, shinan.phone_text) == ("请以公布为准", "0532-2")
+    assert laixi.configured_fields == frozenset() and laixi.hours == ((time(9), time(10)),)
+
+
+def test_service_centres_reference_registry_districts():
+    names = districts.names()
+    for centre in ap.load_centres():
+        assert centre.district in names, centre.district
+        assert ap.find_centre_by_district(centre.district) == centre
+
+
+def test_reminder_renders_the_fallback_address(session, now):
+    appt = book(session, now)
+    text = reminders(session)[0].text
+    assert appt.code in text and ap.get_centre("licang").address_text in text
 
 
 @pytest.mark.parametrize(
@@ -86,13 +122,16 @@ def test_slot_grid():
 
 
 def test_capacity_is_configurable_per_centre(tmp_path):
-    path = tmp_path / "centres.yml"
+    path, deployment = tmp_path / "centres.yml", tmp_path / "deployment.yml"
     path.write_text(
+        "centres:\n  - {id: a, district: 甲区, name: 甲}\n  - {id: b, district: 乙区, name: 乙}\n",
+        encoding="utf-8")
+    deployment.write_text(
         "defaults: {hours: [{start: '08:30', end: '10:00'}], slot_minutes: 45, capacity_per_slot: 3}\n"
-        "centres:\n  - {id: a, district: 甲区, name: 甲, capacity_per_slot: 7}\n"
-        "  - {id: b, district: 乙区, name: 乙}\n", encoding="utf-8")
-    a, b = ap.load_centres(path)
+        "centres:\n  a: {capacity_per_slot: 7}\n", encoding="utf-8")
+    a, b = ap.load_centres(path, deployment)
     assert (a.capacity_per_slot, b.capacity_per_slot, a.slot_minutes) == (7, 3, 45)
+    assert a.is_configured("capacity_per_slot") and not b.is_configured("capacity_per_slot")
     assert [s.time() for s in ap.slot_starts(a, date(2026, 12, 2))] == [time(8, 30), time(9, 15)]
 
 
@@ -290,19 +329,19 @@ def test_person_may_book_again_after_cancel_or_once_the_time_has_passed(session,
 def test_database_enforces_one_active_booking_per_person(session, now):
     """Even if the pre-check is bypassed (a race), the unique index refuses a second booking."""
     first = book(session, now, 7)
-    original_active_for = ap._active_for
+    original_active_for = booking._active_for
     calls = []
 
     def blind(s, fingerprint):
         calls.append(1)
         return None if len(calls) == 1 else original_active_for(s, fingerprint)
 
-    ap._active_for = blind
+    booking._active_for = blind
     try:
         with pytest.raises(BookingError) as excinfo:
             book(session, now, 7, start=WED_9 + timedelta(hours=1))
     finally:
-        ap._active_for = original_active_for
+        booking._active_for = original_active_for
     assert excinfo.value.code == "already_booked" and excinfo.value.existing.id == first.id
     # The savepoint was rolled back: the other slot's counter did not move.
     assert slot_row(session, "licang", WED_9 + timedelta(hours=1)) in (None, (3, 0))
@@ -544,7 +583,7 @@ def test_days_left(tmp_path, monkeypatch):
     assert ap.days_left(date(2026, 10, 1), 30, date(2026, 12, 1)) == -31
     assert ap.days_left(None, 30, date(2026, 12, 1)) is None
     assert ap.days_left_for("退役士兵", date(2026, 11, 20), date(2026, 12, 1), path) == 19
-    monkeypatch.setattr(ap, "reporting_path", lambda: path)
+    monkeypatch.setattr(deadlines, "reporting_path", lambda: path)
     appt = ap.Appointment(category="退役士兵", discharge_date=date(2026, 11, 20))
     assert appt.days_left(date(2026, 12, 1)) == 19
 
