@@ -24,12 +24,13 @@ _SURNAMES_1 = set(
     "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
     "明佘池乜匡国位"
 )
-_SURNAMES_2 = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文",
-               "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "呼延", "澹台")
+_SURNAMES_2 = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
+               "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "呼延", "澹台")
 
 # Words that follow a name-ish prefix but are not names (我是退役军人, 我是伤残军人 ...).
-_NOT_NAME_STARTS = ("一名", "一位", "一个", "个", "退役", "退伍", "转业", "军", "伤残", "烈士", "老兵",
-                    "家属", "本人", "荣军", "党员", "残疾", "现役", "复员", "在", "从", "住", "来自")
+_NOT_NAME_STARTS = ("一名", "一位", "一个", "个", "退役", "退伍", "转业", "军", "伤残", "烈士",
+                    "老兵", "家属", "本人", "荣军", "党员", "残疾", "现役", "复员", "在", "从",
+                    "住", "来自")
 
 _MASKED = "***"
 
@@ -69,9 +70,12 @@ _HANDLE = re.compile(
 )
 _URL = re.compile(r"https?://\S+|www\.\S+", re.IGNORECASE)
 _SPACED_DIGITS = re.compile(r"(?<![\d])(?:\+?86[\s\-]*)?\d(?:[\s\-－—.·]*\d){6,}[\dXx]?")
-_CN_NUMERAL_RUN = re.compile(rf"[{numerals.DIGIT_CHARS}](?:[\s\-]*[{numerals.DIGIT_CHARS}]){{6,}}")
+_CN_DIGIT = rf"[{numerals.DIGIT_CHARS}]"
+_CN_NUMERAL_RUN = re.compile(rf"{_CN_DIGIT}(?:[\s\-]*{_CN_DIGIT}){{6,}}")
 _HOUSE_NUMBER = re.compile(r"(?<![\d])\d{1,5}\s*(号楼|号院|栋|幢|单元|室|户)")
-_STREET_NUMBER = re.compile(rf"([{_HAN}A-Za-z]{{1,8}}(?:路|街|巷|道|胡同|里|村|社区|小区))\s*\d{{1,5}}\s*(?:-\d+)?\s*号")
+_STREET_NUMBER = re.compile(
+    rf"([{_HAN}A-Za-z]{{1,8}}(?:路|街|巷|道|胡同|里|村|社区|小区))\s*\d{{1,5}}\s*(?:-\d+)?\s*号"
+)
 _SHORTER_NUMBER = re.compile(r"(?<![\dA-Za-z])\d{7,}(?![\dA-Za-z])")
 _MASKED_TOKEN = re.compile(r"\d*\*{2,}[\dXx]*")
 
@@ -136,8 +140,9 @@ def _weak_cue_name(candidate: str) -> str | None:
     if flag.startswith("nr") and 2 <= len(first) <= 4 and _surname_of(first):
         name = _name_end(first)
         surname = _surname_of(name)
-        if len(surname) == 2 and len(name) == 3 and len(words) > 1 and len(words[1][0]) == 1 \
-                and re.fullmatch(rf"[{_HAN}]", words[1][0]) and not _STOP_AFTER_NAME.match(words[1][0]):
+        following = words[1][0] if len(words) > 1 else ""
+        if len(surname) == 2 and len(name) == 3 and len(following) == 1 \
+                and re.fullmatch(rf"[{_HAN}]", following) and not _STOP_AFTER_NAME.match(following):
             name += words[1][0]  # 欧阳明|月: jieba cuts compound-surname names short
         return name
     if len(first) == 1 and first in _SURNAMES_1 and len(words) > 1:
@@ -169,7 +174,8 @@ def _mask_names(text: str, *, guess: bool = True) -> str:
 
 
 # 王哥庄街道, 李村: tagged as names by jieba but they are places.
-_PLACE_ENDINGS = ("庄", "村", "屯", "街道", "街", "路", "镇", "社区", "小区", "大厦", "广场", "公园", "河", "山")
+_PLACE_ENDINGS = ("庄", "村", "屯", "街道", "街", "路", "镇", "社区", "小区", "大厦", "广场",
+                  "公园", "河", "山")
 
 
 def _mask_tagged_names(text: str) -> str:
@@ -193,7 +199,7 @@ def _mask_tagged_names(text: str) -> str:
                 out.append(prev[-1] + "某")
             elif len(word) == 1 and word in _SURNAMES_1 and i + 1 < len(words) \
                     and re.fullmatch(rf"[{_HAN}]{{1,2}}", words[i + 1][0]) \
-                    and words[i + 1][1] in ("nr", "n", "ns", "nz", "a", "ng", "x", "j", "nrt", "nrfg"):
+                    and words[i + 1][1] in _GIVEN_NAME_FLAGS:
                 out.append(word + "某")
                 i += 1  # the given name
             else:
@@ -203,6 +209,9 @@ def _mask_tagged_names(text: str) -> str:
         i += 1
     return "".join(out)
 
+
+# Part-of-speech flags jieba gives the given name after a one-character surname.
+_GIVEN_NAME_FLAGS = ("nr", "n", "ns", "nz", "a", "ng", "x", "j", "nrt", "nrfg")
 
 _jieba_quiet = False
 

@@ -11,7 +11,7 @@ import secrets
 import unicodedata
 from collections.abc import Callable
 
-__all__ = ["ALPHABET", "LENGTH", "PATTERN", "new_code", "normalise", "is_valid", "find"]
+__all__ = ["ALPHABET", "LENGTH", "PATTERN", "new_code", "normalise", "is_valid"]
 
 ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 LENGTH = 6
@@ -35,12 +35,3 @@ def normalise(code: str | None) -> str:
 def is_valid(code: str | None) -> bool:
     """Whether ``code`` (as typed) is a well-formed code of this alphabet and length."""
     return PATTERN.fullmatch(normalise(code)) is not None
-
-
-def find(text: str | None) -> str | None:
-    """The code inside a message ('我的确认码是 ab3-k7m' → 'AB3K7M'), or None."""
-    cleaned = normalise(text)
-    if PATTERN.fullmatch(cleaned):
-        return cleaned
-    match = PATTERN.search(cleaned)
-    return match.group(0) if match else None

@@ -53,7 +53,7 @@ def _load(path: Path) -> tuple[District, ...]:
     for entry in entries:
         for other in entry.get("neighbours") or ():
             if other not in known:
-                raise ValueError(f"{path}: neighbour {other!r} of {entry['name']} is not a district")
+                raise ValueError(f"{path}: {other!r}, neighbour of {entry['name']}, is unknown")
             borders[str(entry["name"])].add(str(other))
             borders[str(other)].add(str(entry["name"]))
     return tuple(

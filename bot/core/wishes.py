@@ -10,18 +10,14 @@ Lifecycle (every transition is a row in ``wish_events`` with who and when)::
 A wish whose owner did not consent to publication can never be published; staff may still arrange
 it privately: ``claim`` is also allowed from ``approved`` when ``consent_publish`` is false.
 
-``public_text`` is derived from the description on submission: phone numbers, ID numbers, long digit
-runs (``people.mask_text``) and, in addition, names, e-mail / WeChat / QQ handles and house numbers are
+``public_text`` is derived from the description on submission by ``bot.core.anonymise``: phone
+numbers, ID numbers, long digit runs, names, e-mail / WeChat / QQ handles and house numbers are
 removed, so a published wish carries no personal identifier. The raw description and the mobile
 number stay in the row for moderators only.
 """
 from __future__ import annotations
 
-import re
-import secrets
-import unicodedata
 from datetime import datetime
-from typing import Dict, List, Optional, Union
 
 from sqlalchemy import (
     Boolean,
@@ -75,8 +71,8 @@ MAX_PUBLIC_TEXT = 300
 class WishError(Exception):
     """Base class; ``code`` is a stable machine-readable reason (map it to a response)."""
 
-    def __init__(self, code: str, message: str = "", *, wish_code: Optional[str] = None,
-                 status: Optional[str] = None):
+    def __init__(self, code: str, message: str = "", *, wish_code: str | None = None,
+                 status: str | None = None):
         super().__init__(message or code)
         self.code = code
         self.wish_code = wish_code
@@ -104,11 +100,14 @@ class Wish(Base):
     __table_args__ = (
         UniqueConstraint("code", name="uq_wishes_code"),
         CheckConstraint(
-            "status IN ('submitted', 'approved', 'rejected', 'published', 'claimed', 'fulfilled', 'withdrawn')",
+            "status IN ('submitted', 'approved', 'rejected', 'published', 'claimed', 'fulfilled',"
+            " 'withdrawn')",
             name="ck_wishes_status",
         ),
-        CheckConstraint("claimant_kind IS NULL OR claimant_kind IN ('donor', 'merchant')",
-                        name="ck_wishes_claimant_kind"),
+        CheckConstraint(
+            "claimant_kind IS NULL OR claimant_kind IN ('donor', 'merchant')",
+            name="ck_wishes_claimant_kind",
+        ),
         Index("ix_wishes_sender_id", "sender_id"),
         Index("ix_wishes_status_created", "status", "created_at"),
     )
@@ -138,7 +137,7 @@ class Wish(Base):
     )
 
     @property
-    def mobile_masked(self) -> Optional[str]:
+    def mobile_masked(self) -> str | None:
         return people.mask_phone(self.mobile) if self.mobile else None
 
     def __repr__(self) -> str:  # never shows the description or the mobile
@@ -150,8 +149,11 @@ class WishEvent(Base):
     __table_args__ = (Index("ix_wish_events_wish_id", "wish_id"),)
 
     id = Column(Integer, primary_key=True)
-    wish_id = Column(Integer, ForeignKey("wishes.id", ondelete="CASCADE", name="fk_wish_events_wish_id"),
-                     nullable=False)
+    wish_id = Column(
+        Integer,
+        ForeignKey("wishes.id", ondelete="CASCADE", name="fk_wish_events_wish_id"),
+        nullable=False,
+    )
     from_status = Column(String(16), nullable=True)  # None for the submission itself
     to_status = Column(String(16), nullable=False)
     actor = Column(String(128), nullable=False)
@@ -175,7 +177,7 @@ def _new_code(s: Session) -> str:
                           is not None)
 
 
-def _load(s: Session, wish_id: Union[int, str], *, lock: bool = True) -> Wish:
+def _load(s: Session, wish_id: int | str, *, lock: bool = True) -> Wish:
     """A wish by numeric id (int) or public code (str), row-locked for the transition."""
     if isinstance(wish_id, str):
         stmt = select(Wish).where(Wish.code == codes.normalise(wish_id))
@@ -191,7 +193,9 @@ def _load(s: Session, wish_id: Union[int, str], *, lock: bool = True) -> Wish:
     return wish
 
 
-def _record(s: Session, wish: Wish, to_status: str, actor: str, note: Optional[str], now: datetime) -> None:
+def _record(
+    s: Session, wish: Wish, to_status: str, actor: str, note: str | None, now: datetime
+) -> None:
     event = WishEvent(from_status=wish.status, to_status=to_status, actor=actor, note=note, at=now)
     wish.events.append(event)
     wish.status = to_status
@@ -199,8 +203,8 @@ def _record(s: Session, wish: Wish, to_status: str, actor: str, note: Optional[s
     s.flush()
 
 
-def _transition(s: Session, wish: Union[Wish, int, str], action: str, actor: str, now: datetime, *,
-                note: Optional[str] = None, also_from=()) -> Wish:
+def _transition(s: Session, wish: Wish | int | str, action: str, actor: str, now: datetime, *,
+                note: str | None = None, also_from=()) -> Wish:
     if not (actor or "").strip():
         raise InvalidTransition("actor_required", "an actor is required")
     if not isinstance(wish, Wish):
@@ -219,7 +223,7 @@ def _transition(s: Session, wish: Union[Wish, int, str], action: str, actor: str
 
 
 def submit(s: Session, *, sender_id: str, category: str, description: str,
-           budget: Optional[int] = None, district: Optional[str] = None, mobile: Optional[str] = None,
+           budget: int | None = None, district: str | None = None, mobile: str | None = None,
            consent_publish: bool = False, now: datetime) -> Wish:
     if not (sender_id or "").strip():
         raise InvalidWish("sender_required")
@@ -230,7 +234,9 @@ def submit(s: Session, *, sender_id: str, category: str, description: str,
         raise InvalidWish("empty_description")
     if len(description) > MAX_DESCRIPTION:
         raise InvalidWish("description_too_long")
-    if district:  # optional metadata: canonical (西海岸新区 → 黄岛区), or dropped when not in Qingdao
+    if (
+        district
+    ):  # optional metadata: canonical (西海岸新区 → 黄岛区), or dropped when not in Qingdao
         district = districts.normalise(district)
     if budget is not None:
         try:
@@ -258,14 +264,16 @@ def submit(s: Session, *, sender_id: str, category: str, description: str,
         created_at=now,
         updated_at=now,
     )
-    wish.events.append(WishEvent(from_status=None, to_status=SUBMITTED, actor=wish.sender_id, at=now))
+    wish.events.append(
+        WishEvent(from_status=None, to_status=SUBMITTED, actor=wish.sender_id, at=now)
+    )
     s.add(wish)
     s.flush()
     return wish
 
 
-def approve(s: Session, wish_id, actor: str, now: datetime, *, public_text: Optional[str] = None,
-            guess_names: bool = True, note: Optional[str] = None) -> Wish:
+def approve(s: Session, wish_id, actor: str, now: datetime, *, public_text: str | None = None,
+            guess_names: bool = True, note: str | None = None) -> Wish:
     """Moderator accepts the wish; ``public_text`` lets them reword it. The rewording is anonymised
     again; ``guess_names=False`` skips only the jieba name guessing (numbers, handles and cued names
     are still masked), so a moderator can undo a false positive such as 金某茶 → 金银花茶."""
@@ -291,12 +299,16 @@ def publish(s: Session, wish_id, actor: str, now: datetime) -> Wish:
     return _transition(s, wish, "publish", actor, now)
 
 
-def claim(s: Session, wish_id, claimant: str, claimant_kind: str, actor: str, now: datetime) -> Wish:
+def claim(
+    s: Session, wish_id, claimant: str, claimant_kind: str, actor: str, now: datetime
+) -> Wish:
     """A donor or a 荣军联盟 merchant takes the wish on."""
     if not (claimant or "").strip():
         raise InvalidTransition("claimant_required")
     if claimant_kind not in CLAIMANT_KINDS:
-        raise InvalidTransition("bad_claimant_kind", f"claimant_kind must be one of {CLAIMANT_KINDS}")
+        raise InvalidTransition(
+            "bad_claimant_kind", f"claimant_kind must be one of {CLAIMANT_KINDS}"
+        )
     wish = _load(s, wish_id)
     also = (APPROVED,) if not wish.consent_publish else ()
     wish = _transition(s, wish, "claim", actor, now, note=claimant.strip(), also_from=also)
@@ -305,7 +317,7 @@ def claim(s: Session, wish_id, claimant: str, claimant_kind: str, actor: str, no
     return wish
 
 
-def fulfil(s: Session, wish_id, actor: str, note: Optional[str], now: datetime) -> Wish:
+def fulfil(s: Session, wish_id, actor: str, note: str | None, now: datetime) -> Wish:
     return _transition(s, wish_id, "fulfil", actor, now, note=(note or "").strip() or None)
 
 
@@ -321,12 +333,12 @@ def withdraw(s: Session, wish_id, sender_id: str, now: datetime) -> Wish:
 # --- queries --------------------------------------------------------------------------------------
 
 
-def event_dict(event: WishEvent) -> Dict:
+def event_dict(event: WishEvent) -> dict:
     return {"from_status": event.from_status, "to_status": event.to_status, "actor": event.actor,
             "note": event.note, "at": event.at}
 
 
-def to_dict(wish: Wish, *, history: bool = False) -> Dict:
+def to_dict(wish: Wish, *, history: bool = False) -> dict:
     """The owner's / staff view; the mobile is masked."""
     data = {
         "id": wish.id,
@@ -351,7 +363,7 @@ def to_dict(wish: Wish, *, history: bool = False) -> Dict:
     return data
 
 
-def list_for_sender(s: Session, sender_id: str) -> List[Dict]:
+def list_for_sender(s: Session, sender_id: str) -> list[dict]:
     """The sender's wishes, newest first, each with its history."""
     wishes = s.execute(
         select(Wish).where(Wish.sender_id == sender_id)
@@ -361,7 +373,7 @@ def list_for_sender(s: Session, sender_id: str) -> List[Dict]:
     return [to_dict(w, history=True) for w in wishes]
 
 
-def get_by_code(s: Session, code: str) -> Optional[Wish]:
+def get_by_code(s: Session, code: str) -> Wish | None:
     """A wish by its public code (case, spaces and full-width tolerated)."""
     code = codes.normalise(code)
     if not code:
@@ -369,7 +381,7 @@ def get_by_code(s: Session, code: str) -> Optional[Wish]:
     return s.execute(select(Wish).where(Wish.code == code)).scalars().first()
 
 
-def list_by_status(s: Session, status: str, *, limit: Optional[int] = None) -> List[Wish]:
+def list_by_status(s: Session, status: str, *, limit: int | None = None) -> list[Wish]:
     """Moderation queue: oldest first."""
     if status not in STATUSES:
         raise ValueError(f"unknown status {status!r}")
@@ -379,8 +391,8 @@ def list_by_status(s: Session, status: str, *, limit: Optional[int] = None) -> L
     return list(s.execute(stmt).scalars().all())
 
 
-def published_feed(s: Session, *, district: Optional[str] = None, category: Optional[str] = None,
-                   limit: int = 50) -> List[Dict]:
+def published_feed(s: Session, *, district: str | None = None, category: str | None = None,
+                   limit: int = 50) -> list[dict]:
     """What the public may see: anonymised text, district, category, budget — nothing else."""
     stmt = select(Wish.public_text, Wish.district, Wish.category, Wish.budget).where(
         Wish.status == PUBLISHED, Wish.consent_publish.is_(True)

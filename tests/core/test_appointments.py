@@ -35,13 +35,22 @@ def book(session, now, n=1, start=WED_9, centre="licang", sender=None, **extra):
 
 def slot_row(session, centre, start):
     return session.execute(
-        select(ap.Slot.capacity, ap.Slot.booked).where(ap.Slot.centre_id == centre, ap.Slot.start == start)
+        select(ap.Slot.capacity, ap.Slot.booked).where(
+            ap.Slot.centre_id == centre, ap.Slot.start == start
+        )
     ).first()
 
 
 def reminders(session):
-    return session.execute(select(outbox.OutboxMessage).where(outbox.OutboxMessage.kind == "reminder")
-                           .execution_options(populate_existing=True)).scalars().all()
+    return (
+        session.execute(
+            select(outbox.OutboxMessage)
+            .where(outbox.OutboxMessage.kind == "reminder")
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
 
 
 # ------------------------------------------------------------------ centres
@@ -65,12 +74,15 @@ def test_centres_file_has_one_centre_per_registry_district_none_configured():
 def test_configured_values_replace_defaults_and_fallbacks(tmp_path):
     deployment = tmp_path / "deployment.yml"
     deployment.write_text(
-        "defaults: {hours: [{start: '09:00', end: '10:00'}], slot_minutes: 30, capacity_per_slot: 3}\n"
+        "defaults: {hours: [{start: '09:00', end: '10:00'}],"
+        " slot_minutes: 30, capacity_per_slot: 3}\n"
         "fallbacks: {address: 请以公布为准, phone: 请拨打12345}\n"
         "centres:\n"
         "  licang: {address: 李沧某路1号, phone: 0532-1, hours: [{start: '08:00', end: '09:00'}],\n"
         "           slot_minutes: 20, capacity_per_slot: 5}\n"
-        "  shinan: {address: null, phone: 0532-2}\n", encoding="utf-8")
+        "  shinan: {address: null, phone: 0532-2}\n",
+        encoding="utf-8",
+    )
     by_id = {c.id: c for c in ap.load_centres(deployment_file=deployment)}
     licang, shinan, laixi = by_id["licang"], by_id["shinan"], by_id["laixi"]
     assert licang.configured and licang.address_text == "李沧某路1号"
@@ -97,9 +109,18 @@ def test_reminder_renders_the_fallback_address(session, now):
 
 @pytest.mark.parametrize(
     "text, centre_id",
-    [("李沧区", "licang"), ("我在李沧", "licang"), ("西海岸新区", "huangdao"), ("黄岛区", "huangdao"),
-     ("嶗山區", "laoshan"), ("即墨", "jimo"), ("胶州市的", "jiaozhou"), ("市南区", "shinan"),
-     ("市北", "shibei"), ("莱西市退役军人服务中心", "laixi")],
+    [
+        ("李沧区", "licang"),
+        ("我在李沧", "licang"),
+        ("西海岸新区", "huangdao"),
+        ("黄岛区", "huangdao"),
+        ("嶗山區", "laoshan"),
+        ("即墨", "jimo"),
+        ("胶州市的", "jiaozhou"),
+        ("市南区", "shinan"),
+        ("市北", "shibei"),
+        ("莱西市退役军人服务中心", "laixi"),
+    ],
 )
 def test_find_centre_by_district(text, centre_id):
     assert ap.find_centre_by_district(text).id == centre_id
@@ -114,7 +135,13 @@ def test_slot_grid():
     centre = ap.get_centre("licang")
     starts = ap.slot_starts(centre, date(2026, 12, 2))
     assert len(starts) == 12
-    assert [s.strftime("%H:%M") for s in starts[:5]] == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert [s.strftime("%H:%M") for s in starts[:5]] == [
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+    ]
     assert starts[5].strftime("%H:%M") == "13:30" and starts[-1].strftime("%H:%M") == "16:30"
     assert ap.slot_containing(centre, datetime(2026, 12, 2, 9, 15)) == WED_9
     assert ap.slot_containing(centre, datetime(2026, 12, 2, 11, 30)) is None
@@ -127,8 +154,11 @@ def test_capacity_is_configurable_per_centre(tmp_path):
         "centres:\n  - {id: a, district: 甲区, name: 甲}\n  - {id: b, district: 乙区, name: 乙}\n",
         encoding="utf-8")
     deployment.write_text(
-        "defaults: {hours: [{start: '08:30', end: '10:00'}], slot_minutes: 45, capacity_per_slot: 3}\n"
-        "centres:\n  a: {capacity_per_slot: 7}\n", encoding="utf-8")
+        "defaults: {hours: [{start: '08:30', end: '10:00'}],"
+        " slot_minutes: 45, capacity_per_slot: 3}\n"
+        "centres:\n  a: {capacity_per_slot: 7}\n",
+        encoding="utf-8",
+    )
     a, b = ap.load_centres(path, deployment)
     assert (a.capacity_per_slot, b.capacity_per_slot, a.slot_minutes) == (7, 3, 45)
     assert a.is_configured("capacity_per_slot") and not b.is_configured("capacity_per_slot")
@@ -231,7 +261,9 @@ def test_resolve_outside_hours(session, now):
 def test_resolve_too_far(session, now):
     result = resolve(session, now, ParsedTime(day=date(2027, 1, 5), part_of_day=MORNING))
     assert result.reason == "too_far"
-    assert result.alternatives and all(alt.date() <= date(2026, 12, 31) for alt in result.alternatives)
+    assert result.alternatives and all(
+        alt.date() <= date(2026, 12, 31) for alt in result.alternatives
+    )
     assert resolve(session, now, ParsedTime(day=date(2026, 12, 31), time=time(9))).ok  # day 30
 
 
@@ -267,8 +299,15 @@ def test_resolve_unknown_centre(session, now):
 
 def test_book_happy_path(session, now):
     appt = ap.book(
-        session, sender_id="tg-42", category="退役士兵", name=" 王建国 ", mobile="+86 138-1234-5678",
-        id_number="370202199001011237", centre_id="licang", start=WED_9, now=now,
+        session,
+        sender_id="tg-42",
+        category="退役士兵",
+        name=" 王建国 ",
+        mobile="+86 138-1234-5678",
+        id_number="370202199001011237",
+        centre_id="licang",
+        start=WED_9,
+        now=now,
         discharge_date=date(2026, 11, 20),
     )
     assert len(appt.code) == 6 and set(appt.code) <= set(ap.CODE_ALPHABET)
@@ -384,9 +423,14 @@ def test_book_validates_pii_before_writing(session, now):
     with pytest.raises(InvalidMobile):
         ap.book(session, sender_id="tg-1", category="退役士兵", name="王", mobile="0532-88888888",
                 id_number=fake_id(1), centre_id="licang", start=WED_9, now=now)
-    for field, code in (("name", "bad_name"), ("category", "bad_category"), ("centre_id", "unknown_centre")):
-        kwargs = dict(sender_id="tg-1", category="退役士兵", name="王", mobile="13812345678",
-                      id_number=fake_id(1), centre_id="licang", start=WED_9, now=now)
+    for field, code in (
+        ("name", "bad_name"),
+        ("category", "bad_category"),
+        ("centre_id", "unknown_centre"),
+    ):
+        kwargs = {"sender_id": "tg-1", "category": "退役士兵", "name": "王",
+                  "mobile": "13812345678", "id_number": fake_id(1), "centre_id": "licang",
+                  "start": WED_9, "now": now}
         kwargs[field] = "  " if field != "centre_id" else "nowhere"
         with pytest.raises(AppointmentError) as excinfo:
             ap.book(session, **kwargs)
@@ -405,7 +449,9 @@ def test_database_check_constraint_forbids_overbooking(session, now):
 
 
 def test_codes_are_unique(session, now):
-    codes = {book(session, now, n, start=WED_9 + timedelta(minutes=30 * (n % 4))).code for n in range(12)}
+    codes = {
+        book(session, now, n, start=WED_9 + timedelta(minutes=30 * (n % 4))).code for n in range(12)
+    }
     assert len(codes) == 12
 
 
@@ -431,9 +477,14 @@ def test_list_for_centre_day(session, now):
     book(session, now, 4, start=WED_9 + timedelta(days=1))
     book(session, now, 5, centre="shinan")
     ap.cancel(session, gone, "tg-3", now)
-    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date())] == [early.id, late.id]
-    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date(), include_cancelled=True)] \
-        == [early.id, gone.id, late.id]
+    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date())] == [
+        early.id,
+        late.id,
+    ]
+    assert [
+        a.id
+        for a in ap.list_for_centre_day(session, "licang", WED_9.date(), include_cancelled=True)
+    ] == [early.id, gone.id, late.id]
 
 
 # ------------------------------------------------------------------ cancel
@@ -484,7 +535,9 @@ def test_stale_object_cannot_cancel_twice(make_session, now):
 # ------------------------------------------------------------------ reschedule
 
 
-@pytest.mark.parametrize("delta", [timedelta(hours=1), timedelta(minutes=-30)], ids=["later", "earlier"])
+@pytest.mark.parametrize(
+    "delta", [timedelta(hours=1), timedelta(minutes=-30)], ids=["later", "earlier"]
+)
 def test_reschedule_moves_place_and_reminder(session, now, delta):
     start = WED_9 + timedelta(minutes=30)
     appt = book(session, now, 1, start=start)
@@ -515,7 +568,10 @@ def test_reschedule_into_full_slot_leaves_original_intact(session, now):
     assert slot_row(session, "licang", WED_9) == (3, 1)
     assert slot_row(session, "licang", target) == (3, 3)
     [reminder_after] = [r for r in reminders(session) if r.recipient == "tg-1"]
-    assert (reminder_after.due_at, reminder_after.text) == (reminder_before.due_at, reminder_before.text)
+    assert (reminder_after.due_at, reminder_after.text) == (
+        reminder_before.due_at,
+        reminder_before.text,
+    )
     assert [e.action for e in ap.history(session, again)] == ["booked"]
 
 
@@ -573,8 +629,11 @@ def test_check_in_and_no_show(session, now):
 
 def test_days_left(tmp_path, monkeypatch):
     path = tmp_path / "reporting.yml"
-    path.write_text("categories:\n  退役士兵: {deadline_days: 30}\n  转业军官: {deadline_days: null}\n"
-                    "default: {deadline_days: 15}\n", encoding="utf-8")
+    path.write_text(
+        "categories:\n  退役士兵: {deadline_days: 30}\n  转业军官: {deadline_days: null}\n"
+        "default: {deadline_days: 15}\n",
+        encoding="utf-8",
+    )
     assert ap.reporting_deadline_days("退役士兵", path) == 30
     assert ap.reporting_deadline_days("转业军官", path) is None
     assert ap.reporting_deadline_days("伤残军人", path) == 15
@@ -591,5 +650,7 @@ def test_days_left(tmp_path, monkeypatch):
 def test_text_sql_sanity(session, now):
     """Tables are plain enough for the console to query directly."""
     book(session, now, 1)
-    count = session.execute(text("SELECT count(*) FROM appointments WHERE status = 'booked'")).scalar()
+    count = session.execute(
+        text("SELECT count(*) FROM appointments WHERE status = 'booked'")
+    ).scalar()
     assert count == 1

@@ -45,13 +45,15 @@ def _new_code(s: Session) -> str:
 def _insert_slot_if_missing(s: Session, centre: Centre, start: datetime) -> None:
     """Create the counter row without racing: INSERT … ON CONFLICT DO NOTHING."""
     dialect = s.get_bind().dialect.name
-    values = {"centre_id": centre.id, "start": start, "capacity": effective_capacity(s, centre), "booked": 0}
+    values = {"centre_id": centre.id, "start": start,
+              "capacity": effective_capacity(s, centre), "booked": 0}
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
         from sqlalchemy.dialects.sqlite import insert
     else:  # pragma: no cover - other databases: select-then-insert inside a savepoint
-        if s.execute(select(Slot.id).where(Slot.centre_id == centre.id, Slot.start == start)).first():
+        existing = select(Slot.id).where(Slot.centre_id == centre.id, Slot.start == start)
+        if s.execute(existing).first():
             return
         try:
             with s.begin_nested():
@@ -252,7 +254,7 @@ def reschedule(
     old_start, old_slot = appointment.start, appointment.slot_id
     try:
         with s.begin_nested():
-            capacity_lock(s, centre.id)  # before the first slot row lock (see capacity.capacity_lock)
+            capacity_lock(s, centre.id)  # before the first slot row lock (see capacity_lock)
             capacity = effective_capacity(s, centre)
             if new_start < old_start:
                 new_slot = _take_slot(s, centre, new_start)

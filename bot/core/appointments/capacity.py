@@ -77,8 +77,9 @@ def _upsert_override(s: Session, centre_id: str, capacity: int, by: str, now: da
         statement = insert(CentreCapacity).values(**values)
         s.execute(statement.on_conflict_do_update(
             index_elements=["centre_id"],
-            set_={"capacity": statement.excluded.capacity, "updated_by": statement.excluded.updated_by,
-                      "updated_at": statement.excluded.updated_at}))
+            set_={"capacity": statement.excluded.capacity,
+                  "updated_by": statement.excluded.updated_by,
+                  "updated_at": statement.excluded.updated_at}))
         return
     row = s.get(CentreCapacity, centre_id)  # pragma: no cover - other databases
     if row is None:  # pragma: no cover
@@ -88,7 +89,9 @@ def _upsert_override(s: Session, centre_id: str, capacity: int, by: str, now: da
     s.flush()  # pragma: no cover
 
 
-def set_capacity(s: Session, centre_id: str, capacity: int, by: str, now: datetime) -> CapacityChange:
+def set_capacity(
+    s: Session, centre_id: str, capacity: int, by: str, now: datetime
+) -> CapacityChange:
     """Staff: set the places per slot of ``centre_id`` to ``capacity``.
 
     Stores the override (who/when on the row) and updates the centre's future slot rows

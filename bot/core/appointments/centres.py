@@ -70,7 +70,8 @@ def _parse_centres(raw: dict, setup: deployment.Deployment) -> CentreConfig:
     for item in raw.get("centres") or []:
         centre_id = str(item["id"])
         given = setup.centre(centre_id)
-        configured = frozenset(name for name in DEPLOYMENT_FIELDS if getattr(given, name) is not None)
+        configured = frozenset(
+            name for name in DEPLOYMENT_FIELDS if getattr(given, name) is not None)
         centres[centre_id] = Centre(
             id=centre_id,
             district=str(item["district"]),

@@ -9,8 +9,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from bot.core.appointments.models import Appointment
 
 # Reason codes (resolve_request / BookingError)
-PAST, CLOSED_DAY, OUTSIDE_HOURS, FULL, TOO_FAR = "past", "closed_day", "outside_hours", "full", "too_far"
-ALREADY_BOOKED = "already_booked"
+PAST, CLOSED_DAY, OUTSIDE_HOURS = "past", "closed_day", "outside_hours"
+FULL, TOO_FAR, ALREADY_BOOKED = "full", "too_far", "already_booked"
 
 
 class AppointmentError(Exception):

@@ -45,7 +45,8 @@ class Slot(Base):
 
 
 class CentreCapacity(Base):
-    """Staff override of a centre's ``capacity_per_slot`` (one row per centre, absent = file value)."""
+    """Staff override of a centre's ``capacity_per_slot`` (one row per centre; absent: the
+    configured value applies)."""
 
     __tablename__ = "centre_capacity"
     __table_args__ = (

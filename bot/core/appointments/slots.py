@@ -32,7 +32,9 @@ _PART_WINDOWS = {
 }
 
 
-def slot_counts(s: Session, centre_id: str, first: datetime, last: datetime) -> dict[datetime, tuple[int, int]]:
+def slot_counts(
+    s: Session, centre_id: str, first: datetime, last: datetime
+) -> dict[datetime, tuple[int, int]]:
     """{start: (capacity, booked)} for slot rows that exist between first and last."""
     rows = s.execute(
         select(Slot.start, Slot.capacity, Slot.booked)
@@ -41,7 +43,9 @@ def slot_counts(s: Session, centre_id: str, first: datetime, last: datetime) -> 
     return {row.start: (row.capacity, row.booked) for row in rows}
 
 
-def free_slots(s: Session, centre: Centre, first_day: date, last_day: date, now: datetime) -> list[FreeSlot]:
+def free_slots(
+    s: Session, centre: Centre, first_day: date, last_day: date, now: datetime
+) -> list[FreeSlot]:
     """Free slots on open days in [first_day, last_day] that start after ``now``."""
     if last_day < first_day:
         return []
@@ -84,7 +88,9 @@ def nearest_free(
     return candidates[:limit]
 
 
-def slot_problem(s: Session, centre: Centre, start: datetime, now: datetime) -> tuple[str | None, str | None]:
+def slot_problem(
+    s: Session, centre: Centre, start: datetime, now: datetime
+) -> tuple[str | None, str | None]:
     """(reason, detail) why ``start`` cannot be booked regardless of capacity, or (None, None)."""
     if start <= now:
         return PAST, None
@@ -118,7 +124,9 @@ def _anchor(centre: Centre, parsed: ParsedTime) -> datetime:
     return datetime.combine(parsed.day, opening)
 
 
-def _pick_in_day(s: Session, centre: Centre, parsed: ParsedTime, now: datetime) -> tuple[datetime | None, str]:
+def _pick_in_day(
+    s: Session, centre: Centre, parsed: ParsedTime, now: datetime
+) -> tuple[datetime | None, str]:
     """First free slot of the requested day (and part of day); else the reason none fits."""
     starts = slot_starts(centre, parsed.day)
     if parsed.part_of_day:
