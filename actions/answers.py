@@ -41,7 +41,8 @@ def say_service_centres(
     dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
 ) -> None:
     """The user's district service centre (all of them when the district is unknown), from
-    service_centres.yml; placeholder (示例) entries are flagged as such."""
+    service_centres.yml and deployment.yml; an address or phone not configured yet reads as the
+    deployment file's fallback wording, and a note says so."""
     from actions.forms_common import domain_text
 
     district = latest_entity(tracker, "district")
@@ -50,12 +51,12 @@ def say_service_centres(
     if not centres:
         return
     lines = [
-        domain_text(domain, "utter_contact_centre_line", name=item.name, address=item.address,
-                    phone=item.phone,
+        domain_text(domain, "utter_contact_centre_line", name=item.name, address=item.address_text,
+                    phone=item.phone_text,
                     hours="、".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in item.hours))
         for item in centres
     ]
-    if any(item.placeholder for item in centres):
+    if not all(item.is_configured("address") and item.is_configured("phone") for item in centres):
         lines.append(domain_text(domain, "utter_contact_placeholder_note"))
     heading = (domain_text(domain, "utter_contact_heading_district", district=centre.district)
                if centre else domain_text(domain, "utter_contact_heading_all"))

@@ -242,7 +242,7 @@ def summary_values(tracker: Tracker, domain: DomainDict) -> Dict[str, str]:
         "mobile": people.mask_phone(tracker.get_slot("mobile") or ""),
         "id_number": id_masked,
         "centre": centre.name if centre else "",
-        "address": centre.address if centre else "",
+        "address": centre.address_text if centre else "",
         "when": fc.fmt_when(domain, start) if start else "",
     }
 
@@ -461,7 +461,7 @@ class ActionBookAppointment(Action):
 
         centre = appointments.get_centre(centre_id)
         fc.utter(dispatcher, tracker, "utter_appointment_booked", code=booked["code"],
-                 centre=centre.name if centre else "", address=centre.address if centre else "",
+                 centre=centre.name if centre else "", address=centre.address_text if centre else "",
                  when=fc.fmt_when(domain, booked["start"]))
         requirements = knowledge.reporting_requirements(category)
         if requirements["documents"]:
@@ -494,7 +494,7 @@ def _details(dispatcher, tracker, domain, appointment) -> None:
     centre = appointment.centre
     fc.utter(dispatcher, tracker, "utter_appointment_details", code=appointment.code,
              when=fc.fmt_when(domain, appointment.start), centre=centre.name if centre else "",
-             address=centre.address if centre else "",
+             address=centre.address_text if centre else "",
              status=fc.domain_text(domain, STATUS[appointment.status]) if appointment.status in STATUS
              else appointment.status)
 

@@ -17,7 +17,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms_common as fc
 from actions.appointments import canonical_category
-from bot.core import entitlements
+from bot.core import entitlements, numerals
 from actions.answers import benefit_payload
 
 logger = logging.getLogger(__name__)
@@ -106,7 +106,7 @@ class ValidateEntitlementForm(FormValidationAction):
             return {"age": value}
         if fc.declined(tracker):
             return decline(tracker, "age")
-        number = fc.parse_number(fc.plain_text(tracker) or str(value or ""))
+        number = numerals.parse_number(fc.plain_text(tracker) or str(value or ""))
         if number is None or not (1 <= number <= 120):
             fc.utter(dispatcher, tracker, "utter_invalid_age")
             return {"age": None}
@@ -117,7 +117,7 @@ class ValidateEntitlementForm(FormValidationAction):
             return {"disability_grade": value}
         if fc.declined(tracker):
             return decline(tracker, "disability_grade")
-        number = fc.parse_number(fc.plain_text(tracker) or str(value or ""))
+        number = numerals.parse_number(fc.plain_text(tracker) or str(value or ""))
         if number is None or int(number) not in entitlements.DISABILITY_GRADES or number != int(number):
             fc.utter(dispatcher, tracker, "utter_invalid_disability_grade")
             return {"disability_grade": None}

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
 from datetime import date, datetime
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
 
@@ -26,9 +25,9 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.replies import user_script
 from bot.core import clock
 from bot.core.script import normalise, to_script
-from actions.replies import user_script
 
 logger = logging.getLogger(__name__)
 
@@ -136,51 +135,6 @@ def yes_no(tracker: Tracker) -> Optional[bool]:
     if intent == "deny":
         return False
     return None
-
-
-_CN_DIGIT = {"零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4,
-             "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}
-_CN_UNIT = {"十": 10, "百": 100, "千": 1000, "万": 10000}
-_NUMBER = re.compile(r"\d+(?:\.\d+)?|[零〇一幺二两俩三四五六七八九十百千万]+")
-
-
-def _cn_number(text: str) -> Optional[int]:
-    """'六十八' → 68, '两百' → 200, '一千五' → 1500, '三千二百' → 3200, '十' → 10."""
-    total, section, digit, last_unit = 0, 0, None, None
-    for char in text:
-        if char in _CN_DIGIT:
-            digit = _CN_DIGIT[char]
-            continue
-        unit = _CN_UNIT[char]
-        if unit == 10000:
-            total += (section + (digit or 0)) * unit
-            section, digit, last_unit = 0, None, unit
-            continue
-        section += (1 if digit is None else digit) * unit
-        digit, last_unit = None, unit
-    if digit is not None:
-        # 一千五 = 1500: a trailing digit after a unit means the next unit down.
-        if last_unit and last_unit >= 100 and len(text) >= 2 and text[-2] in _CN_UNIT:
-            section += digit * (last_unit // 10)
-        else:
-            section += digit
-    value = total + section
-    return value if text else None
-
-
-def parse_number(text: Optional[str]) -> Optional[float]:
-    """The first number in ``text`` (digits or Chinese numerals), e.g. '大概三百块' → 300."""
-    text = unicodedata.normalize("NFKC", text or "")
-    match = _NUMBER.search(text)
-    if not match:
-        return None
-    token = match.group(0)
-    if token[0].isdigit():
-        return float(token)
-    if all(char in _CN_DIGIT for char in token) and len(token) > 1:
-        return None  # 一二三 is not a number people say
-    value = _cn_number(token)
-    return float(value) if value is not None else None
 
 
 # --------------------------------------------------------------------------- replying

@@ -9,7 +9,7 @@ from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms_common as fc
 from actions.appointments import validate_district_value, validate_mobile_value
-from bot.core import wishes
+from bot.core import numerals, wishes
 from bot.core.db import session_scope
 from actions.replies import say
 
@@ -49,7 +49,7 @@ class ValidateWishForm(FormValidationAction):
         if not fc.answering(tracker, "wish_budget"):
             return {"wish_budget": value}
         text = fc.plain_text(tracker)
-        amount = fc.parse_number(text)
+        amount = numerals.parse_number(text)
         if amount is not None and 0 <= amount <= 1_000_000:
             return {"wish_budget": str(int(round(amount)))}
         if fc.declined(tracker) or any(word in text for word in _NO_BUDGET_WORDS):

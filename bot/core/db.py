@@ -4,9 +4,9 @@ Services take a ``Session`` as their first argument; the caller owns the transac
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import lru_cache
-from typing import Iterator, Optional
+from functools import cache
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
@@ -20,7 +20,8 @@ Base = declarative_base()
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection, _record):  # pragma: no cover - exercised by every SQLite test
-        # Take the write lock at BEGIN so concurrent bookings queue instead of failing mid-transaction.
+        # Take the write lock at BEGIN so concurrent bookings queue instead of failing
+        # mid-transaction.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -33,7 +34,7 @@ def _configure_sqlite(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def make_engine(url: Optional[str] = None, **kwargs) -> Engine:
+def make_engine(url: str | None = None, **kwargs) -> Engine:
     """A new engine for ``url`` (default: settings.database_url())."""
     url = url or settings.database_url()
     if url.startswith("sqlite"):
@@ -46,22 +47,22 @@ def make_engine(url: Optional[str] = None, **kwargs) -> Engine:
     return engine
 
 
-def get_engine(url: Optional[str] = None) -> Engine:
+def get_engine(url: str | None = None) -> Engine:
     """The process-wide engine for ``url`` (default: the configured database), one per URL."""
     return _engine_for(url or settings.database_url())
 
 
-@lru_cache(maxsize=None)
+@cache
 def _engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def make_sessionmaker(engine: Optional[Engine] = None) -> sessionmaker:
+def make_sessionmaker(engine: Engine | None = None) -> sessionmaker:
     return sessionmaker(bind=engine or get_engine(), future=True, expire_on_commit=False)
 
 
 @contextmanager
-def session_scope(engine: Optional[Engine] = None) -> Iterator[Session]:
+def session_scope(engine: Engine | None = None) -> Iterator[Session]:
     """A session that commits on success and rolls back on error."""
     session = make_sessionmaker(engine)()
     try:

@@ -1,31 +1,33 @@
 """The programme catalogue (data/programmes.yml) and the entitlement finder.
 
-A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool), ``age`` (int),
-``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field the user said they
-do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa slot): it counts as missing
-for the verdict but is never asked again.
+A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool),
+``age`` (int), ``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field
+the user said they do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa
+slot): it counts as missing for the verdict but is never asked again.
 
 Finder, in short:
 1. every programme is evaluated: ``"yes"``, ``"no"`` (a known answer breaks a condition) or
    ``("maybe", missing_fields)``;
 2. askable fields = fields missing for some maybe-programme, not answered, not declined;
    ``disability_grade`` only once ``veteran_category`` is 伤残军人 or declined;
-3. for each askable field, simulate every possible answer and count maybe-programmes it would settle;
-   ask the field with the highest average (ties: more programmes concerned, then FIELD_ORDER);
+3. for each askable field, simulate every possible answer and count maybe-programmes it would
+   settle; ask the field with the highest average (ties: more programmes concerned, then
+   FIELD_ORDER);
 4. no askable field left → ``next_question`` is None and the result is ``settled``.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import yaml
 
-from bot.core import settings
+from bot.core import numerals, settings
 
 PROGRAMMES_FILE = settings.DATA_FILES / "programmes.yml"
 
@@ -40,12 +42,28 @@ INCOME_DIFFICULTY = "income_difficulty"
 FIELD_ORDER = (VETERAN_CATEGORY, QINGDAO_HUKOU, AGE, INCOME_DIFFICULTY, DISABILITY_GRADE)
 
 DISABLED_VETERAN = "伤残军人"
-VETERAN_CATEGORIES = ("退役士兵", "转业军官", "军休干部", "伤残军人", "烈士遗属", "因公牺牲军人遗属",
-                      "病故军人遗属", "现役军人家属", "复员军人")
+VETERAN_CATEGORIES = (
+    "退役士兵",
+    "转业军官",
+    "军休干部",
+    "伤残军人",
+    "烈士遗属",
+    "因公牺牲军人遗属",
+    "病故军人遗属",
+    "现役军人家属",
+    "复员军人",
+)
 CATEGORY_ALIASES = {
-    "自主择业军转干部": "转业军官", "军转干部": "转业军官", "转业干部": "转业军官", "退休军人": "军休干部",
-    "残疾军人": "伤残军人", "伤残退役军人": "伤残军人", "退伍军人": "退役士兵", "退伍兵": "退役士兵",
-    "军属": "现役军人家属", "烈属": "烈士遗属",
+    "自主择业军转干部": "转业军官",
+    "军转干部": "转业军官",
+    "转业干部": "转业军官",
+    "退休军人": "军休干部",
+    "残疾军人": "伤残军人",
+    "伤残退役军人": "伤残军人",
+    "退伍军人": "退役士兵",
+    "退伍兵": "退役士兵",
+    "军属": "现役军人家属",
+    "烈属": "烈士遗属",
 }
 DISABILITY_GRADES = tuple(range(1, 11))
 
@@ -56,7 +74,7 @@ YES = "yes"
 NO = "no"
 MAYBE = "maybe"
 
-Verdict = Union[str, Tuple[str, Tuple[str, ...]]]
+Verdict = str | tuple[str, tuple[str, ...]]
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -64,11 +82,11 @@ Verdict = Union[str, Tuple[str, Tuple[str, ...]]]
 
 @dataclass(frozen=True)
 class Eligibility:
-    categories: Optional[Tuple[str, ...]] = None
+    categories: tuple[str, ...] | None = None
     qingdao_hukou: bool = False  # True = required
-    age_min: Optional[int] = None
-    age_max: Optional[int] = None
-    disability_grades: Optional[Tuple[int, ...]] = None
+    age_min: int | None = None
+    age_max: int | None = None
+    disability_grades: tuple[int, ...] | None = None
     income_difficulty: bool = False  # True = required
 
 
@@ -83,7 +101,7 @@ class Programme:
     eligibility_text: str = ""
     how_to_apply: str = ""
     where: str = ""
-    documents: Tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
     source: str = ""
     placeholder: bool = False
     notice: str = ""
@@ -144,10 +162,12 @@ def _parse_programme(raw: Mapping, notice: str) -> Programme:
     )
 
 
-def parse_catalogue(data: Mapping) -> Tuple[Programme, ...]:
+def parse_catalogue(data: Mapping) -> tuple[Programme, ...]:
     """Programmes from the parsed YAML document (validated: ids and names unique)."""
     notice = _text((data or {}).get("notice"))
-    programmes = tuple(_parse_programme(raw, notice) for raw in ((data or {}).get("programmes") or ()))
+    programmes = tuple(
+        _parse_programme(raw, notice) for raw in ((data or {}).get("programmes") or ())
+    )
     for attr in ("id", "name"):
         values = [getattr(p, attr) for p in programmes]
         dupes = sorted({v for v in values if values.count(v) > 1})
@@ -157,24 +177,24 @@ def parse_catalogue(data: Mapping) -> Tuple[Programme, ...]:
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> Tuple[Tuple[Programme, ...], str]:
+def _load(path: str, mtime: float) -> tuple[tuple[Programme, ...], str]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return parse_catalogue(data), _text(data.get("notice"))
 
 
-def load_catalogue(path: Optional[Union[str, Path]] = None) -> Tuple[Programme, ...]:
+def load_catalogue(path: str | Path | None = None) -> tuple[Programme, ...]:
     """All programmes in file order (cached; reloaded when the file changes)."""
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[0]
 
 
-def catalogue_notice(path: Optional[Union[str, Path]] = None) -> str:
+def catalogue_notice(path: str | Path | None = None) -> str:
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[1]
 
 
-def programme_by_name(name_or_id: Optional[str],
-                      programmes: Optional[Sequence[Programme]] = None) -> Optional[Programme]:
+def programme_by_name(name_or_id: str | None,
+                      programmes: Sequence[Programme] | None = None) -> Programme | None:
     """A programme by id or canonical name (Traditional / full-width input accepted).
 
     Falls back to the longest programme name contained in the text, then to a name that uniquely
@@ -197,7 +217,7 @@ def programme_by_name(name_or_id: Optional[str],
     return None
 
 
-def details(programme: Programme) -> Dict[str, Any]:
+def details(programme: Programme) -> dict[str, Any]:
     """The text parts an action or the console renders (Simplified; notice to end the answer)."""
     return {
         "id": programme.id,
@@ -219,8 +239,17 @@ def details(programme: Programme) -> Dict[str, Any]:
 
 _TRUE = {"true", "yes", "y", "1", "是", "是的", "有", "对", "对的", "嗯", "属于"}
 _FALSE = {"false", "no", "n", "0", "否", "不是", "没有", "无", "不", "不属于"}
-_UNKNOWN_WORDS = {UNKNOWN, "不知道", "不清楚", "不确定", "说不清", "不方便说", "跳过", "skip", "dont_know"}
-_CN_NUM = {"一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}
+_UNKNOWN_WORDS = {
+    UNKNOWN,
+    "不知道",
+    "不清楚",
+    "不确定",
+    "说不清",
+    "不方便说",
+    "跳过",
+    "skip",
+    "dont_know",
+}
 
 
 def is_declined(value: Any) -> bool:
@@ -247,19 +276,25 @@ def _int(value: Any) -> int:
     text = re.sub(r"(级|岁|周岁)$", "", text)
     if re.fullmatch(r"\d+(\.0+)?", text):
         return int(float(text))
-    if text in _CN_NUM:
-        return _CN_NUM[text]
+    number = numerals.parse_int(text)
+    if number is not None:
+        return number
     raise ValueError(f"not a number: {value!r}")
 
 
-def normalise_profile(profile: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases resolved.
+def normalise_profile(profile: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases
+    resolved.
 
     Keys outside FIELD_ORDER and None values are dropped; unparseable values raise ValueError.
     """
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for key, value in (profile or {}).items():
-        if key not in FIELD_ORDER or value is None or (isinstance(value, str) and not value.strip()):
+        if (
+            key not in FIELD_ORDER
+            or value is None
+            or (isinstance(value, str) and not value.strip())
+        ):
             continue
         if isinstance(value, str) and _norm_text(value).lower() in _UNKNOWN_WORDS:
             out[key] = UNKNOWN
@@ -279,9 +314,9 @@ def _known(profile: Mapping[str, Any], key: str) -> bool:
 # --- verdicts -------------------------------------------------------------------------------------
 
 
-def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[str]]:
+def _check(rules: Eligibility, profile: Mapping[str, Any]) -> tuple[bool, list[str]]:
     """(fails, missing) for one programme."""
-    missing: List[str] = []
+    missing: list[str] = []
     category = profile.get(VETERAN_CATEGORY) if _known(profile, VETERAN_CATEGORY) else None
     grade = profile.get(DISABILITY_GRADE) if _known(profile, DISABILITY_GRADE) else None
 
@@ -332,7 +367,7 @@ def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[s
     return False, missing
 
 
-def evaluate(programme: Programme, profile: Optional[Mapping[str, Any]]) -> Verdict:
+def evaluate(programme: Programme, profile: Mapping[str, Any] | None) -> Verdict:
     """``'yes'``, ``'no'`` or ``('maybe', missing_fields)`` (fields in FIELD_ORDER order)."""
     profile = normalise_profile(profile)
     fails, missing = _check(programme.eligibility, profile)
@@ -348,12 +383,12 @@ def evaluate(programme: Programme, profile: Optional[Mapping[str, Any]]) -> Verd
 
 @dataclass
 class FinderResult:
-    qualifies: List[Programme]
-    maybe: List[Tuple[Programme, Tuple[str, ...]]]
-    not_eligible: List[Programme]
-    next_question: Optional[str]
+    qualifies: list[Programme]
+    maybe: list[tuple[Programme, tuple[str, ...]]]
+    not_eligible: list[Programme]
+    next_question: str | None
     settled: bool
-    declined: Tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
 
 
 def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
@@ -365,7 +400,7 @@ def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
     return True
 
 
-def _answers(field_name: str, maybes: Sequence[Tuple[Programme, Tuple[str, ...]]]) -> List[Any]:
+def _answers(field_name: str, maybes: Sequence[tuple[Programme, tuple[str, ...]]]) -> list[Any]:
     """Representative answers for simulating a question (one per outcome class)."""
     if field_name == VETERAN_CATEGORY:
         values = list(VETERAN_CATEGORIES)
@@ -379,12 +414,14 @@ def _answers(field_name: str, maybes: Sequence[Tuple[Programme, Tuple[str, ...]]
     if field_name == DISABILITY_GRADE:
         return list(DISABILITY_GRADES)
     # age: one value below every threshold, then each threshold (age_min, age_max + 1)
-    cuts = sorted({p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
-                  | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None})
+    cuts = sorted(
+        {p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
+        | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None}
+    )
     return [cuts[0] - 1] + cuts if cuts else [0]
 
 
-def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ...]]]) -> Optional[str]:
+def _choose(profile: dict[str, Any], maybes: list[tuple[Programme, tuple[str, ...]]]) -> str | None:
     candidates = [f for f in FIELD_ORDER
                   if any(f in missing for _, missing in maybes) and _askable(f, profile)]
     if not candidates:
@@ -404,13 +441,15 @@ def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ..
     return min(candidates, key=rank)
 
 
-def find(profile: Optional[Mapping[str, Any]], programmes: Optional[Sequence[Programme]] = None) -> FinderResult:
+def find(
+    profile: Mapping[str, Any] | None, programmes: Sequence[Programme] | None = None
+) -> FinderResult:
     """Sort the catalogue for ``profile`` and pick the one question worth asking next (or None)."""
     programmes = load_catalogue() if programmes is None else programmes
     prof = normalise_profile(profile)
-    qualifies: List[Programme] = []
-    maybe: List[Tuple[Programme, Tuple[str, ...]]] = []
-    not_eligible: List[Programme] = []
+    qualifies: list[Programme] = []
+    maybe: list[tuple[Programme, tuple[str, ...]]] = []
+    not_eligible: list[Programme] = []
     for p in programmes:
         verdict = evaluate(p, prof)
         if verdict == YES:

@@ -10,10 +10,17 @@ The first message is stored masked (``people.mask_text``) because the queue is s
 from __future__ import annotations
 
 from datetime import datetime
-from typing import List, Optional
 
 from sqlalchemy import (
-    Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select, update,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -34,7 +41,7 @@ __all__ = [
 class HandoffError(Exception):
     """Codes: 'bad_reason', 'not_found', 'already_taken', 'closed', 'not_owner'."""
 
-    def __init__(self, code: str, request: Optional["HandoffRequest"] = None) -> None:
+    def __init__(self, code: str, request: HandoffRequest | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.request = request
@@ -69,7 +76,7 @@ def get(s: Session, request_id: int) -> HandoffRequest:
     return found
 
 
-def get_open(s: Session, sender_id: str) -> Optional[HandoffRequest]:
+def get_open(s: Session, sender_id: str) -> HandoffRequest | None:
     """The sender's waiting or active request, if any."""
     return s.execute(
         select(HandoffRequest).where(HandoffRequest.open_sender == sender_id)
@@ -83,7 +90,9 @@ def _upgrade(found: HandoffRequest, reason: str) -> HandoffRequest:
     return found
 
 
-def request(s: Session, sender_id: str, reason: str, text: Optional[str], now: datetime) -> HandoffRequest:
+def request(
+    s: Session, sender_id: str, reason: str, text: str | None, now: datetime
+) -> HandoffRequest:
     """Open (or return the already open) request for ``sender_id``; crisis upgrades priority."""
     if reason not in PRIORITY:
         raise HandoffError("bad_reason")
@@ -107,7 +116,7 @@ def request(s: Session, sender_id: str, reason: str, text: Optional[str], now: d
     return new
 
 
-def queue(s: Session, include_active: bool = False) -> List[HandoffRequest]:
+def queue(s: Session, include_active: bool = False) -> list[HandoffRequest]:
     """Waiting requests (optionally also active ones), crisis first, then oldest first."""
     statuses = [WAITING, ACTIVE] if include_active else [WAITING]
     return list(

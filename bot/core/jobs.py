@@ -13,40 +13,34 @@ import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Session
 
-from bot.core import clock, people, settings
+from bot.core import clock, districts, people, settings
 from bot.core.db import Base
 
 SEED_FILE = settings.DATA_FILES / "jobs_seed.yml"
 
-DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
-DISTRICT_ALIASES = {"西海岸新区": "黄岛区", "西海岸": "黄岛区", "黄岛": "黄岛区"}
-# Bordering (or, for 黄岛区–市南区, joined by the bay tunnel) districts; made symmetric below.
-_NEIGHBOURS = {
-    "市南区": ("市北区", "崂山区", "黄岛区"),
-    "市北区": ("李沧区", "崂山区"),
-    "李沧区": ("崂山区", "城阳区"),
-    "崂山区": ("城阳区", "即墨区"),
-    "城阳区": ("即墨区", "胶州市"),
-    "黄岛区": ("胶州市",),
-    "即墨区": ("莱西市", "平度市", "胶州市"),
-    "胶州市": ("平度市",),
-    "平度市": ("莱西市",),
-}
-NEIGHBOURS: Dict[str, frozenset] = {d: frozenset() for d in DISTRICTS}
-for _a, _bs in _NEIGHBOURS.items():
-    for _b in _bs:
-        NEIGHBOURS[_a] = NEIGHBOURS[_a] | {_b}
-        NEIGHBOURS[_b] = NEIGHBOURS[_b] | {_a}
+# Derived from the district registry (data/districts.yml), kept here for the job pages.
+DISTRICTS = districts.names()
+NEIGHBOURS: dict[str, frozenset] = {name: districts.neighbours(name) for name in DISTRICTS}
 
 SAME_DISTRICT_BONUS = 0.2
 NEAR_DISTRICT_BONUS = 0.1
@@ -73,11 +67,11 @@ class JobSeeker(Base):
     updated_at = Column(DateTime, nullable=False)
 
     @property
-    def mobile_masked(self) -> Optional[str]:
+    def mobile_masked(self) -> str | None:
         return people.mask_phone(self.mobile) if self.mobile else None
 
     @property
-    def name_masked(self) -> Optional[str]:
+    def name_masked(self) -> str | None:
         return people.mask_name(self.name) if self.name else None
 
     def __repr__(self) -> str:
@@ -125,8 +119,8 @@ class Vocabulary:
     synonyms: Mapping[str, str]
     stopwords: frozenset
     reasons: Mapping[str, str]
-    seed_jobs: Tuple[Mapping, ...]
-    words: Tuple[str, ...]  # extra dictionary words for the tokenizer
+    seed_jobs: tuple[Mapping, ...]
+    words: tuple[str, ...]  # extra dictionary words for the tokenizer
 
 
 @lru_cache(maxsize=4)
@@ -146,27 +140,27 @@ def _vocabulary(path: str, mtime: float) -> Vocabulary:
     )
 
 
-def vocabulary(path: Optional[Path] = None) -> Vocabulary:
+def vocabulary(path: Path | None = None) -> Vocabulary:
     path = Path(path or SEED_FILE)
     return _vocabulary(str(path), path.stat().st_mtime)
 
 
 # Words that say nothing about a job (also extendable through `stopwords:` in jobs_seed.yml).
-_STOPWORDS = frozenset(
-    "以上 以下 经验 优先 相关 专业 能够 能力 适应 身体健康 健康 要求 具有 熟悉 熟练 工作 岗位 退役 退役军人 军人 "
-    "部队 当过 干过 做过 会 有 能 持 年 一年 两年 三年 五年 多年 之前 以前 我 我会 可以 一些 或 和 及 等 "
-    "示例 月 元".split()
-)
+_STOPWORDS = frozenset((
+    "以上", "以下", "经验", "优先", "相关", "专业", "能够", "能力", "适应", "身体健康", "健康",
+    "要求", "具有", "熟悉", "熟练", "工作", "岗位", "退役", "退役军人", "军人", "部队", "当过",
+    "干过", "做过", "会", "有", "能", "持", "年", "一年", "两年", "三年", "五年", "多年", "之前",
+    "以前", "我", "我会", "可以", "一些", "或", "和", "及", "等", "示例", "月", "元",
+))
 # Place names say where a job is, not what it is; the district bonus handles them.
 _PLACE_WORDS = frozenset(
-    ["青岛", "青岛市", "山东", "山东省", "西海岸", "西海岸新区"]
-    + [d for d in DISTRICTS] + [d[:-1] for d in DISTRICTS]
+    ["青岛", "青岛市", "山东", "山东省"] + list(DISTRICTS) + list(districts.aliases())
 )
 _SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'！!？?]+")
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
-def _pieces(text: str) -> List[str]:
+def _pieces(text: str) -> list[str]:
     return [p for p in _SEPARATORS.split(text.translate(_HALFWIDTH)) if p]
 
 
@@ -207,17 +201,18 @@ def _keep(token: str) -> bool:
     return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,}", token))
 
 
-def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bool = False) -> List[str]:
+def tokens(text: str | None, vocab: Vocabulary | None = None, *, learn: bool = False) -> list[str]:
     """Content words of ``text`` with synonyms folded (开车 → 驾驶); order kept, repeats kept.
 
-    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to the tokenizer.
+    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to
+    the tokenizer.
     """
     if not text:
         return []
     vocab = vocab or vocabulary()
     _ensure_words(vocab.words)
     stop = _STOPWORDS | vocab.stopwords
-    out: List[str] = []
+    out: list[str] = []
     tok = _tokenizer()
     from bot.core.script import to_simplified
 
@@ -240,26 +235,13 @@ def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bo
 # --- seekers --------------------------------------------------------------------------------------
 
 
-def normalise_district(district: Optional[str]) -> Optional[str]:
-    if not district:
-        return None
-    district = district.strip()
-    district = DISTRICT_ALIASES.get(district, district)
-    if district in DISTRICTS:
-        return district
-    for name in DISTRICTS:  # 市南 → 市南区, 胶州 → 胶州市
-        if name[:-1] == district:
-            return name
-    return None
-
-
-def get_seeker(s: Session, sender_id: str) -> Optional[JobSeeker]:
+def get_seeker(s: Session, sender_id: str) -> JobSeeker | None:
     return s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id)).scalars().first()
 
 
-def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Optional[str] = None,
-                    district: Optional[str] = None, mobile: Optional[str] = None,
-                    name: Optional[str] = None, now: datetime) -> JobSeeker:
+def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: str | None = None,
+                    district: str | None = None, mobile: str | None = None,
+                    name: str | None = None, now: datetime) -> JobSeeker:
     """Create or update (same sender) the sender's registration; it becomes active again."""
     if not (sender_id or "").strip():
         raise JobError("sender_required")
@@ -267,7 +249,7 @@ def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Opt
     if not skills:
         raise JobError("skills_required")
     # optional: canonical (西海岸新区 → 黄岛区), or dropped when not a Qingdao district
-    district = normalise_district(district) if district else None
+    district = districts.normalise(district) if district else None
     if mobile:
         try:
             mobile = people.validate_mobile(mobile)
@@ -302,12 +284,14 @@ def withdraw_seeker(s: Session, sender_id: str, now: datetime) -> bool:
     return True
 
 
-def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str] = None) -> List[JobSeeker]:
+def list_seekers(
+    s: Session, *, active_only: bool = True, district: str | None = None
+) -> list[JobSeeker]:
     stmt = select(JobSeeker)
     if active_only:
         stmt = stmt.where(JobSeeker.active.is_(True))
     if district:
-        stmt = stmt.where(JobSeeker.district == normalise_district(district))
+        stmt = stmt.where(JobSeeker.district == districts.normalise(district))
     return list(s.execute(stmt.order_by(JobSeeker.updated_at.desc(), JobSeeker.id)).scalars().all())
 
 
@@ -315,14 +299,14 @@ def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str
 
 
 def add_job(s: Session, *, employer: str, title: str, requirements: str = "", skills: str = "",
-            district: Optional[str] = None, pay: Optional[str] = None, is_sample: bool = False,
-            now: datetime, seed_key: Optional[str] = None) -> Job:
+            district: str | None = None, pay: str | None = None, is_sample: bool = False,
+            now: datetime, seed_key: str | None = None) -> Job:
     if not (employer or "").strip():
         raise JobError("employer_required")
     if not (title or "").strip():
         raise JobError("title_required")
     if district:
-        normalised = normalise_district(district)
+        normalised = districts.normalise(district)
         if not normalised:
             raise JobError("bad_district", f"unknown district {district!r}")
         district = normalised
@@ -344,7 +328,7 @@ def add_job(s: Session, *, employer: str, title: str, requirements: str = "", sk
     return job
 
 
-def get_job(s: Session, job_id: int) -> Optional[Job]:
+def get_job(s: Session, job_id: int) -> Job | None:
     return s.get(Job, int(job_id))
 
 
@@ -370,22 +354,23 @@ def reactivate_job(s: Session, job_id: int, now: datetime) -> Job:
     return job
 
 
-def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] = None,
-              include_samples: bool = True) -> List[Job]:
+def list_jobs(s: Session, *, active_only: bool = True, district: str | None = None,
+              include_samples: bool = True) -> list[Job]:
     stmt = select(Job)
     if active_only:
         stmt = stmt.where(Job.active.is_(True))
     if district:
-        stmt = stmt.where(Job.district == normalise_district(district))
+        stmt = stmt.where(Job.district == districts.normalise(district))
     if not include_samples:
         stmt = stmt.where(Job.is_sample.is_(False))
     return list(s.execute(stmt.order_by(Job.id)).scalars().all())
 
 
-def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path] = None) -> int:
+def seed_jobs(s: Session, *, now: datetime | None = None, path: Path | None = None) -> int:
     """Insert the 示例 jobs whose ``key`` is not in the table yet; returns how many were added.
 
-    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left alone.
+    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left
+    alone.
     """
     now = now or clock.now()
     vocab = vocabulary(path)
@@ -412,10 +397,18 @@ def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path
     return added
 
 
-def job_dict(job: Job) -> Dict:
-    return {"id": job.id, "employer": job.employer, "title": job.title, "requirements": job.requirements,
-            "skills": job.skills, "district": job.district, "pay": job.pay, "is_sample": job.is_sample,
-            "active": job.active}
+def job_dict(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "employer": job.employer,
+        "title": job.title,
+        "requirements": job.requirements,
+        "skills": job.skills,
+        "district": job.district,
+        "pay": job.pay,
+        "is_sample": job.is_sample,
+        "active": job.active,
+    }
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -426,17 +419,17 @@ class JobMatch:
     job: Job
     score: float
     reason: str
-    matched_terms: Tuple[str, ...] = ()
-    desired_terms: Tuple[str, ...] = ()
-    district_match: Optional[str] = None  # "same" | "near" | None
+    matched_terms: tuple[str, ...] = ()
+    desired_terms: tuple[str, ...] = ()
+    district_match: str | None = None  # "same" | "near" | None
 
-    def as_dict(self) -> Dict:
+    def as_dict(self) -> dict:
         return {**job_dict(self.job), "score": self.score, "reason": self.reason,
                 "matched_terms": list(self.matched_terms), "district_match": self.district_match}
 
 
-def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
-    a, b = normalise_district(a), normalise_district(b)
+def district_relation(a: str | None, b: str | None) -> str | None:
+    a, b = districts.normalise(a), districts.normalise(b)
     if not a or not b:
         return None
     if a == b:
@@ -446,17 +439,26 @@ def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
     return None
 
 
-def _profile(seeker_or_profile) -> Tuple[str, str, Optional[str]]:
+def _profile(seeker_or_profile) -> tuple[str, str, str | None]:
     if isinstance(seeker_or_profile, JobSeeker):
-        return seeker_or_profile.skills or "", seeker_or_profile.desired_job or "", seeker_or_profile.district
+        return (
+            seeker_or_profile.skills or "",
+            seeker_or_profile.desired_job or "",
+            seeker_or_profile.district,
+        )
     if isinstance(seeker_or_profile, Mapping):
-        return (str(seeker_or_profile.get("skills") or ""), str(seeker_or_profile.get("desired_job") or ""),
-                seeker_or_profile.get("district"))
-    raise TypeError("match_jobs needs a JobSeeker or a mapping with skills / desired_job / district")
+        return (
+            str(seeker_or_profile.get("skills") or ""),
+            str(seeker_or_profile.get("desired_job") or ""),
+            seeker_or_profile.get("district"),
+        )
+    raise TypeError(
+        "match_jobs needs a JobSeeker or a mapping with skills / desired_job / district"
+    )
 
 
-def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: Optional[str],
-            district: Optional[str]) -> str:
+def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: str | None,
+            district: str | None) -> str:
     r = vocab.reasons
     join_terms = r.get("term_joiner", "、")
     parts = []
@@ -472,7 +474,7 @@ def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], rel
 
 
 def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
-               jobs: Optional[Sequence[Job]] = None) -> List[JobMatch]:
+               jobs: Sequence[Job] | None = None) -> list[JobMatch]:
     """Best active jobs for a seeker (or a dict with skills, desired_job, district), best first.
 
     score = cosine(tf-idf(seeker skills + desired job), tf-idf(job title + requirements + 2×skills))
@@ -487,8 +489,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
         return []
     for job in jobs:  # learn every skills item first so all texts are cut the same way
         tokens(job.skills, vocab, learn=True)
-    docs: List[Counter] = []
-    titles: List[set] = []
+    docs: list[Counter] = []
+    titles: list[set] = []
     for job in jobs:
         counts = Counter(tokens(job.title, vocab))
         titles.append(set(counts))
@@ -506,8 +508,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
     qvec = {t: c * idf.get(t, 0.0) for t, c in query.items() if t in idf}
     qnorm = math.sqrt(sum(v * v for v in qvec.values()))
 
-    results: List[JobMatch] = []
-    for job, doc, title_terms in zip(jobs, docs, titles):
+    results: list[JobMatch] = []
+    for job, doc, title_terms in zip(jobs, docs, titles, strict=True):
         dvec = {t: c * idf[t] for t, c in doc.items()}
         dnorm = math.sqrt(sum(v * v for v in dvec.values()))
         shared = [t for t in qvec if t in dvec]

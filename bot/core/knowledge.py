@@ -1,13 +1,15 @@
-"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category (data/reporting.yml).
+"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category
+(data/reporting.yml).
 
 Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with the
 file's ``notice`` (以官方最新公布为准); the source is returned separately so the caller can show it.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -20,7 +22,7 @@ REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
 class Answer(NamedTuple):
     text: str  # answer + blank line + notice
     source: str
-    followups: List[Dict[str, str]]  # [{"title", "payload"}]
+    followups: list[dict[str, str]]  # [{"title", "payload"}]
 
 
 def _text(value: Any) -> str:
@@ -32,16 +34,16 @@ def _read(path: str, mtime: float) -> Mapping:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
-def _load(path: Union[str, Path]) -> Mapping:
+def _load(path: str | Path) -> Mapping:
     path = Path(path)
     return _read(str(path), path.stat().st_mtime)
 
 
-def _knowledge(path: Optional[Union[str, Path]] = None) -> Mapping:
+def _knowledge(path: str | Path | None = None) -> Mapping:
     return _load(path or KNOWLEDGE_FILE)
 
 
-def _reporting(path: Optional[Union[str, Path]] = None) -> Mapping:
+def _reporting(path: str | Path | None = None) -> Mapping:
     return _load(path or REPORTING_FILE)
 
 
@@ -54,15 +56,16 @@ def with_notice(text: str, notice: str) -> str:
     return f"{text}\n\n{notice}" if text else notice
 
 
-def _topic(intent: str, path=None) -> Optional[Mapping]:
+def _topic(intent: str, path=None) -> Mapping | None:
     topics = _knowledge(path).get("topics") or {}
     topic = topics.get(intent)
     return topic if isinstance(topic, Mapping) else None
 
 
-def answer(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[Answer]:
+def answer(intent: str, *, path: str | Path | None = None) -> Answer | None:
     """The FAQ answer for ``intent`` — (text with notice appended, source, followups) — or None
-    when the intent has no answer (label-only topics such as book_appointment, or unknown intents)."""
+    when the intent has no answer (label-only topics such as book_appointment, or unknown
+    intents)."""
     topic = _topic(intent, path)
     if not topic or not _text(topic.get("answer")):
         return None
@@ -75,14 +78,14 @@ def answer(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[
     return Answer(with_notice(topic["answer"], notice), _text(topic.get("source")), followups)
 
 
-def label(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[str]:
+def label(intent: str, *, path: str | Path | None = None) -> str | None:
     """Short button label for ``intent`` (None if the file has none)."""
     topic = _topic(intent, path)
     return _text(topic.get("label")) or None if topic else None
 
 
-def topic_labels(*, path: Optional[Union[str, Path]] = None,
-                 answered_only: bool = False) -> List[Tuple[str, str]]:
+def topic_labels(*, path: str | Path | None = None,
+                 answered_only: bool = False) -> list[tuple[str, str]]:
     """[(intent, label)] in file order — the buttons offered on fallback.
 
     ``answered_only`` keeps only informational topics (those with an answer).
@@ -97,16 +100,16 @@ def topic_labels(*, path: Optional[Union[str, Path]] = None,
     return out
 
 
-def notice(*, path: Optional[Union[str, Path]] = None) -> str:
+def notice(*, path: str | Path | None = None) -> str:
     return _text(_knowledge(path).get("notice"))
 
 
-def reporting_categories(*, path: Optional[Union[str, Path]] = None) -> List[str]:
+def reporting_categories(*, path: str | Path | None = None) -> list[str]:
     return [str(c) for c in (_reporting(path).get("categories") or {})]
 
 
-def reporting_requirements(category: Optional[str], *,
-                           path: Optional[Union[str, Path]] = None) -> Dict[str, Any]:
+def reporting_requirements(category: str | None, *,
+                           path: str | Path | None = None) -> dict[str, Any]:
     """Documents and deadline for reporting (报到) as ``category``; the ``default`` entry when the
     category is unknown or missing (``is_default`` tells which).
 

@@ -13,7 +13,9 @@ from bot.core.people import PiiMaskingFilter
 def install_pii_masking() -> int:
     """Add the masking filter to every existing handler; returns how many handlers were covered."""
     loggers = [logging.getLogger()] + [
-        logger for logger in logging.Logger.manager.loggerDict.values() if isinstance(logger, logging.Logger)
+        logger
+        for logger in logging.Logger.manager.loggerDict.values()
+        if isinstance(logger, logging.Logger)
     ]
     covered = 0
     for logger in loggers:

@@ -15,10 +15,18 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
-from typing import List, Optional
 
 from sqlalchemy import (
-    Column, DateTime, Index, Integer, String, Text, UniqueConstraint, or_, select, update,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    or_,
+    select,
+    update,
 )
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -63,7 +71,7 @@ class OutboxMessage(Base):
     created_at = Column(DateTime, nullable=False)
 
 
-def get_by_dedupe_key(s: Session, dedupe_key: str) -> Optional[OutboxMessage]:
+def get_by_dedupe_key(s: Session, dedupe_key: str) -> OutboxMessage | None:
     return s.execute(
         select(OutboxMessage).where(OutboxMessage.dedupe_key == dedupe_key)
     ).scalar_one_or_none()
@@ -76,8 +84,8 @@ def enqueue(
     *,
     due_at: datetime,
     kind: str = "message",
-    dedupe_key: Optional[str] = None,
-    now: Optional[datetime] = None,
+    dedupe_key: str | None = None,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Add a message; with ``dedupe_key`` a second call returns the first row unchanged.
 
@@ -110,7 +118,7 @@ def upsert(
     due_at: datetime,
     kind: str,
     dedupe_key: str,
-    now: Optional[datetime] = None,
+    now: datetime | None = None,
 ) -> OutboxMessage:
     """Create or replace the message for ``dedupe_key`` and make it pending again.
 
@@ -138,7 +146,7 @@ def cancel(s: Session, dedupe_key: str) -> bool:
 
 def claim_due(
     s: Session, prefix: str, now: datetime, limit: int = 50, lease: timedelta = LEASE
-) -> List[OutboxMessage]:
+) -> list[OutboxMessage]:
     """Hand out pending messages due by ``now`` for recipients starting with ``prefix``.
 
     Atomic across processes: candidate rows are locked with ``FOR UPDATE SKIP LOCKED`` on

@@ -7,14 +7,14 @@ so the conversation keeps the last script the user clearly used.
 from __future__ import annotations
 
 import unicodedata
-from functools import lru_cache
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from functools import cache
 
 SIMPLIFIED = "simplified"
 TRADITIONAL = "traditional"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _converter(config: str):
     import opencc
 
@@ -31,7 +31,7 @@ def to_traditional(text: str) -> str:
     return _converter("s2tw").convert(text)
 
 
-def detect_script(text: Optional[str]) -> Optional[str]:
+def detect_script(text: str | None) -> str | None:
     """TRADITIONAL, SIMPLIFIED, or None when the text is the same in both scripts."""
     if not text:
         return None
@@ -42,7 +42,7 @@ def detect_script(text: Optional[str]) -> Optional[str]:
     return None
 
 
-def conversation_script(user_texts_newest_first: Iterable[Optional[str]]) -> str:
+def conversation_script(user_texts_newest_first: Iterable[str | None]) -> str:
     """The script of the newest user message that decides one; Simplified by default."""
     for text in user_texts_newest_first:
         script = detect_script(text)
@@ -51,7 +51,7 @@ def conversation_script(user_texts_newest_first: Iterable[Optional[str]]) -> str
     return SIMPLIFIED
 
 
-def to_script(text: Optional[str], script: Optional[str]):
+def to_script(text: str | None, script: str | None):
     """Convert an authored (Simplified) reply into ``script``."""
     if not text or script != TRADITIONAL:
         return text

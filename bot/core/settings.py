@@ -36,9 +36,9 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Optional
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_FILES = Path(__file__).resolve().parent / "data"
@@ -66,7 +66,7 @@ class Settings:
     bind_host: str
     database_url: str
     rasa_url: str
-    rasa_token: Optional[str]
+    rasa_token: str | None
     console_host: str
     console_port: int
     console_cookie_secure: bool
@@ -83,7 +83,7 @@ class Settings:
     log_level: str
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> "Settings":
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
         env = dict(os.environ if environ is None else environ)
         data = Path(_get(env, "RJ_DATA_DIR") or REPO_ROOT / ".data")
         bind = _get(env, "RJ_BIND_HOST", "127.0.0.1")
@@ -139,12 +139,12 @@ class Settings:
         return path.read_text().strip()
 
 
-def current(environ: Optional[Mapping[str, str]] = None) -> Settings:
+def current(environ: Mapping[str, str] | None = None) -> Settings:
     return Settings.from_env(environ)
 
 
 # Shorthands used throughout the core.
-def data_dir(environ: Optional[Mapping[str, str]] = None) -> Path:
+def data_dir(environ: Mapping[str, str] | None = None) -> Path:
     """Runtime state (SQLite files, keys); created on first use, never committed."""
     return current(environ).ensure_data_dir()
 

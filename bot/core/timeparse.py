@@ -22,7 +22,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Tuple
+
+from bot.core import numerals
 
 log = logging.getLogger(__name__)
 
@@ -36,32 +37,28 @@ class ParsedTime:
     """What the user asked for. ``time`` is None when only a day (and maybe a part) was given."""
 
     day: _dt.date
-    time: Optional[_dt.time] = None
-    part_of_day: Optional[str] = None  # MORNING | NOON | AFTERNOON | EVENING
+    time: _dt.time | None = None
+    part_of_day: str | None = None  # MORNING | NOON | AFTERNOON | EVENING
     source: str = "rules"  # 'jionlp' or 'rules' (for diagnostics)
 
     @property
-    def at(self) -> Optional[_dt.datetime]:
+    def at(self) -> _dt.datetime | None:
         """The exact moment when a time was given."""
         return _dt.datetime.combine(self.day, self.time) if self.time else None
 
 
 # --------------------------------------------------------------------------- normalisation
 
-_CN_DIGITS = {"零": 0, "〇": 0, "一": 1, "二": 2, "两": 2, "三": 3, "四": 4, "五": 5, "六": 6,
-              "七": 7, "八": 8, "九": 9}
 _CN_NUM = r"[零〇一二两三四五六七八九十]{1,3}"
 _NUM = rf"(?:\d{{1,2}}|{_CN_NUM})"
 
 
 def _cn_int(text: str) -> int:
     """'3', '十', '十二', '二十一', '三十' → int (numbers up to 99 are enough for dates/times)."""
-    if text.isdigit():
-        return int(text)
-    if "十" in text:
-        tens, _, ones = text.partition("十")
-        return (_CN_DIGITS[tens] if tens else 1) * 10 + (_CN_DIGITS[ones] if ones else 0)
-    return int("".join(str(_CN_DIGITS[ch]) for ch in text))
+    value = numerals.parse_int(text)
+    if value is None:
+        raise ValueError(f"not a number: {text!r}")
+    return value
 
 
 def normalise(text: str) -> str:
@@ -89,7 +86,7 @@ _POD_WORDS = (
 )
 
 
-def _part_of_day(text: str) -> Optional[str]:
+def _part_of_day(text: str) -> str | None:
     for words, part in _POD_WORDS:
         if any(word in text for word in words):
             return part
@@ -104,7 +101,7 @@ def _part_of_time(value: _dt.time) -> str:
     return AFTERNOON if value.hour < 18 else EVENING
 
 
-def _adjust_hour(hour: int, part: Optional[str]) -> int:
+def _adjust_hour(hour: int, part: str | None) -> int:
     """12-hour speech → 24-hour clock; a bare 1–6 o'clock is read as afternoon (office hours)."""
     if part in (AFTERNOON, EVENING) and hour < 12:
         return hour + 12
@@ -119,7 +116,7 @@ _CLOCK_COLON = re.compile(r"(?<!\d)([01]?\d|2[0-3])[:：]([0-5]\d)(?!\d)")
 _CLOCK_CN = re.compile(rf"({_NUM})\s*[点时](?:\s*(半|一刻|三刻|(?:零)?{_NUM})\s*分?)?")
 
 
-def _clock(text: str, part: Optional[str]) -> Optional[_dt.time]:
+def _clock(text: str, part: str | None) -> _dt.time | None:
     """An explicit clock time in the text (9点半, 十点一刻, 09:30), in 24-hour form."""
     match = _CLOCK_COLON.search(text)
     if match:
@@ -167,7 +164,7 @@ def _date_kind(text: str) -> str:
     return "none"
 
 
-def _add_months(day: _dt.date, months: int, target_day: int) -> Optional[_dt.date]:
+def _add_months(day: _dt.date, months: int, target_day: int) -> _dt.date | None:
     """The ``target_day`` of the month ``months`` after ``day``'s, skipping months too short."""
     year, month = day.year, day.month
     for _ in range(12):
@@ -216,7 +213,7 @@ def _jionlp():
     return jionlp
 
 
-def _via_jionlp(text: str, now: _dt.datetime) -> Optional[Tuple[_dt.date, Optional[_dt.time]]]:
+def _via_jionlp(text: str, now: _dt.datetime) -> tuple[_dt.date, _dt.time | None] | None:
     """(day, time) from jionlp, or None when it fails or answers with a span longer than a day."""
     jio = _jionlp()
     if jio is None:
@@ -243,7 +240,7 @@ def _via_jionlp(text: str, now: _dt.datetime) -> Optional[Tuple[_dt.date, Option
 # --------------------------------------------------------------------------- rules
 
 
-def _rule_day(text: str, today: _dt.date) -> Optional[_dt.date]:
+def _rule_day(text: str, today: _dt.date) -> _dt.date | None:
     """Our own date reading for when jionlp fails."""
     match = _iso_day(text)
     if match is not None:
@@ -279,7 +276,7 @@ def _rule_day(text: str, today: _dt.date) -> Optional[_dt.date]:
 _ISO_DATE = re.compile(r"(\d{4})\s*[年\-/.]\s*(\d{1,2})\s*[月\-/.]\s*(\d{1,2})\s*[日号]?")
 
 
-def _iso_day(text: str) -> Optional[_dt.date]:
+def _iso_day(text: str) -> _dt.date | None:
     match = _ISO_DATE.search(text)
     if not match:
         return None
@@ -299,7 +296,7 @@ def _strip_dates(text: str) -> str:
 # --------------------------------------------------------------------------- entry point
 
 
-def parse(text: str, now: _dt.datetime) -> Optional[ParsedTime]:
+def parse(text: str, now: _dt.datetime) -> ParsedTime | None:
     """Read a date/time expression relative to ``now`` (naive local time).
 
     Returns None when the text names no day and no time. A time without a day means today.

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
 
 import yaml
 from sqlalchemy import Column, Date, DateTime, Integer, String, UniqueConstraint, delete, select
@@ -69,9 +68,9 @@ class Closure:
 
 @dataclass(frozen=True)
 class CalendarOverrides:
-    holidays: FrozenSet[date] = frozenset()
-    workdays: FrozenSet[date] = frozenset()
-    closures: Tuple[Closure, ...] = ()
+    holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
+    closures: tuple[Closure, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -84,15 +83,15 @@ class DayStatus:
 
     day: date
     open: bool
-    reason_code: Optional[str] = None
-    reason: Optional[str] = None
+    reason_code: str | None = None
+    reason: str | None = None
 
 
 def closures_path() -> Path:
     return settings.DATA_FILES / "closures.yml"
 
 
-_cache: Dict[Path, Tuple[float, CalendarOverrides]] = {}
+_cache: dict[Path, tuple[float, CalendarOverrides]] = {}
 
 
 def _as_date(value) -> date:
@@ -122,7 +121,7 @@ def _parse_overrides(raw: dict) -> CalendarOverrides:
     )
 
 
-def load_overrides(path: Optional[Path] = None) -> CalendarOverrides:
+def load_overrides(path: Path | None = None) -> CalendarOverrides:
     """closures.yml, re-read whenever its modification time changes (staff edit it live)."""
     path = Path(path or closures_path())
     try:
@@ -137,7 +136,7 @@ def load_overrides(path: Optional[Path] = None) -> CalendarOverrides:
     return overrides
 
 
-def _national_status(day: date, overrides: CalendarOverrides) -> Optional[str]:
+def _national_status(day: date, overrides: CalendarOverrides) -> str | None:
     """None when it is a working day nationally, else 'holiday' or 'weekend'."""
     if day in overrides.holidays:
         return "holiday"
@@ -154,12 +153,12 @@ def _national_status(day: date, overrides: CalendarOverrides) -> Optional[str]:
         return None if day.weekday() < 5 else "weekend"
 
 
-def is_working_day(day: date, path: Optional[Path] = None) -> bool:
+def is_working_day(day: date, path: Path | None = None) -> bool:
     """National working day (法定节假日 off, 调休 make-up Saturdays/Sundays on)."""
     return _national_status(day, load_overrides(path)) is None
 
 
-def _db_closures(s: Session, centre_id: Optional[str], start: date, end: date) -> List[Closure]:
+def _db_closures(s: Session, centre_id: str | None, start: date, end: date) -> list[Closure]:
     query = select(CentreClosure).where(CentreClosure.date >= start, CentreClosure.date <= end)
     if centre_id is not None:
         query = query.where(CentreClosure.centre_id.in_([centre_id, ALL_CENTRES]))
@@ -171,11 +170,11 @@ def _db_closures(s: Session, centre_id: Optional[str], start: date, end: date) -
 
 def list_closures(
     s: Session,
-    centre_id: Optional[str] = None,
-    start: Optional[date] = None,
-    end: Optional[date] = None,
-    path: Optional[Path] = None,
-) -> List[Closure]:
+    centre_id: str | None = None,
+    start: date | None = None,
+    end: date | None = None,
+    path: Path | None = None,
+) -> list[Closure]:
     """Closures from the file and the database, for one centre (incl. 'all') or every centre."""
     start = start or date.min
     end = end or date.max
@@ -183,10 +182,12 @@ def list_closures(
         c for c in load_overrides(path).closures
         if start <= c.date <= end and (centre_id is None or c.centre_id in (centre_id, ALL_CENTRES))
     ]
-    return sorted(from_file + _db_closures(s, centre_id, start, end), key=lambda c: (c.date, c.source))
+    return sorted(
+        from_file + _db_closures(s, centre_id, start, end), key=lambda c: (c.date, c.source)
+    )
 
 
-def day_status(s: Session, centre_id: str, day: date, path: Optional[Path] = None) -> DayStatus:
+def day_status(s: Session, centre_id: str, day: date, path: Path | None = None) -> DayStatus:
     """Open or closed (with a reason) for one centre on one day."""
     national = _national_status(day, load_overrides(path))
     if national:
@@ -197,13 +198,13 @@ def day_status(s: Session, centre_id: str, day: date, path: Optional[Path] = Non
     return DayStatus(day, True)
 
 
-def is_centre_open(s: Session, centre_id: str, day: date, path: Optional[Path] = None) -> bool:
+def is_centre_open(s: Session, centre_id: str, day: date, path: Path | None = None) -> bool:
     return day_status(s, centre_id, day, path).open
 
 
 def closed_days(
-    s: Session, centre_id: str, start: date, end: date, path: Optional[Path] = None
-) -> Set[date]:
+    s: Session, centre_id: str, start: date, end: date, path: Path | None = None
+) -> set[date]:
     """Every closed day in [start, end] with a single query (used to search free slots)."""
     overrides = load_overrides(path)
     closed = {c.date for c in list_closures(s, centre_id, start, end, path)}

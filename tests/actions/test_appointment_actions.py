@@ -23,7 +23,8 @@ async def test_booking_happy_path(domain, session):
     assert responses(messages) == ["utter_appointment_booked", "utter_reporting_documents",
                                    "utter_reporting_days_left", "utter_appointment_reminder"]
     booked = messages[0]
-    assert booked["centre"] == "市南区退役军人服务中心" and "示例" in booked["address"]
+    assert booked["centre"] == "市南区退役军人服务中心" and "示例" not in booked["address"]
+    assert booked["address"] == appointments.get_centre("shinan").address_text  # not configured
     assert booked["when"] == "12月2日（周三）14:00"
     assert "退役证明" in messages[1]["documents"] and "退役军人安置条例" in messages[1]["source"]
     # discharged 2026-11-20, 30 days → 2026-12-20, 19 days from 2026-12-01

@@ -95,7 +95,8 @@ async def test_contact_lists_the_users_centre(domain):
     t = tracker("李沧区服务中心电话", "ask_contact", entities=[{"entity": "district", "value": "李沧区"}])
     _, messages = await run(ActionAnswerQuestion(), t, domain)
     centres = messages[-1]["text"]
-    assert "李沧区退役军人服务中心" in centres and "市南区" not in centres and "示例" in centres
+    assert "李沧区退役军人服务中心" in centres and "市南区" not in centres and "示例" not in centres
+    assert "12345" in centres  # the fallback wording while deployment.yml has no phone
     _, messages = await run(ActionAnswerQuestion(), tracker("服務中心電話多少", "ask_contact"), domain)
     centres = messages[-1]["text"]
     assert centres.count("退役軍人服務中心") >= 10  # all of them, in Traditional

@@ -12,14 +12,6 @@ from tests.actions.trackers import MOBILE, run, slot_events, state, tracker
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("68", 68), ("今年六十八了", 68), ("七十二岁", 72), ("大概两百块", 200), ("一千五左右", 1500),
-    ("三千二百元", 3200), ("五级", 5), ("十级", 10), ("１５０元", 150), ("没有", None), ("一二三", None),
-])
-def test_parse_number(text, expected):
-    assert fc.parse_number(text) == expected
-
-
 @pytest.mark.parametrize("text, intent, expected", [
     ("是的", "affirm", True), ("是青岛户口", "inform", True), ("不是", "deny", False),
     ("没有", "deny", False), ("/affirm", "affirm", True), ("/deny", "deny", False),

@@ -1,7 +1,7 @@
 """停诊与号源: supervisors change the places per slot (POST /closures/capacity).
 
 The console clock is ``conftest.NOW`` = Tuesday 2026-12-01 10:00; bookings are for Wednesday.
-service_centres.yml gives every centre 3 places per slot.
+deployment.yml gives every centre 3 places per slot (its defaults).
 """
 from __future__ import annotations
 

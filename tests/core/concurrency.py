@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import threading
 from collections import Counter
-from typing import Any, Callable, List
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
 from bot.core.appointments import BookingError
 
 
-def run_concurrently(engine, jobs: List[Callable[[Session], Any]]) -> Counter:
+def run_concurrently(engine, jobs: list[Callable[[Session], Any]]) -> Counter:
     """Outcome counts: a job's return value (or "ok") once committed, a BookingError's code, or
     the text of any other exception (a bug the calling test's assertion will show)."""
     barrier = threading.Barrier(len(jobs))

@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy.engine import Engine

@@ -1,4 +1,4 @@
-"""报到 appointments (bot/core/appointments.py).
+"""报到 appointments (the bot/core/appointments package).
 
 ``now`` is Tuesday 2026-12-01 10:00. 李沧 (licang) has 12 slots a day of capacity 3:
 09:00–11:00 and 13:30–16:30 starts, 30 minutes each.
@@ -12,14 +12,13 @@ from sqlalchemy import select, text, update
 from sqlalchemy.exc import IntegrityError
 
 from bot.core import appointments as ap
-from bot.core import outbox, people, workdays
-from bot.core.appointments import AppointmentError, BookingError
+from bot.core import districts, outbox, people, workdays
+from bot.core.appointments import AppointmentError, BookingError, booking, deadlines
 from bot.core.people import InvalidIdNumber, InvalidMobile
 from bot.core.script import TRADITIONAL
 from bot.core.timeparse import EVENING, MORNING, ParsedTime, parse
 
 WED_9 = datetime(2026, 12, 2, 9, 0)
-DISTRICTS = ["市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市"]
 
 
 def fake_id(n: int) -> str:
@@ -36,34 +35,92 @@ def book(session, now, n=1, start=WED_9, centre="licang", sender=None, **extra):
 
 def slot_row(session, centre, start):
     return session.execute(
-        select(ap.Slot.capacity, ap.Slot.booked).where(ap.Slot.centre_id == centre, ap.Slot.start == start)
+        select(ap.Slot.capacity, ap.Slot.booked).where(
+            ap.Slot.centre_id == centre, ap.Slot.start == start
+        )
     ).first()
 
 
 def reminders(session):
-    return session.execute(select(outbox.OutboxMessage).where(outbox.OutboxMessage.kind == "reminder")
-                           .execution_options(populate_existing=True)).scalars().all()
+    return (
+        session.execute(
+            select(outbox.OutboxMessage)
+            .where(outbox.OutboxMessage.kind == "reminder")
+            .execution_options(populate_existing=True)
+        )
+        .scalars()
+        .all()
+    )
 
 
 # ------------------------------------------------------------------ centres
 
 
-def test_centres_file_has_ten_districts_with_placeholders():
+def test_centres_file_has_one_centre_per_registry_district_none_configured():
     centres = ap.load_centres()
-    assert [c.district for c in centres] == DISTRICTS
+    assert [c.district for c in centres] == list(districts.names())
     assert len({c.id for c in centres}) == 10
     for centre in centres:
         assert centre.name == f"{centre.district}退役军人服务中心"
-        assert centre.placeholder is True and "示例" in centre.address and "示例" in centre.phone
+        # Nothing invented: no address or phone until the operator fills in deployment.yml …
+        assert centre.address is None and centre.phone is None and centre.configured is False
+        assert not centre.is_configured("address") and not centre.is_configured("hours")
+        # … users read the truthful fallback, and booking runs on the defaults.
+        assert "12345" in centre.address_text and "12345" in centre.phone_text
         assert centre.slot_minutes == 30 and centre.capacity_per_slot == 3
         assert centre.hours == ((time(9), time(11, 30)), (time(13, 30), time(17)))
 
 
+def test_configured_values_replace_defaults_and_fallbacks(tmp_path):
+    deployment = tmp_path / "deployment.yml"
+    deployment.write_text(
+        "defaults: {hours: [{start: '09:00', end: '10:00'}],"
+        " slot_minutes: 30, capacity_per_slot: 3}\n"
+        "fallbacks: {address: 请以公布为准, phone: 请拨打12345}\n"
+        "centres:\n"
+        "  licang: {address: 李沧某路1号, phone: 0532-1, hours: [{start: '08:00', end: '09:00'}],\n"
+        "           slot_minutes: 20, capacity_per_slot: 5}\n"
+        "  shinan: {address: null, phone: 0532-2}\n",
+        encoding="utf-8",
+    )
+    by_id = {c.id: c for c in ap.load_centres(deployment_file=deployment)}
+    licang, shinan, laixi = by_id["licang"], by_id["shinan"], by_id["laixi"]
+    assert licang.configured and licang.address_text == "李沧某路1号"
+    assert (licang.slot_minutes, licang.capacity_per_slot) == (20, 5)
+    assert [s.time() for s in ap.slot_starts(licang, date(2026, 12, 2))] == [
+        time(8), time(8, 20), time(8, 40)]
+    assert not shinan.configured and shinan.is_configured("phone")
+    assert (shinan.address_text, shinan.phone_text) == ("请以公布为准", "0532-2")
+    assert laixi.configured_fields == frozenset() and laixi.hours == ((time(9), time(10)),)
+
+
+def test_service_centres_reference_registry_districts():
+    names = districts.names()
+    for centre in ap.load_centres():
+        assert centre.district in names, centre.district
+        assert ap.find_centre_by_district(centre.district) == centre
+
+
+def test_reminder_renders_the_fallback_address(session, now):
+    appt = book(session, now)
+    text = reminders(session)[0].text
+    assert appt.code in text and ap.get_centre("licang").address_text in text
+
+
 @pytest.mark.parametrize(
     "text, centre_id",
-    [("李沧区", "licang"), ("我在李沧", "licang"), ("西海岸新区", "huangdao"), ("黄岛区", "huangdao"),
-     ("嶗山區", "laoshan"), ("即墨", "jimo"), ("胶州市的", "jiaozhou"), ("市南区", "shinan"),
-     ("市北", "shibei"), ("莱西市退役军人服务中心", "laixi")],
+    [
+        ("李沧区", "licang"),
+        ("我在李沧", "licang"),
+        ("西海岸新区", "huangdao"),
+        ("黄岛区", "huangdao"),
+        ("嶗山區", "laoshan"),
+        ("即墨", "jimo"),
+        ("胶州市的", "jiaozhou"),
+        ("市南区", "shinan"),
+        ("市北", "shibei"),
+        ("莱西市退役军人服务中心", "laixi"),
+    ],
 )
 def test_find_centre_by_district(text, centre_id):
     assert ap.find_centre_by_district(text).id == centre_id
@@ -78,7 +135,13 @@ def test_slot_grid():
     centre = ap.get_centre("licang")
     starts = ap.slot_starts(centre, date(2026, 12, 2))
     assert len(starts) == 12
-    assert [s.strftime("%H:%M") for s in starts[:5]] == ["09:00", "09:30", "10:00", "10:30", "11:00"]
+    assert [s.strftime("%H:%M") for s in starts[:5]] == [
+        "09:00",
+        "09:30",
+        "10:00",
+        "10:30",
+        "11:00",
+    ]
     assert starts[5].strftime("%H:%M") == "13:30" and starts[-1].strftime("%H:%M") == "16:30"
     assert ap.slot_containing(centre, datetime(2026, 12, 2, 9, 15)) == WED_9
     assert ap.slot_containing(centre, datetime(2026, 12, 2, 11, 30)) is None
@@ -86,13 +149,19 @@ def test_slot_grid():
 
 
 def test_capacity_is_configurable_per_centre(tmp_path):
-    path = tmp_path / "centres.yml"
+    path, deployment = tmp_path / "centres.yml", tmp_path / "deployment.yml"
     path.write_text(
-        "defaults: {hours: [{start: '08:30', end: '10:00'}], slot_minutes: 45, capacity_per_slot: 3}\n"
-        "centres:\n  - {id: a, district: 甲区, name: 甲, capacity_per_slot: 7}\n"
-        "  - {id: b, district: 乙区, name: 乙}\n", encoding="utf-8")
-    a, b = ap.load_centres(path)
+        "centres:\n  - {id: a, district: 甲区, name: 甲}\n  - {id: b, district: 乙区, name: 乙}\n",
+        encoding="utf-8")
+    deployment.write_text(
+        "defaults: {hours: [{start: '08:30', end: '10:00'}],"
+        " slot_minutes: 45, capacity_per_slot: 3}\n"
+        "centres:\n  a: {capacity_per_slot: 7}\n",
+        encoding="utf-8",
+    )
+    a, b = ap.load_centres(path, deployment)
     assert (a.capacity_per_slot, b.capacity_per_slot, a.slot_minutes) == (7, 3, 45)
+    assert a.is_configured("capacity_per_slot") and not b.is_configured("capacity_per_slot")
     assert [s.time() for s in ap.slot_starts(a, date(2026, 12, 2))] == [time(8, 30), time(9, 15)]
 
 
@@ -192,7 +261,9 @@ def test_resolve_outside_hours(session, now):
 def test_resolve_too_far(session, now):
     result = resolve(session, now, ParsedTime(day=date(2027, 1, 5), part_of_day=MORNING))
     assert result.reason == "too_far"
-    assert result.alternatives and all(alt.date() <= date(2026, 12, 31) for alt in result.alternatives)
+    assert result.alternatives and all(
+        alt.date() <= date(2026, 12, 31) for alt in result.alternatives
+    )
     assert resolve(session, now, ParsedTime(day=date(2026, 12, 31), time=time(9))).ok  # day 30
 
 
@@ -228,8 +299,15 @@ def test_resolve_unknown_centre(session, now):
 
 def test_book_happy_path(session, now):
     appt = ap.book(
-        session, sender_id="tg-42", category="退役士兵", name=" 王建国 ", mobile="+86 138-1234-5678",
-        id_number="370202199001011237", centre_id="licang", start=WED_9, now=now,
+        session,
+        sender_id="tg-42",
+        category="退役士兵",
+        name=" 王建国 ",
+        mobile="+86 138-1234-5678",
+        id_number="370202199001011237",
+        centre_id="licang",
+        start=WED_9,
+        now=now,
         discharge_date=date(2026, 11, 20),
     )
     assert len(appt.code) == 6 and set(appt.code) <= set(ap.CODE_ALPHABET)
@@ -290,19 +368,19 @@ def test_person_may_book_again_after_cancel_or_once_the_time_has_passed(session,
 def test_database_enforces_one_active_booking_per_person(session, now):
     """Even if the pre-check is bypassed (a race), the unique index refuses a second booking."""
     first = book(session, now, 7)
-    original_active_for = ap._active_for
+    original_active_for = booking._active_for
     calls = []
 
     def blind(s, fingerprint):
         calls.append(1)
         return None if len(calls) == 1 else original_active_for(s, fingerprint)
 
-    ap._active_for = blind
+    booking._active_for = blind
     try:
         with pytest.raises(BookingError) as excinfo:
             book(session, now, 7, start=WED_9 + timedelta(hours=1))
     finally:
-        ap._active_for = original_active_for
+        booking._active_for = original_active_for
     assert excinfo.value.code == "already_booked" and excinfo.value.existing.id == first.id
     # The savepoint was rolled back: the other slot's counter did not move.
     assert slot_row(session, "licang", WED_9 + timedelta(hours=1)) in (None, (3, 0))
@@ -345,9 +423,14 @@ def test_book_validates_pii_before_writing(session, now):
     with pytest.raises(InvalidMobile):
         ap.book(session, sender_id="tg-1", category="退役士兵", name="王", mobile="0532-88888888",
                 id_number=fake_id(1), centre_id="licang", start=WED_9, now=now)
-    for field, code in (("name", "bad_name"), ("category", "bad_category"), ("centre_id", "unknown_centre")):
-        kwargs = dict(sender_id="tg-1", category="退役士兵", name="王", mobile="13812345678",
-                      id_number=fake_id(1), centre_id="licang", start=WED_9, now=now)
+    for field, code in (
+        ("name", "bad_name"),
+        ("category", "bad_category"),
+        ("centre_id", "unknown_centre"),
+    ):
+        kwargs = {"sender_id": "tg-1", "category": "退役士兵", "name": "王",
+                  "mobile": "13812345678", "id_number": fake_id(1), "centre_id": "licang",
+                  "start": WED_9, "now": now}
         kwargs[field] = "  " if field != "centre_id" else "nowhere"
         with pytest.raises(AppointmentError) as excinfo:
             ap.book(session, **kwargs)
@@ -366,7 +449,9 @@ def test_database_check_constraint_forbids_overbooking(session, now):
 
 
 def test_codes_are_unique(session, now):
-    codes = {book(session, now, n, start=WED_9 + timedelta(minutes=30 * (n % 4))).code for n in range(12)}
+    codes = {
+        book(session, now, n, start=WED_9 + timedelta(minutes=30 * (n % 4))).code for n in range(12)
+    }
     assert len(codes) == 12
 
 
@@ -392,9 +477,14 @@ def test_list_for_centre_day(session, now):
     book(session, now, 4, start=WED_9 + timedelta(days=1))
     book(session, now, 5, centre="shinan")
     ap.cancel(session, gone, "tg-3", now)
-    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date())] == [early.id, late.id]
-    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date(), include_cancelled=True)] \
-        == [early.id, gone.id, late.id]
+    assert [a.id for a in ap.list_for_centre_day(session, "licang", WED_9.date())] == [
+        early.id,
+        late.id,
+    ]
+    assert [
+        a.id
+        for a in ap.list_for_centre_day(session, "licang", WED_9.date(), include_cancelled=True)
+    ] == [early.id, gone.id, late.id]
 
 
 # ------------------------------------------------------------------ cancel
@@ -445,7 +535,9 @@ def test_stale_object_cannot_cancel_twice(make_session, now):
 # ------------------------------------------------------------------ reschedule
 
 
-@pytest.mark.parametrize("delta", [timedelta(hours=1), timedelta(minutes=-30)], ids=["later", "earlier"])
+@pytest.mark.parametrize(
+    "delta", [timedelta(hours=1), timedelta(minutes=-30)], ids=["later", "earlier"]
+)
 def test_reschedule_moves_place_and_reminder(session, now, delta):
     start = WED_9 + timedelta(minutes=30)
     appt = book(session, now, 1, start=start)
@@ -476,7 +568,10 @@ def test_reschedule_into_full_slot_leaves_original_intact(session, now):
     assert slot_row(session, "licang", WED_9) == (3, 1)
     assert slot_row(session, "licang", target) == (3, 3)
     [reminder_after] = [r for r in reminders(session) if r.recipient == "tg-1"]
-    assert (reminder_after.due_at, reminder_after.text) == (reminder_before.due_at, reminder_before.text)
+    assert (reminder_after.due_at, reminder_after.text) == (
+        reminder_before.due_at,
+        reminder_before.text,
+    )
     assert [e.action for e in ap.history(session, again)] == ["booked"]
 
 
@@ -534,8 +629,11 @@ def test_check_in_and_no_show(session, now):
 
 def test_days_left(tmp_path, monkeypatch):
     path = tmp_path / "reporting.yml"
-    path.write_text("categories:\n  退役士兵: {deadline_days: 30}\n  转业军官: {deadline_days: null}\n"
-                    "default: {deadline_days: 15}\n", encoding="utf-8")
+    path.write_text(
+        "categories:\n  退役士兵: {deadline_days: 30}\n  转业军官: {deadline_days: null}\n"
+        "default: {deadline_days: 15}\n",
+        encoding="utf-8",
+    )
     assert ap.reporting_deadline_days("退役士兵", path) == 30
     assert ap.reporting_deadline_days("转业军官", path) is None
     assert ap.reporting_deadline_days("伤残军人", path) == 15
@@ -544,7 +642,7 @@ def test_days_left(tmp_path, monkeypatch):
     assert ap.days_left(date(2026, 10, 1), 30, date(2026, 12, 1)) == -31
     assert ap.days_left(None, 30, date(2026, 12, 1)) is None
     assert ap.days_left_for("退役士兵", date(2026, 11, 20), date(2026, 12, 1), path) == 19
-    monkeypatch.setattr(ap, "reporting_path", lambda: path)
+    monkeypatch.setattr(deadlines, "reporting_path", lambda: path)
     appt = ap.Appointment(category="退役士兵", discharge_date=date(2026, 11, 20))
     assert appt.days_left(date(2026, 12, 1)) == 19
 
@@ -552,5 +650,7 @@ def test_days_left(tmp_path, monkeypatch):
 def test_text_sql_sanity(session, now):
     """Tables are plain enough for the console to query directly."""
     book(session, now, 1)
-    count = session.execute(text("SELECT count(*) FROM appointments WHERE status = 'booked'")).scalar()
+    count = session.execute(
+        text("SELECT count(*) FROM appointments WHERE status = 'booked'")
+    ).scalar()
     assert count == 1

@@ -31,8 +31,18 @@ def fake_id(n: int) -> str:
 
 def _booking(n: int, start: datetime, now: datetime, same_person: bool = False):
     def job(session):
-        ap.book(session, sender_id=f"tg-{n}", category="退役士兵", name="测试", mobile=f"139{n:08d}",
-                id_number=fake_id(0 if same_person else n), centre_id="licang", start=start, now=now)
+        ap.book(
+            session,
+            sender_id=f"tg-{n}",
+            category="退役士兵",
+            name="测试",
+            mobile=f"139{n:08d}",
+            id_number=fake_id(0 if same_person else n),
+            centre_id="licang",
+            start=start,
+            now=now,
+        )
+
     return job
 
 
@@ -40,10 +50,18 @@ def test_hot_slot_never_overbooks(make_session, engine_url, now):
     with make_session() as s:  # creates the schema; a slot row with capacity 5
         s.add(ap.Slot(centre_id="licang", start=START, capacity=CAPACITY, booked=0))
         s.commit()
-    engine = make_engine(engine_url, **({} if engine_url.startswith("sqlite")
-                                        else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}))
+    engine = make_engine(
+        engine_url,
+        **(
+            {}
+            if engine_url.startswith("sqlite")
+            else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}
+        ),
+    )
     try:
-        outcomes = run_concurrently(engine, [_booking(n, START, now) for n in range(1, THREADS + 1)])
+        outcomes = run_concurrently(
+            engine, [_booking(n, START, now) for n in range(1, THREADS + 1)]
+        )
         assert outcomes == Counter({"ok": CAPACITY, "full": THREADS - CAPACITY}), outcomes
         with Session(engine, future=True) as s:
             booked = s.execute(select(ap.Slot.booked).where(ap.Slot.start == START)).scalar_one()
@@ -60,8 +78,14 @@ def test_same_person_racing_gets_one_booking(make_session, engine_url, now):
     'already_booked' (by the pre-check or the unique index), and no place leaks."""
     make_session().close()
     starts = ap.slot_starts(ap.get_centre("licang"), START.date())
-    engine = make_engine(engine_url, **({} if engine_url.startswith("sqlite")
-                                        else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}))
+    engine = make_engine(
+        engine_url,
+        **(
+            {}
+            if engine_url.startswith("sqlite")
+            else {"pool_size": 20, "max_overflow": 0, "pool_timeout": 60}
+        ),
+    )
     try:
         jobs = [_booking(n, starts[n % len(starts)], now, same_person=True) for n in range(20)]
         outcomes = run_concurrently(engine, jobs)

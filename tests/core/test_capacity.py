@@ -113,8 +113,10 @@ def test_override_read_once_per_call_not_per_slot(session, engine, now):
 def test_raising_updates_future_rows_only(session, now):
     book(session, now, 1)                                     # Wed 09:00: 1 of 3
     book(session, now, 2, start=WED_930)                      # Wed 09:30: 1 of 3
-    book(session, now, 3, centre="shinan")                    # another centre
-    session.add(ap.Slot(centre_id="licang", start=datetime(2026, 12, 1, 9, 0), capacity=3, booked=2))
+    book(session, now, 3, centre="shinan")  # another centre
+    session.add(
+        ap.Slot(centre_id="licang", start=datetime(2026, 12, 1, 9, 0), capacity=3, booked=2)
+    )
     session.flush()                                           # a slot that already started
     change = ap.set_capacity(session, "licang", 7, "sup", now)
     assert (change.updated_slots, change.over_capacity_slots, change.capacity) == (2, 0, 7)
@@ -271,8 +273,14 @@ def test_capacity_change_racing_bookings(make_session, engine_url, now, new_capa
 
 def test_past_and_other_days_untouched_by_clear(session, now):
     """clear_capacity only moves rows that start after ``now``."""
-    session.add(ap.Slot(centre_id="licang", start=datetime.combine(date(2026, 11, 30), WED_9.time()),
-                        capacity=9, booked=9))
+    session.add(
+        ap.Slot(
+            centre_id="licang",
+            start=datetime.combine(date(2026, 11, 30), WED_9.time()),
+            capacity=9,
+            booked=9,
+        )
+    )
     session.flush()
     ap.set_capacity(session, "licang", 4, "sup", now)
     ap.clear_capacity(session, "licang", "sup", now)

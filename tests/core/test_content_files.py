@@ -1,15 +1,17 @@
-"""Structure and content rules for the policy data files (programmes.yml, knowledge.yml, reporting.yml).
+"""Structure and content rules for the policy data files (programmes.yml, knowledge.yml,
+reporting.yml).
 
-The checks are plain functions returning a list of problems, so the same functions are run on the real
-files (expect no problems) and on deliberately broken copies (expect the problem to be reported) —
-that way the tests are shown to be able to fail.
+The checks are plain functions returning a list of problems, so the same functions are run on the
+real files (expect no problems) and on deliberately broken copies (expect the problem to be
+reported) — that way the tests are shown to be able to fail.
 """
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -37,13 +39,14 @@ INFORMATIONAL = [
 ]
 LABEL_ONLY = ["book_appointment", "check_appointment", "submit_wish", "check_wish", "request_human",
               "ask_benefit"]
-CONTRACT_INTENTS = set(
-    "greet goodbye thank affirm deny cancel bot_challenge ask_capabilities request_human out_of_scope "
-    "crisis inform ask_entitlements ask_benefit ask_allowance book_appointment check_appointment "
-    "cancel_appointment reschedule_appointment ask_reporting_process submit_wish check_wish "
-    "ask_employment ask_training ask_entrepreneurship ask_platform_usage ask_rights_protection "
-    "ask_contact".split()
-)
+CONTRACT_INTENTS = {
+    "greet", "goodbye", "thank", "affirm", "deny", "cancel", "bot_challenge", "ask_capabilities",
+    "request_human", "out_of_scope", "crisis", "inform", "ask_entitlements", "ask_benefit",
+    "ask_allowance", "book_appointment", "check_appointment", "cancel_appointment",
+    "reschedule_appointment", "ask_reporting_process", "submit_wish", "check_wish",
+    "ask_employment", "ask_training", "ask_entrepreneurship", "ask_platform_usage",
+    "ask_rights_protection", "ask_contact",
+}
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 MAX_LABEL = 8
 MAX_ANSWER = 400  # target ~350 characters; hard ceiling here
@@ -79,7 +82,8 @@ def strings(value: Any) -> Iterator[str]:
 
 
 def invented_fact_problems(where: str, entry: Any) -> list[str]:
-    """Phone numbers, addresses and amounts may only appear in an entry marked placeholder or as 示例."""
+    """Phone numbers, addresses and amounts may only appear in an entry marked placeholder or as
+    示例."""
     problems = []
     placeholder = isinstance(entry, dict) and entry.get("placeholder") is True
     for text in strings(entry):
@@ -156,8 +160,14 @@ def check_programmes(data: Any) -> list[str]:
             if key in elig and not isinstance(elig[key], bool):
                 problems.append(f"{where}: {key} must be true/false")
         for key in ("age_min", "age_max"):
-            if key in elig and elig[key] is not None and not (
-                isinstance(elig[key], int) and not isinstance(elig[key], bool) and 0 < elig[key] < 130
+            if (
+                key in elig
+                and elig[key] is not None
+                and not (
+                    isinstance(elig[key], int)
+                    and not isinstance(elig[key], bool)
+                    and 0 < elig[key] < 130
+                )
             ):
                 problems.append(f"{where}: {key} must be an age")
         grades = elig.get("disability_grades")
@@ -180,8 +190,11 @@ def check_programmes(data: Any) -> list[str]:
             problems.append(f"programmes.yml: 荣军矩阵 item {name} missing")
         elif by_name[name].get("kind") != "荣军矩阵":
             problems.append(f"programmes.yml: {name} must have kind 荣军矩阵")
-    extra_matrix = [p.get("name") for p in progs
-                    if isinstance(p, dict) and p.get("kind") == "荣军矩阵" and p.get("name") not in MATRIX]
+    extra_matrix = [
+        p.get("name")
+        for p in progs
+        if isinstance(p, dict) and p.get("kind") == "荣军矩阵" and p.get("name") not in MATRIX
+    ]
     if extra_matrix:
         problems.append(f"programmes.yml: unknown 荣军矩阵 names {extra_matrix}")
     statutory = [p for p in progs if isinstance(p, dict) and p.get("kind") == "法定优待"]
@@ -335,7 +348,14 @@ def test_discriminating_rules_where_policy_is_specific(programmes):
     assert by_name["伤残抚恤金"]["eligibility"]["categories"] == ["伤残军人"]
     assert by_name["义务兵家庭优待金"]["eligibility"]["categories"] == ["现役军人家属"]
     medical = by_name["残疾军人医疗保障"]["eligibility"]
-    assert medical["categories"] == ["伤残军人"] and medical["disability_grades"] == [1, 2, 3, 4, 5, 6]
+    assert medical["categories"] == ["伤残军人"] and medical["disability_grades"] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
 
 
 def test_knowledge_file_is_valid(knowledge):
@@ -347,7 +367,8 @@ def test_reporting_file_is_valid(reporting):
 
 
 def test_verified_reporting_deadlines(reporting):
-    # 自主就业退役士兵：被批准退出现役之日起30日内报到（《退役军人安置条例》，沿用原《退役士兵安置条例》）
+    # 自主就业退役士兵：被批准退出现役之日起30日内报到
+    # （《退役军人安置条例》，沿用原《退役士兵安置条例》）
     assert reporting["categories"]["退役士兵"]["deadline_days"] == 30
     # 残疾军人：办理退役手续后60日内申请转入伤残抚恤关系（《伤残抚恤管理办法》）
     assert reporting["categories"]["伤残军人"]["deadline_days"] == 60
@@ -417,19 +438,30 @@ def test_too_few_statutory_entries_are_reported(programmes):
     assert any("法定优待" in problem for problem in check_programmes(broken))
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda t: t.pop("ask_contact"), "ask_contact missing"),
-    (lambda t: t["ask_training"].pop("source"), "ask_training has no source"),
-    (lambda t: t["ask_allowance"].update(answer=""), "ask_allowance has no answer"),
-    (lambda t: t["check_wish"].pop("label"), "check_wish has no label"),
-    (lambda t: t["ask_contact"].update(label="联系方式和地址电话"), "longer than"),
-    (lambda t: t["ask_contact"].update(answer="服务中心电话：0532-12345678"), "unmarked phone"),
-    (lambda t: t["ask_contact"].update(answer="详见。" + NOTICE), "repeats the notice"),
-    (lambda t: t["ask_contact"].update(followups=[{"title": "去", "payload": "/no_such_intent"}]),
-     "unknown"),
-    (lambda t: t["ask_contact"].update(
-        followups=[{"title": "卡", "payload": '/ask_benefit{"benefit":"荣军证"}'}]), "not canonical"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda t: t.pop("ask_contact"), "ask_contact missing"),
+        (lambda t: t["ask_training"].pop("source"), "ask_training has no source"),
+        (lambda t: t["ask_allowance"].update(answer=""), "ask_allowance has no answer"),
+        (lambda t: t["check_wish"].pop("label"), "check_wish has no label"),
+        (lambda t: t["ask_contact"].update(label="联系方式和地址电话"), "longer than"),
+        (lambda t: t["ask_contact"].update(answer="服务中心电话：0532-12345678"), "unmarked phone"),
+        (lambda t: t["ask_contact"].update(answer="详见。" + NOTICE), "repeats the notice"),
+        (
+            lambda t: t["ask_contact"].update(
+                followups=[{"title": "去", "payload": "/no_such_intent"}]
+            ),
+            "unknown",
+        ),
+        (
+            lambda t: t["ask_contact"].update(
+                followups=[{"title": "卡", "payload": '/ask_benefit{"benefit":"荣军证"}'}]
+            ),
+            "not canonical",
+        ),
+    ],
+)
 def test_knowledge_rule_violations_are_reported(knowledge, mutate, expected):
     broken = copy.deepcopy(knowledge)
     mutate(broken["topics"])

@@ -41,13 +41,22 @@ def test_queue_orders_crisis_first_then_oldest(session, now):
     fallback = handoff.request(session, "tg-2", "fallback", "b", now + timedelta(minutes=1))
     crisis = handoff.request(session, "tg-3", "crisis", "c", now + timedelta(minutes=5))
     new_human = handoff.request(session, "tg-4", "human", "d", now + timedelta(minutes=6))
-    assert [r.id for r in handoff.queue(session)] == [crisis.id, old_human.id, new_human.id, fallback.id]
+    assert [r.id for r in handoff.queue(session)] == [
+        crisis.id,
+        old_human.id,
+        new_human.id,
+        fallback.id,
+    ]
 
 
 def test_take_release_lifecycle(session, now):
     req = handoff.request(session, "tg-1", "human", "a", now)
     taken = handoff.take(session, req.id, "agent-a", now + timedelta(minutes=1))
-    assert (taken.status, taken.agent, taken.taken_at) == ("active", "agent-a", now + timedelta(minutes=1))
+    assert (taken.status, taken.agent, taken.taken_at) == (
+        "active",
+        "agent-a",
+        now + timedelta(minutes=1),
+    )
     assert handoff.queue(session) == []
     assert [r.id for r in handoff.queue(session, include_active=True)] == [req.id]
     assert handoff.take(session, req.id, "agent-a", now).status == "active"  # idempotent

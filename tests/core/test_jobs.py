@@ -6,13 +6,22 @@ from datetime import timedelta
 import pytest
 import yaml
 
+from bot.core import districts
 from bot.core import jobs as J
 from bot.core.jobs import JobError
 
 
 def _job(session, now, title, skills, district, requirements="", employer="示例企业X"):
-    return J.add_job(session, employer=employer, title=title, requirements=requirements, skills=skills,
-                     district=district, pay="面议 示例", now=now)
+    return J.add_job(
+        session,
+        employer=employer,
+        title=title,
+        requirements=requirements,
+        skills=skills,
+        district=district,
+        pay="面议 示例",
+        now=now,
+    )
 
 
 # --- seed -----------------------------------------------------------------------------------------
@@ -27,7 +36,7 @@ def test_seed_file_is_all_samples():
         assert item["is_sample"] is True
         assert item["employer"].startswith("示例企业")
         assert "示例" in item["pay"] and "示例" in item["title"]
-        assert J.normalise_district(item["district"]) == item["district"]
+        assert districts.normalise(item["district"]) == item["district"]
         assert item["skills"] and item["requirements"]
 
 
@@ -49,8 +58,16 @@ def test_seed_jobs_is_idempotent(session, now):
 
 
 def test_register_then_re_register_updates_the_same_row(session, now):
-    first = J.register_seeker(session, sender_id="tg-1", skills="会开车", desired_job="司机",
-                              district="西海岸新区", mobile="+86 139 8765 4321", name="王建国", now=now)
+    first = J.register_seeker(
+        session,
+        sender_id="tg-1",
+        skills="会开车",
+        desired_job="司机",
+        district="西海岸新区",
+        mobile="+86 139 8765 4321",
+        name="王建国",
+        now=now,
+    )
     assert first.district == "黄岛区"
     assert first.mobile == "13987654321" and first.mobile_masked == "139****4321"
     assert first.name_masked == "王*国"
@@ -63,7 +80,12 @@ def test_register_then_re_register_updates_the_same_row(session, now):
     assert again.created_at == now and again.updated_at == later
     assert len(J.list_seekers(session)) == 1
     assert J.get_seeker(session, "tg-1") is again
-    assert J.register_seeker(session, sender_id="tg-1", skills="电工", district="济南市", now=later).district is None
+    assert (
+        J.register_seeker(
+            session, sender_id="tg-1", skills="电工", district="济南市", now=later
+        ).district
+        is None
+    )
 
 
 def test_withdraw_and_re_register_reactivates(session, now):
@@ -104,8 +126,11 @@ def test_add_list_deactivate(session, now):
     with pytest.raises(JobError) as err:
         J.deactivate_job(session, 999999, now)
     assert err.value.code == "not_found"
-    for kwargs, code in (({"title": ""}, "title_required"), ({"employer": " "}, "employer_required"),
-                         ({"district": "火星"}, "bad_district")):
+    for kwargs, code in (
+        ({"title": ""}, "title_required"),
+        ({"employer": " "}, "employer_required"),
+        ({"district": "火星"}, "bad_district"),
+    ):
         with pytest.raises(JobError) as err:
             J.add_job(session, **{"employer": "示例企业Y", "title": "岗位", "now": now, **kwargs})
         assert err.value.code == code
@@ -118,11 +143,20 @@ def test_add_list_deactivate(session, now):
 def test_seeded_matches_are_sensible(session, now):
     J.seed_jobs(session, now=now)
     cases = [
-        ({"skills": "会开车，有B2驾照", "desired_job": "司机", "district": "胶州市"}, "货车司机（示例）"),
+        (
+            {"skills": "会开车，有B2驾照", "desired_job": "司机", "district": "胶州市"},
+            "货车司机（示例）",
+        ),
         ({"skills": "当过炊事员，会做面点", "district": "李沧区"}, "单位食堂厨师（示例）"),
-        ({"skills": "保安，站岗巡逻", "desired_job": "安保", "district": "市北区"}, "小区安保队长（示例）"),
+        (
+            {"skills": "保安，站岗巡逻", "desired_job": "安保", "district": "市北区"},
+            "小区安保队长（示例）",
+        ),
         ({"skills": "开叉车，仓库管理", "district": "城阳区"}, "叉车工（示例）"),
-        ({"skills": "消防员退役，持消防设施操作员证", "district": "莱西市"}, "物业消防控制室值班员（示例）"),
+        (
+            {"skills": "消防员退役，持消防设施操作员证", "district": "莱西市"},
+            "物业消防控制室值班员（示例）",
+        ),
     ]
     for profile, best in cases:
         matches = J.match_jobs(session, profile)
@@ -136,7 +170,9 @@ def test_skills_overlap_ranks_first(session, now):
     strong = _job(session, now, "叉车司机", "叉车、叉车证、仓储", "市南区")
     _job(session, now, "厨师", "厨师、面点", "市南区")
     matches = J.match_jobs(session, {"skills": "开叉车，有叉车证", "district": "市南区"})
-    assert [m.job.id for m in matches] == [strong.id, weak.id] or [m.job.id for m in matches] == [strong.id]
+    assert [m.job.id for m in matches] == [strong.id, weak.id] or [m.job.id for m in matches] == [
+        strong.id
+    ]
     assert matches[0].matched_terms[0] == "叉车"
     assert "叉车" in matches[0].reason
 
@@ -181,7 +217,9 @@ def test_traditional_and_fullwidth_input(session, now):
     job = _job(session, now, "叉车工", "叉车、叉车证", "城阳区")
     [match] = J.match_jobs(session, {"skills": "會開叉車，有叉車證", "district": "城陽區"})
     assert match.job.id == job.id
-    [match] = J.match_jobs(session, {"skills": "Ｂ２驾照"}, jobs=[_job(session, now, "司机", "B2、驾驶证", None)])
+    [match] = J.match_jobs(
+        session, {"skills": "Ｂ２驾照"}, jobs=[_job(session, now, "司机", "B2、驾驶证", None)]
+    )
     assert "B2" in match.matched_terms
 
 

@@ -7,36 +7,74 @@ import yaml
 from bot.core import knowledge as K
 
 NOTICE = "以官方最新公布为准"
-INFORMATIONAL = ["ask_entitlements", "ask_allowance", "ask_reporting_process", "ask_employment",
-                 "ask_training", "ask_entrepreneurship", "ask_platform_usage", "ask_rights_protection",
-                 "ask_contact", "ask_capabilities"]
+INFORMATIONAL = [
+    "ask_entitlements",
+    "ask_allowance",
+    "ask_reporting_process",
+    "ask_employment",
+    "ask_training",
+    "ask_entrepreneurship",
+    "ask_platform_usage",
+    "ask_rights_protection",
+    "ask_contact",
+    "ask_capabilities",
+]
 LABEL_ONLY = ["book_appointment", "check_appointment", "submit_wish", "check_wish", "request_human"]
 
 
 @pytest.fixture()
 def files(tmp_path):
     knowledge = tmp_path / "knowledge.yml"
-    knowledge.write_text(yaml.safe_dump({
-        "notice": NOTICE,
-        "topics": {
-            "ask_allowance": {"label": "抚恤补助", "answer": "抚恤金按等级发放。\n", "source": "示例条例",
-                              "followups": [{"title": "预约报到", "payload": "/book_appointment"},
-                                            {"title": "坏按钮"}]},
-            "ask_contact": {"label": "联系方式", "answer": f"请拨打12345。\n{NOTICE}\n", "source": "示例"},
-            "book_appointment": {"label": "预约报到"},
-            "no_label": {"answer": "有答复没标签", "source": "示例"},
-        },
-    }, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    knowledge.write_text(
+        yaml.safe_dump(
+            {
+                "notice": NOTICE,
+                "topics": {
+                    "ask_allowance": {
+                        "label": "抚恤补助",
+                        "answer": "抚恤金按等级发放。\n",
+                        "source": "示例条例",
+                        "followups": [
+                            {"title": "预约报到", "payload": "/book_appointment"},
+                            {"title": "坏按钮"},
+                        ],
+                    },
+                    "ask_contact": {
+                        "label": "联系方式",
+                        "answer": f"请拨打12345。\n{NOTICE}\n",
+                        "source": "示例",
+                    },
+                    "book_appointment": {"label": "预约报到"},
+                    "no_label": {"answer": "有答复没标签", "source": "示例"},
+                },
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     reporting = tmp_path / "reporting.yml"
-    reporting.write_text(yaml.safe_dump({
-        "notice": NOTICE,
-        "categories": {
-            "退役士兵": {"deadline_days": 30, "deadline_from": "退出现役之日", "documents": ["退役证", "身份证"],
-                     "notes": "30日内报到", "source": "示例安置条例"},
-            "转业军官": {"deadline_days": None, "documents": ["介绍信"]},
-        },
-        "default": {"deadline_days": None, "documents": ["身份证"], "source": "默认来源"},
-    }, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    reporting.write_text(
+        yaml.safe_dump(
+            {
+                "notice": NOTICE,
+                "categories": {
+                    "退役士兵": {
+                        "deadline_days": 30,
+                        "deadline_from": "退出现役之日",
+                        "documents": ["退役证", "身份证"],
+                        "notes": "30日内报到",
+                        "source": "示例安置条例",
+                    },
+                    "转业军官": {"deadline_days": None, "documents": ["介绍信"]},
+                },
+                "default": {"deadline_days": None, "documents": ["身份证"], "source": "默认来源"},
+            },
+            allow_unicode=True,
+            sort_keys=False,
+        ),
+        encoding="utf-8",
+    )
     return knowledge, reporting
 
 
@@ -48,7 +86,9 @@ def test_answer_appends_notice_once(files):
     text, source, followups = K.answer("ask_allowance", path=knowledge)
     assert text == f"抚恤金按等级发放。\n\n{NOTICE}"
     assert source == "示例条例"
-    assert followups == [{"title": "预约报到", "payload": "/book_appointment"}]  # broken button dropped
+    assert followups == [
+        {"title": "预约报到", "payload": "/book_appointment"}
+    ]  # broken button dropped
     contact = K.answer("ask_contact", path=knowledge)
     assert contact.text.count(NOTICE) == 1 and contact.text.endswith(NOTICE)
     assert contact.followups == []
@@ -65,8 +105,11 @@ def test_label_only_and_unknown_topics(files):
 
 def test_topic_labels_in_file_order(files):
     knowledge, _ = files
-    assert K.topic_labels(path=knowledge) == [("ask_allowance", "抚恤补助"), ("ask_contact", "联系方式"),
-                                              ("book_appointment", "预约报到")]
+    assert K.topic_labels(path=knowledge) == [
+        ("ask_allowance", "抚恤补助"),
+        ("ask_contact", "联系方式"),
+        ("book_appointment", "预约报到"),
+    ]
     assert K.topic_labels(path=knowledge, answered_only=True) == [("ask_allowance", "抚恤补助"),
                                                                    ("ask_contact", "联系方式")]
 
@@ -74,9 +117,16 @@ def test_topic_labels_in_file_order(files):
 def test_reporting_requirements(files):
     _, reporting = files
     soldier = K.reporting_requirements("退役士兵", path=reporting)
-    assert soldier == {"category": "退役士兵", "documents": ["退役证", "身份证"], "deadline_days": 30,
-                       "deadline_from": "退出现役之日", "notes": "30日内报到", "source": "示例安置条例",
-                       "notice": NOTICE, "is_default": False}
+    assert soldier == {
+        "category": "退役士兵",
+        "documents": ["退役证", "身份证"],
+        "deadline_days": 30,
+        "deadline_from": "退出现役之日",
+        "notes": "30日内报到",
+        "source": "示例安置条例",
+        "notice": NOTICE,
+        "is_default": False,
+    }
     officer = K.reporting_requirements("自主择业军转干部", path=reporting)  # alias → 转业军官
     assert officer["category"] == "转业军官" and officer["deadline_days"] is None
     assert officer["source"] == "默认来源"  # falls back to the default source

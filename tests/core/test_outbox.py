@@ -40,14 +40,20 @@ def test_expired_lease_is_handed_out_again(session, now):
 
 def test_limit_and_order(session, now):
     for minutes in (3, 1, 2):
-        outbox.enqueue(session, "tg-1", f"m{minutes}", due_at=now - timedelta(minutes=minutes), now=now)
+        outbox.enqueue(
+            session, "tg-1", f"m{minutes}", due_at=now - timedelta(minutes=minutes), now=now
+        )
     assert [m.text for m in outbox.claim_due(session, "tg-", now, limit=2)] == ["m3", "m2"]
     assert [m.text for m in outbox.claim_due(session, "tg-", now)] == ["m1"]
 
 
 def test_dedupe_key_returns_existing(session, now):
-    first = outbox.enqueue(session, "tg-1", "a", due_at=now, kind="reminder", dedupe_key="k1", now=now)
-    second = outbox.enqueue(session, "tg-1", "b", due_at=now, kind="reminder", dedupe_key="k1", now=now)
+    first = outbox.enqueue(
+        session, "tg-1", "a", due_at=now, kind="reminder", dedupe_key="k1", now=now
+    )
+    second = outbox.enqueue(
+        session, "tg-1", "b", due_at=now, kind="reminder", dedupe_key="k1", now=now
+    )
     assert first.id == second.id and second.text == "a"
     assert len(outbox.claim_due(session, "tg-", now)) == 1
 
@@ -56,9 +62,16 @@ def test_upsert_replaces_and_rearms(session, now):
     message = outbox.enqueue(session, "tg-1", "old", due_at=now, dedupe_key="k", now=now)
     outbox.mark_sent(session, message.id, now)
     later = now + timedelta(days=1)
-    updated = outbox.upsert(session, "tg-1", "new", due_at=later, kind="reminder", dedupe_key="k", now=now)
+    updated = outbox.upsert(
+        session, "tg-1", "new", due_at=later, kind="reminder", dedupe_key="k", now=now
+    )
     assert updated.id == message.id
-    assert (updated.text, updated.status, updated.due_at, updated.sent_at) == ("new", "pending", later, None)
+    assert (updated.text, updated.status, updated.due_at, updated.sent_at) == (
+        "new",
+        "pending",
+        later,
+        None,
+    )
     assert outbox.claim_due(session, "tg-", now) == []
     assert [m.text for m in outbox.claim_due(session, "tg-", later)] == ["new"]
 
@@ -88,7 +101,12 @@ def test_mark_failed_backs_off_then_gives_up(session, now):
         assert failed.status == "pending" and failed.attempts == attempt
         assert failed.next_attempt_at == moment + outbox.backoff(attempt)
         assert "13812345678" not in failed.last_error  # errors are masked
-        assert outbox.claim_due(session, "tg-", moment + outbox.backoff(attempt) - timedelta(seconds=1)) == []
+        assert (
+            outbox.claim_due(
+                session, "tg-", moment + outbox.backoff(attempt) - timedelta(seconds=1)
+            )
+            == []
+        )
         moment = failed.next_attempt_at
     [claimed] = outbox.claim_due(session, "tg-", moment)
     final = outbox.mark_failed(session, claimed.id, "still down", moment)

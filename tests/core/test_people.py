@@ -28,8 +28,15 @@ def test_validate_mobile_accepts_common_spellings(text):
 
 @pytest.mark.parametrize(
     "text, code",
-    [("", "empty"), (None, "empty"), ("abc", "bad_format"), ("1381234567", "bad_format"),
-     ("12345678901", "not_mobile"), ("0532-88888888", "not_mobile"), ("138123456789", "bad_format")],
+    [
+        ("", "empty"),
+        (None, "empty"),
+        ("abc", "bad_format"),
+        ("1381234567", "bad_format"),
+        ("12345678901", "not_mobile"),
+        ("0532-88888888", "not_mobile"),
+        ("138123456789", "bad_format"),
+    ],
 )
 def test_validate_mobile_rejects_with_code(text, code):
     with pytest.raises(InvalidMobile) as excinfo:
@@ -46,8 +53,15 @@ def test_check_digit_matches_gb11643_examples():
     assert people.id_check_digit("37020219900101123") == "7"
 
 
-@pytest.mark.parametrize("text", [VALID_ID, "3702 0219 9001 0112 37", "１１０１０５１９４９１２３１００２ｘ",
-                                  VALID_ID_X.lower()])
+@pytest.mark.parametrize(
+    "text",
+    [
+        VALID_ID,
+        "3702 0219 9001 0112 37",
+        "１１０１０５１９４９１２３１００２ｘ",
+        VALID_ID_X.lower(),
+    ],
+)
 def test_validate_id_accepts_and_normalises(text):
     result = people.validate_id_number(text, today=date(2026, 12, 1))
     assert len(result) == 18 and result == result.upper()

@@ -52,7 +52,9 @@ def test_years_without_chinesecalendar_data_use_weekdays(closures_file):
 
 
 def test_file_holidays_and_workdays_override(closures_file):
-    path = closures_file({"holidays": ["2027-01-01", date(2027, 2, 10)], "workdays": ["2027-02-06"]})
+    path = closures_file(
+        {"holidays": ["2027-01-01", date(2027, 2, 10)], "workdays": ["2027-02-06"]}
+    )
     assert workdays.is_working_day(date(2027, 1, 1), path) is False   # Friday made a holiday
     assert workdays.is_working_day(date(2027, 2, 10), path) is False
     assert workdays.is_working_day(date(2027, 2, 6), path) is True    # Saturday make-up day
@@ -123,11 +125,16 @@ def test_db_closure_for_all_centres(session):
 
 
 def test_list_closures_merges_sources(session, closures_file):
-    path = closures_file({"closures": [{"centre": "licang", "date": "2026-12-15", "reason": "培训"}]})
+    path = closures_file(
+        {"closures": [{"centre": "licang", "date": "2026-12-15", "reason": "培训"}]}
+    )
     workdays.add_closure(session, "licang", date(2026, 12, 14), "停电", "a", datetime(2026, 12, 1))
     workdays.add_closure(session, "shinan", date(2026, 12, 14), "停电", "a", datetime(2026, 12, 1))
     found = workdays.list_closures(session, "licang", path=path)
-    assert [(c.date, c.source) for c in found] == [(date(2026, 12, 14), "db"), (date(2026, 12, 15), "file")]
+    assert [(c.date, c.source) for c in found] == [
+        (date(2026, 12, 14), "db"),
+        (date(2026, 12, 15), "file"),
+    ]
     assert len(workdays.list_closures(session, path=path)) == 3
 
 

@@ -121,7 +121,7 @@ async def _page(request: web.Request, centre_value: Optional[str], day_value: Op
     return render(request, "appointments.html", {
         "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres],
         "centre": {"id": centre.id, "name": centre.name, "address": centre.address, "phone": centre.phone,
-                   "placeholder": centre.placeholder},
+                   "configured": centre.configured},
         "day": day.isoformat(),
         "is_today": day == moment.date(),
         "prev_day": (day - timedelta(days=1)).isoformat(),
