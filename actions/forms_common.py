@@ -2,9 +2,9 @@
 
 The pattern (see nlu_data/rules/forms.yml):
 
-* A form's from_text mappings ignore PROTECTED_INTENTS (the same list as the ``not_intent`` of
-  every form mapping in domain.yml, checked by a test), so a question, "cancel", "a human please"
-  or a crisis is never swallowed as an answer: the form rejects and a rule handles the message.
+* A form's from_text mappings ignore PROTECTED_INTENTS (bot/dialogue_rules.py writes them into
+  the ``not_intent`` of every form mapping in domain.yml), so a question, "cancel", "a human
+  please" or a crisis is never swallowed as an answer: the form rejects and a rule handles it.
 * Validators read the *latest message* (button payload entities, intent, text) rather than
   trusting the mapped value, because one answer may come as a button (/affirm,
   /inform{"choice":"unknown"}) or as typed text ("是的", "不清楚").
@@ -31,31 +31,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import user_script
 from bot.core import clock
 from bot.core.script import normalise, to_script
+from bot.dialogue_rules import protected_intents
 
 logger = logging.getLogger(__name__)
 
-# Intents that a form never takes as an answer (domain.yml: not_intent of every form mapping).
-PROTECTED_INTENTS = frozenset(
-    {
-        "crisis",
-        "cancel",
-        "request_human",
-        "ask_benefit",
-        "ask_allowance",
-        "ask_reporting_process",
-        "ask_contact",
-        "ask_entitlements",
-        "ask_training",
-        "ask_employment",
-        "ask_entrepreneurship",
-        "ask_platform_usage",
-        "ask_rights_protection",
-        "ask_capabilities",
-        "bot_challenge",
-    }
-)
+# Intents that a form never takes as an answer: the one table in bot/dialogue_rules.py, which
+# also writes domain.yml's not_intent lists and the digression rules (nlu_data/rules/forms.yml).
+PROTECTED_INTENTS = protected_intents()
 # The finder answers ask_entitlements itself, so there it is not a digression.
-FINDER_PROTECTED_INTENTS = PROTECTED_INTENTS - {"ask_entitlements"}
+FINDER_PROTECTED_INTENTS = protected_intents("entitlement_form")
 
 UNKNOWN = "unknown"  # the user does not know / does not want to say
 PII_SLOTS = ("person_name", "mobile", "id_number")

@@ -5,9 +5,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actions import forms_common as fc
+from bot.dialogue_rules import protected_intents
 from tests.actions.trackers import MOBILE, run, slot_events, state, tracker
 
 REPO = Path(__file__).resolve().parents[2]
@@ -58,44 +58,14 @@ def test_decline_by_button_or_words():
     assert not fc.declined(tracker("68"))
 
 
-def _from_text_not_intents(domain_path: Path):
-    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
-    for name, slot in domain["slots"].items():
-        for mapping in slot.get("mappings") or []:
-            if mapping.get("type") == "from_text":
-                forms = {c.get("active_loop") for c in mapping.get("conditions") or []}
-                yield name, forms, set(mapping.get("not_intent") or [])
-
-
-def test_every_form_text_mapping_ignores_the_protected_intents():
-    """domain.yml's not_intent lists, forms_common and the digression rules agree."""
-    seen = 0
-    for slot, forms, not_intent in _from_text_not_intents(REPO / "domain.yml"):
-        expected = (
-            fc.FINDER_PROTECTED_INTENTS if forms == {"entitlement_form"} else fc.PROTECTED_INTENTS
-        )
-        assert not_intent == set(expected), slot
-        assert forms and None not in forms, f"{slot}: from_text must be conditioned on a form"
-        seen += 1
-    assert seen >= 15
-
-
-def test_digression_rules_cover_every_form_and_informational_intent():
-    rules = yaml.safe_load((REPO / "nlu_data/rules/forms.yml").read_text(encoding="utf-8"))["rules"]
-    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    for form in domain["forms"]:
-        mine = [r for r in rules if (r.get("condition") or [{}])[0].get("active_loop") == form]
-        answered = set()
-        for rule in mine:
-            first = rule["steps"][0]
-            answered |= {step["intent"] for step in first.get("or", [])} | (
-                {first["intent"]} if "intent" in first else set()
-            )
-        protected = (
-            fc.FINDER_PROTECTED_INTENTS if form == "entitlement_form" else fc.PROTECTED_INTENTS
-        )
-        # crisis is the lead's unconditional rule (safety.yml)
-        assert answered == set(protected) - {"crisis"}, form
+def test_the_validators_ignore_the_intents_of_the_one_table():
+    assert protected_intents() == fc.PROTECTED_INTENTS
+    assert protected_intents("entitlement_form") == fc.FINDER_PROTECTED_INTENTS
+    assert "ask_entitlements" not in fc.FINDER_PROTECTED_INTENTS
+    assert {"crisis", "cancel", "request_human", "ask_benefit"} <= fc.FINDER_PROTECTED_INTENTS
+    question = tracker("低保怎么申请", "ask_allowance", form="wish_form")
+    assert fc.is_protected(question)
+    assert not fc.is_protected(tracker("是的", "affirm", form="wish_form"))
 
 
 async def test_stop_form_clears_the_form_and_pii_but_keeps_known_facts(domain):
