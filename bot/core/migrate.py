@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -22,7 +21,8 @@ from bot.core import settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Modules that declare tables on ``db.Base``. Missing ones (not written yet) are skipped.
+# Modules that declare tables on ``db.Base`` (all of them: load_models fails if one is missing).
+# Imported by name when Alembic runs (env.py), since bot.console.models lives above bot.core.
 MODEL_MODULES: Sequence[str] = (
     "bot.core.workdays",
     "bot.core.appointments",
@@ -39,21 +39,12 @@ __all__ = ["MIGRATIONS_DIR", "MODEL_MODULES", "load_models", "alembic_config", "
            "current_revision", "main"]
 
 
-def load_models() -> List[str]:
-    """Import every model module that exists so ``Base.metadata`` knows all tables."""
-    loaded = []
-    for name in MODEL_MODULES:
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except ModuleNotFoundError:  # a parent package (e.g. bot.console) does not exist
-            continue
-        importlib.import_module(name)
-        loaded.append(name)
-    return loaded
+def load_models() -> list[str]:
+    """Import every model module so ``Base.metadata`` knows all tables."""
+    return [importlib.import_module(name).__name__ for name in MODEL_MODULES]
 
 
-def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     """An Alembic Config pointing at our migrations folder and ``url`` (or an open connection)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -64,13 +55,13 @@ def alembic_config(url: Optional[str] = None, connection: Optional[Connection] =
     return config
 
 
-def upgrade(url: Optional[str] = None, revision: str = "head",
-            connection: Optional[Connection] = None) -> None:
+def upgrade(url: str | None = None, revision: str = "head",
+            connection: Connection | None = None) -> None:
     """Upgrade the database at ``url`` (default: settings.database_url()) to ``revision``."""
     command.upgrade(alembic_config(url, connection), revision)
 
 
-def current_revision(url: Optional[str] = None) -> Optional[str]:
+def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at (None for an empty database)."""
     from alembic.runtime.migration import MigrationContext
 
@@ -84,7 +75,7 @@ def current_revision(url: Optional[str] = None) -> Optional[str]:
         engine.dispose()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Upgrade the 荣军助手 database schema.")
     parser.add_argument("--url", help="SQLAlchemy URL (default: DATABASE_URL or the SQLite file)")
     parser.add_argument("--revision", default="head")
@@ -98,7 +89,7 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         print(f"示例 jobs added: {seed_sample_jobs(args.url)}")
 
 
-def seed_sample_jobs(url: Optional[str] = None) -> int:
+def seed_sample_jobs(url: str | None = None) -> int:
     """Idempotently add the 示例 jobs so a new installation's job matching has something to show."""
     from bot.core import db, jobs
 

@@ -1,4 +1,4 @@
-"""The action package's shape: features share helpers, never each other; no module is too long."""
+"""The action package's shape: features share modules, never each other; no module is too long."""
 from __future__ import annotations
 
 import ast

@@ -1,4 +1,4 @@
-"""Shared fixtures for capability tests (owned by storage-core; reuse them in any test module).
+"""Shared fixtures for capability tests (reuse them in any test module).
 
 Fixtures
 --------
@@ -38,8 +38,8 @@ from __future__ import annotations
 
 import os
 import secrets
+from collections.abc import Callable, Iterator
 from datetime import datetime
-from typing import Callable, Iterator
 
 import pytest
 from sqlalchemy.engine import Engine
