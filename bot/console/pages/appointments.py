@@ -19,7 +19,7 @@ ACTIONS = {"checkin": ap.mark_checked_in, "noshow": ap.mark_no_show, "cancel": a
 NOTICE = {"checkin": "checked_in", "noshow": "no_show", "cancel": "cancelled"}
 
 
-# ---------------------------------------------------------------- small local helpers
+# ---------------------------------------------------------------- small local functions
 def parse_day(value: str | None, default: date) -> date:
     try:
         return date.fromisoformat((value or "").strip())
