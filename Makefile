@@ -14,7 +14,7 @@ export PYTHONDONTWRITEBYTECODE = 1
 export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 
-.PHONY: help setup train run shell test test-python test-stories test-nlu validate browser \
+.PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
         migrate bench-nlu bench-booking bench-telegram bench-dialogue lock clean
 
 help:
@@ -43,7 +43,11 @@ migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
 
 # --- model -------------------------------------------------------------------------------
-train: $(STAMP)
+# The form digression rules and protected-intent lists, written from bot/dialogue_rules.py.
+rules: $(STAMP)
+	$(PY) -m bot.dialogue_rules
+
+train: $(STAMP) rules
 	@mkdir -p $(MODELS)
 	@hash=$$(cat $(MODEL_INPUTS) | sha256sum | cut -d' ' -f1); \
 	if [ -f $(FINGERPRINT) ] && [ "$$(cat $(FINGERPRINT))" = "$$hash" ] && ls $(MODELS)/*.tar.gz >/dev/null 2>&1; then \

@@ -2,6 +2,7 @@
 
 The action server imports this package after configuring logging, so masking is installed here.
 """
+
 from bot.core.log_privacy import install_pii_masking
 
 install_pii_masking()

@@ -5,20 +5,20 @@ The form's required_slots are the profile fields already answered plus ``find(pr
 says nothing left would change it. "不清楚" records the field in ``finder_declined``; the profile
 then carries ``entitlements.UNKNOWN`` for it, which the finder never asks again.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import re
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.executor import CollectingDispatcher
 
 from actions import forms_common as fc
-from actions.appointments import canonical_category
+from actions import validators
+from actions.replies import benefit_payload
 from bot.core import entitlements, numerals
-from actions.answers import benefit_payload
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +39,13 @@ FIELD_LABEL = {  # literal response names, so the data validator sees them used
 }
 
 
-def declined_fields(tracker: Tracker) -> List[str]:
+def declined_fields(tracker: Tracker) -> list[str]:
     return [f for f in (tracker.get_slot("finder_declined") or []) if f in FIELDS]
 
 
-def profile_from(tracker: Tracker) -> Dict[str, Any]:
+def profile_from(tracker: Tracker) -> dict[str, Any]:
     """The finder profile from slots; unparseable values are left out, declined ones are UNKNOWN."""
-    profile: Dict[str, Any] = {}
+    profile: dict[str, Any] = {}
     for field in FIELDS:
         value = tracker.get_slot(field)
         if value is None:
@@ -59,20 +59,25 @@ def profile_from(tracker: Tracker) -> Dict[str, Any]:
     return profile
 
 
-def decline(tracker: Tracker, field: str) -> Dict[Text, Any]:
-    return {field: None, "finder_declined": sorted(set(declined_fields(tracker)) | {field}, key=FIELDS.index)}
+def decline(tracker: Tracker, field: str) -> dict[str, Any]:
+    return {
+        field: None,
+        "finder_declined": sorted(set(declined_fields(tracker)) | {field}, key=FIELDS.index),
+    }
 
 
 class ValidateEntitlementForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_entitlement_form"
 
-    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> List[Text]:
+    async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
         answered = [f for f in FIELDS if tracker.get_slot(f) is not None]
         result = entitlements.find(profile_from(tracker))
         return answered + ([result.next_question] if result.next_question else [])
 
-    def _yes_no_field(self, field: str, yes: re.Pattern, no: Optional[re.Pattern], dispatcher, tracker, value):
+    def _yes_no_field(
+        self, field: str, yes: re.Pattern, no: re.Pattern | None, dispatcher, tracker, value
+    ):
         if not fc.answering(tracker, field):
             return {field: value}  # answered earlier (e.g. a previous search)
         if fc.declined(tracker):
@@ -90,16 +95,17 @@ class ValidateEntitlementForm(FormValidationAction):
     def validate_veteran_category(self, value, dispatcher, tracker, domain):
         if fc.answering(tracker, "veteran_category") and fc.declined(tracker):
             return decline(tracker, "veteran_category")
-        category = canonical_category(fc.latest_entity(tracker, "veteran_category") or value)
-        if category is None:
-            fc.utter(dispatcher, tracker, "utter_invalid_veteran_category")
-        return {"veteran_category": category}
+        return validators.validate_category_value(value, dispatcher, tracker)
 
     def validate_qingdao_hukou(self, value, dispatcher, tracker, domain):
-        return self._yes_no_field("qingdao_hukou", _HUKOU_YES, _HUKOU_NO, dispatcher, tracker, value)
+        return self._yes_no_field(
+            "qingdao_hukou", _HUKOU_YES, _HUKOU_NO, dispatcher, tracker, value
+        )
 
     def validate_income_difficulty(self, value, dispatcher, tracker, domain):
-        return self._yes_no_field("income_difficulty", _DIFFICULTY_YES, None, dispatcher, tracker, value)
+        return self._yes_no_field(
+            "income_difficulty", _DIFFICULTY_YES, None, dispatcher, tracker, value
+        )
 
     def validate_age(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "age"):
@@ -118,7 +124,11 @@ class ValidateEntitlementForm(FormValidationAction):
         if fc.declined(tracker):
             return decline(tracker, "disability_grade")
         number = numerals.parse_number(fc.plain_text(tracker) or str(value or ""))
-        if number is None or int(number) not in entitlements.DISABILITY_GRADES or number != int(number):
+        if (
+            number is None
+            or int(number) not in entitlements.DISABILITY_GRADES
+            or number != int(number)
+        ):
             fc.utter(dispatcher, tracker, "utter_invalid_disability_grade")
             return {"disability_grade": None}
         return {"disability_grade": int(number)}
@@ -133,7 +143,7 @@ def details_payload(programme: entitlements.Programme) -> str:
 class ActionFinderResult(Action):
     """What the user qualifies for, what they might (and what is missing), with detail buttons."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_finder_result"
 
     async def run(self, dispatcher, tracker, domain):
@@ -143,9 +153,17 @@ class ActionFinderResult(Action):
             fc.utter(dispatcher, tracker, "utter_finder_qualifies", buttons=buttons)
         if result.maybe:
             items = "\n".join(
-                fc.domain_text(domain, "utter_finder_maybe_item", name=p.name, missing="、".join(
-                    fc.domain_text(domain, FIELD_LABEL[field]) if field in FIELD_LABEL else field
-                    for field in missing))
+                fc.domain_text(
+                    domain,
+                    "utter_finder_maybe_item",
+                    name=p.name,
+                    missing="、".join(
+                        fc.domain_text(domain, FIELD_LABEL[field])
+                        if field in FIELD_LABEL
+                        else field
+                        for field in missing
+                    ),
+                )
                 for p, missing in result.maybe
             )
             buttons = [{"title": p.name, "payload": details_payload(p)} for p, _ in result.maybe]
@@ -159,7 +177,7 @@ class ActionFinderResult(Action):
 class ActionProgrammeDetails(Action):
     """Details of a programme chosen by id from the finder result (/inform{"programme": id})."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_programme_details"
 
     async def run(self, dispatcher, tracker, domain):
@@ -168,9 +186,17 @@ class ActionProgrammeDetails(Action):
             fc.utter(dispatcher, tracker, "utter_programme_not_found")
             return []
         parts = entitlements.details(programme)
-        fc.utter(dispatcher, tracker, "utter_benefit_details", name=programme.name,
-                 summary=parts["summary"], gives=parts["gives"].strip(),
-                 eligibility=parts["eligibility_text"].strip(), how_to_apply=parts["how_to_apply"].strip(),
-                 where=parts["where"].strip(), documents="、".join(parts["documents"]),
-                 source=parts["source"])
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_benefit_details",
+            name=programme.name,
+            summary=parts["summary"],
+            gives=parts["gives"].strip(),
+            eligibility=parts["eligibility_text"].strip(),
+            how_to_apply=parts["how_to_apply"].strip(),
+            where=parts["where"].strip(),
+            documents="、".join(parts["documents"]),
+            source=parts["source"],
+        )
         return []

@@ -1,16 +1,17 @@
 """A fallback that helps: the likeliest topics as buttons, then a human on the second miss."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions.handoffs import record_handoff
+from actions.replies import user_script
 from bot.core import knowledge
 from bot.core.script import to_script
-from actions.replies import user_script
-from actions.safety import record_handoff
 
 logger = logging.getLogger(__name__)
 
@@ -31,19 +32,19 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
     return count
 
 
-def likely_topics(tracker: Tracker, labels: Dict[str, str]) -> List[str]:
+def likely_topics(tracker: Tracker, labels: dict[str, str]) -> list[str]:
     ranking = tracker.latest_message.get("intent_ranking") or []
     names = [item.get("name") for item in ranking]
     return [name for name in names if name in labels][:SUGGESTIONS]
 
 
 class ActionSuggestTopics(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_suggest_topics"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         if consecutive_fallbacks(tracker) >= 2:
             try:
                 record_handoff(tracker, "fallback")

@@ -2,9 +2,9 @@
 
 The pattern (see nlu_data/rules/forms.yml):
 
-* A form's from_text mappings ignore PROTECTED_INTENTS (the same list as the ``not_intent`` of
-  every form mapping in domain.yml, checked by a test), so a question, "cancel", "a human please"
-  or a crisis is never swallowed as an answer: the form rejects and a rule handles the message.
+* A form's from_text mappings ignore PROTECTED_INTENTS (bot/dialogue_rules.py writes them into
+  the ``not_intent`` of every form mapping in domain.yml), so a question, "cancel", "a human
+  please" or a crisis is never swallowed as an answer: the form rejects and a rule handles it.
 * Validators read the *latest message* (button payload entities, intent, text) rather than
   trusting the mapped value, because one answer may come as a button (/affirm,
   /inform{"choice":"unknown"}) or as typed text ("是的", "不清楚").
@@ -14,12 +14,14 @@ The pattern (see nlu_data/rules/forms.yml):
 
 Nothing here knows about appointments, wishes or programmes: that is in the capabilities.
 """
+
 from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
@@ -28,17 +30,15 @@ from rasa_sdk.executor import CollectingDispatcher
 from actions.replies import user_script
 from bot.core import clock
 from bot.core.script import normalise, to_script
+from bot.dialogue_rules import protected_intents
 
 logger = logging.getLogger(__name__)
 
-# Intents that a form never takes as an answer (domain.yml: not_intent of every form mapping).
-PROTECTED_INTENTS = frozenset({
-    "crisis", "cancel", "request_human", "ask_benefit", "ask_allowance", "ask_reporting_process",
-    "ask_contact", "ask_entitlements", "ask_training", "ask_employment", "ask_entrepreneurship",
-    "ask_platform_usage", "ask_rights_protection", "ask_capabilities", "bot_challenge",
-})
+# Intents that a form never takes as an answer: the one table in bot/dialogue_rules.py, which
+# also writes domain.yml's not_intent lists and the digression rules (nlu_data/rules/forms.yml).
+PROTECTED_INTENTS = protected_intents()
 # The finder answers ask_entitlements itself, so there it is not a digression.
-FINDER_PROTECTED_INTENTS = PROTECTED_INTENTS - {"ask_entitlements"}
+FINDER_PROTECTED_INTENTS = protected_intents("entitlement_form")
 
 UNKNOWN = "unknown"  # the user does not know / does not want to say
 PII_SLOTS = ("person_name", "mobile", "id_number")
@@ -54,9 +54,15 @@ FORM_EXTRA_SLOTS = {
 }
 
 # Parsing vocabulary (not replies): how people say "I don't know", "yes" and "no".
-_DECLINE = re.compile(r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|说不清|说不好|不方便|不想说|跳过|不晓得|不好说")
-_NO = re.compile(r"^(不是|不对|不用|不要|不行|没有|没|否|非|不)|不是|没有|不属于|不同意|不公开|不愿意")
-_YES = re.compile(r"^(是|对|有|嗯|好|行|可以|同意|确认|没错|没问题|属于|愿意|公开|中|要)|同意|确认|没问题|是的|对的")
+_DECLINE = re.compile(
+    r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|说不清|说不好|不方便|不想说|跳过|不晓得|不好说"
+)
+_NO = re.compile(
+    r"^(不是|不对|不用|不要|不行|没有|没|否|非|不)|不是|没有|不属于|不同意|不公开|不愿意"
+)
+_YES = re.compile(
+    r"^(是|对|有|嗯|好|行|可以|同意|确认|没错|没问题|属于|愿意|公开|中|要)|同意|确认|没问题|是的|对的"
+)
 
 
 # --------------------------------------------------------------------------- time
@@ -74,11 +80,11 @@ def latest_text(tracker: Tracker) -> str:
     return (tracker.latest_message or {}).get("text") or ""
 
 
-def latest_intent_name(tracker: Tracker) -> Optional[str]:
+def latest_intent_name(tracker: Tracker) -> str | None:
     return ((tracker.latest_message or {}).get("intent") or {}).get("name")
 
 
-def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
     """The entity's value in the latest message only (not the slot of the same name)."""
     for item in (tracker.latest_message or {}).get("entities") or []:
         if item.get("entity") == entity and item.get("value") not in (None, ""):
@@ -107,7 +113,7 @@ def is_protected(tracker: Tracker, protected: Iterable[str] = PROTECTED_INTENTS)
     return latest_intent_name(tracker) in set(protected)
 
 
-def choice(tracker: Tracker) -> Optional[str]:
+def choice(tracker: Tracker) -> str | None:
     """The value of a button's ``choice`` entity (/inform{"choice":"unknown"})."""
     return latest_entity(tracker, "choice")
 
@@ -119,7 +125,7 @@ def declined(tracker: Tracker) -> bool:
     return bool(_DECLINE.search(plain_text(tracker)))
 
 
-def yes_no(tracker: Tracker) -> Optional[bool]:
+def yes_no(tracker: Tracker) -> bool | None:
     """True / False for a yes-or-no answer, None when it is neither (or a decline)."""
     if declined(tracker):
         return None
@@ -140,7 +146,7 @@ def yes_no(tracker: Tracker) -> Optional[bool]:
 # --------------------------------------------------------------------------- replying
 
 
-def domain_text(domain: Dict[Text, Any], response: str, **values: Any) -> str:
+def domain_text(domain: dict[str, Any], response: str, **values: Any) -> str:
     """The (first) text of a domain response, formatted with ``values`` (Simplified)."""
     variations = (domain.get("responses") or {}).get(response) or [{}]
     template = variations[0].get("text") or ""
@@ -151,7 +157,7 @@ def domain_text(domain: Dict[Text, Any], response: str, **values: Any) -> str:
         return template
 
 
-def converted_buttons(tracker: Tracker, buttons: Sequence[Dict[str, Any]]) -> List[Dict[str, Any]]:
+def converted_buttons(tracker: Tracker, buttons: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
     """Buttons an action adds to a response bypass the NLG: convert their titles here."""
     script = user_script(tracker)
     return [{**button, "title": to_script(button["title"], script)} for button in buttons]
@@ -161,28 +167,36 @@ def utter(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     response: str,
-    buttons: Optional[Sequence[Dict[str, Any]]] = None,
+    buttons: Sequence[dict[str, Any]] | None = None,
     **values: Any,
 ) -> None:
     """Send a domain response (the NLG fills ``values`` and converts the script)."""
     if buttons:
-        dispatcher.utter_message(response=response, buttons=converted_buttons(tracker, buttons), **values)
+        dispatcher.utter_message(
+            response=response, buttons=converted_buttons(tracker, buttons), **values
+        )
     else:
         dispatcher.utter_message(response=response, **values)
 
 
-def weekday_name(domain: Dict[Text, Any], day: date) -> str:
+def weekday_name(domain: dict[str, Any], day: date) -> str:
     names = domain_text(domain, "utter_fmt_weekdays").split(",")
     return names[day.weekday()] if len(names) == 7 else ""
 
 
-def fmt_when(domain: Dict[Text, Any], moment: datetime) -> str:
+def fmt_when(domain: dict[str, Any], moment: datetime) -> str:
     """'12月5日（周五）09:30' from the domain's format."""
-    return domain_text(domain, "utter_fmt_datetime", month=moment.month, day=moment.day,
-                       weekday=weekday_name(domain, moment.date()), time=moment.strftime("%H:%M"))
+    return domain_text(
+        domain,
+        "utter_fmt_datetime",
+        month=moment.month,
+        day=moment.day,
+        weekday=weekday_name(domain, moment.date()),
+        time=moment.strftime("%H:%M"),
+    )
 
 
-def fmt_date(domain: Dict[Text, Any], day: date) -> str:
+def fmt_date(domain: dict[str, Any], day: date) -> str:
     return domain_text(domain, "utter_fmt_date", year=day.year, month=day.month, day=day.day)
 
 
@@ -190,35 +204,25 @@ def iso_minutes(moment: datetime) -> str:
     return moment.isoformat(timespec="minutes")
 
 
-def parse_iso(value: Any) -> Optional[datetime]:
+def parse_iso(value: Any) -> datetime | None:
     try:
         return datetime.fromisoformat(str(value))
     except (TypeError, ValueError):
         return None
 
 
-def parse_iso_date(value: Any) -> Optional[date]:
+def parse_iso_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value))
     except (TypeError, ValueError):
         return None
 
 
-def validate_yes_no(slot: str, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker) -> Dict[Text, Any]:
-    """A yes/no question of a form: True or False, or None (asked again) when the answer is unclear."""
-    if not answering(tracker, slot):
-        return {slot: value}
-    answer = yes_no(tracker)
-    if answer is None:
-        utter(dispatcher, tracker, "utter_please_yes_no")
-    return {slot: answer}
-
-
-def reset(slots: Iterable[str]) -> List[Dict[Text, Any]]:
+def reset(slots: Iterable[str]) -> list[dict[str, Any]]:
     return [SlotSet(slot, None) for slot in dict.fromkeys(slots)]
 
 
-def form_slots(domain: Dict[Text, Any], form: str) -> List[str]:
+def form_slots(domain: dict[str, Any], form: str) -> list[str]:
     return list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
 
 
@@ -232,13 +236,15 @@ class ActionStopForm(Action):
     ``action_request_human``.
     """
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_stop_form"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         form = (tracker.active_loop or {}).get("name")
-        slots = [slot for slot in form_slots(domain, form) if slot not in KEEP_ON_STOP] if form else []
+        slots = (
+            [slot for slot in form_slots(domain, form) if slot not in KEEP_ON_STOP] if form else []
+        )
         slots += list(FORM_EXTRA_SLOTS.get(form, ()))
         return [ActiveLoop(None), SlotSet("requested_slot", None)] + reset(slots + list(PII_SLOTS))

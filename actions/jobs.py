@@ -1,14 +1,14 @@
 """荣军就业: job_seeker_form → bot.core.jobs.register_seeker, then the top matches."""
+
 from __future__ import annotations
 
 import json
 import logging
-from typing import Text
 
 from rasa_sdk import Action, FormValidationAction
 
 from actions import forms_common as fc
-from actions.appointments import validate_district_value, validate_mobile_value
+from actions import validators
 from bot.core import jobs, people
 from bot.core.db import session_scope
 
@@ -26,7 +26,7 @@ def job_payload(job_id: int) -> str:
 
 
 class ValidateJobSeekerForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_job_seeker_form"
 
     def validate_job_skills(self, value, dispatcher, tracker, domain):
@@ -40,7 +40,11 @@ class ValidateJobSeekerForm(FormValidationAction):
         if not fc.answering(tracker, "job_desired"):
             return {"job_desired": value}
         text = fc.plain_text(tracker)
-        if fc.choice(tracker) == ANY_JOB or fc.declined(tracker) or any(w in text for w in _ANY_WORDS):
+        if (
+            fc.choice(tracker) == ANY_JOB
+            or fc.declined(tracker)
+            or any(w in text for w in _ANY_WORDS)
+        ):
             return {"job_desired": ANY_JOB}
         text = " ".join(str(value or "").split())
         if fc.is_payload(tracker) or not text:
@@ -48,14 +52,14 @@ class ValidateJobSeekerForm(FormValidationAction):
         return {"job_desired": text[:200]}
 
     def validate_district(self, value, dispatcher, tracker, domain):
-        return validate_district_value(value, dispatcher, tracker)
+        return validators.validate_district_value(value, dispatcher, tracker)
 
     def validate_mobile(self, value, dispatcher, tracker, domain):
-        return validate_mobile_value(value, dispatcher, tracker)
+        return validators.validate_mobile_value(value, dispatcher, tracker)
 
 
 class ActionRegisterJobSeeker(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_register_job_seeker"
 
     async def run(self, dispatcher, tracker, domain):
@@ -63,14 +67,23 @@ class ActionRegisterJobSeeker(Action):
         try:
             with session_scope() as session:
                 seeker = jobs.register_seeker(
-                    session, sender_id=tracker.sender_id, skills=tracker.get_slot("job_skills") or "",
+                    session,
+                    sender_id=tracker.sender_id,
+                    skills=tracker.get_slot("job_skills") or "",
                     desired_job=None if desired == ANY_JOB else desired,
-                    district=tracker.get_slot("district"), mobile=tracker.get_slot("mobile"),
+                    district=tracker.get_slot("district"),
+                    mobile=tracker.get_slot("mobile"),
                     now=fc.local_now(),
                 )
                 matches = [
-                    dict(id=m.job.id, title=m.job.title, employer=m.job.employer,
-                         district=m.job.district, pay=m.job.pay, reason=m.reason)
+                    {
+                        "id": m.job.id,
+                        "title": m.job.title,
+                        "employer": m.job.employer,
+                        "district": m.job.district,
+                        "pay": m.job.pay,
+                        "reason": m.reason,
+                    }
                     for m in jobs.match_jobs(session, seeker, limit=MATCHES)
                 ]
                 mobile = seeker.mobile
@@ -78,22 +91,31 @@ class ActionRegisterJobSeeker(Action):
             logger.exception("job seeker registration failed for %s", tracker.sender_id)
             fc.utter(dispatcher, tracker, "utter_service_unavailable")
             return fc.reset(JOB_SLOTS)
-        fc.utter(dispatcher, tracker, "utter_job_registered", mobile=people.mask_phone(mobile or ""))
+        fc.utter(
+            dispatcher, tracker, "utter_job_registered", mobile=people.mask_phone(mobile or "")
+        )
         if not matches:
             fc.utter(dispatcher, tracker, "utter_job_no_match")
             return fc.reset(JOB_SLOTS)
         unknown = fc.domain_text(domain, "utter_job_unknown")
         fc.utter(dispatcher, tracker, "utter_job_matches")
         for match in matches:
-            fc.utter(dispatcher, tracker, "utter_job_match", title=match["title"],
-                     employer=match["employer"], district=match["district"] or unknown,
-                     pay=match["pay"] or unknown, reason=match["reason"] or unknown,
-                     buttons=[{"title": match["title"], "payload": job_payload(match["id"])}])
+            fc.utter(
+                dispatcher,
+                tracker,
+                "utter_job_match",
+                title=match["title"],
+                employer=match["employer"],
+                district=match["district"] or unknown,
+                pay=match["pay"] or unknown,
+                reason=match["reason"] or unknown,
+                buttons=[{"title": match["title"], "payload": job_payload(match["id"])}],
+            )
         return fc.reset(JOB_SLOTS)
 
 
 class ActionJobDetails(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_job_details"
 
     async def run(self, dispatcher, tracker, domain):
@@ -110,8 +132,16 @@ class ActionJobDetails(Action):
             fc.utter(dispatcher, tracker, "utter_job_not_found")
             return []
         unknown = fc.domain_text(domain, "utter_job_unknown")
-        fc.utter(dispatcher, tracker, "utter_job_details", title=found["title"], employer=found["employer"],
-                 district=found["district"] or unknown, pay=found["pay"] or unknown,
-                 requirements=found["requirements"] or unknown, skills=found["skills"] or unknown,
-                 sample=fc.domain_text(domain, "utter_job_sample_note") if found["is_sample"] else "")
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_job_details",
+            title=found["title"],
+            employer=found["employer"],
+            district=found["district"] or unknown,
+            pay=found["pay"] or unknown,
+            requirements=found["requirements"] or unknown,
+            skills=found["skills"] or unknown,
+            sample=fc.domain_text(domain, "utter_job_sample_note") if found["is_sample"] else "",
+        )
         return []

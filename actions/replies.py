@@ -3,9 +3,11 @@
 Domain responses are converted by the Rasa server's NLG (bot/nlg.py); text an action assembles
 from data files (programme details, knowledge answers) is converted here with the same rule.
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
+import json
+from typing import Any
 
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
@@ -24,21 +26,28 @@ def say(
     dispatcher: CollectingDispatcher,
     tracker: Tracker,
     text: str,
-    buttons: Optional[List[Dict[str, Any]]] = None,
+    buttons: list[dict[str, Any]] | None = None,
 ) -> None:
     """Utter ``text`` (authored in Simplified) and button titles in the user's script."""
     script = user_script(tracker)
     dispatcher.utter_message(
         text=to_script(text, script),
-        buttons=[{**button, "title": to_script(button["title"], script)} for button in buttons or []],
+        buttons=[
+            {**button, "title": to_script(button["title"], script)} for button in buttons or []
+        ],
     )
 
 
-def latest_intent(tracker: Tracker) -> Optional[str]:
+def latest_intent(tracker: Tracker) -> str | None:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def latest_entity(tracker: Tracker, entity: str) -> Optional[str]:
+def latest_entity(tracker: Tracker, entity: str) -> str | None:
     """The entity's value in the latest message, else the slot of the same name."""
     value = next(tracker.get_latest_entity_values(entity), None)
     return value or tracker.get_slot(entity)
+
+
+def benefit_payload(name: str) -> str:
+    """The button payload that asks about one programme (answered by action_explain_benefit)."""
+    return "/ask_benefit" + json.dumps({"benefit": name}, ensure_ascii=False)

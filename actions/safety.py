@@ -3,46 +3,32 @@
 The crisis reply itself (utter_crisis) is a domain response sent by a rule before this action
 runs, so it reaches the user even if the action server or the database is down.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.core import clock, handoff
-from bot.core.db import session_scope
 from actions.forms_common import PII_SLOTS, reset
+from actions.handoffs import record_handoff
 
 logger = logging.getLogger(__name__)
-
-
-def record_handoff(tracker: Tracker, reason: str) -> bool:
-    """Queue the conversation for an agent; True if it was newly queued."""
-    with session_scope() as session:
-        already = handoff.get_open(session, tracker.sender_id) is not None
-        handoff.request(
-            session,
-            tracker.sender_id,
-            reason,
-            tracker.latest_message.get("text") or "",
-            now=clock.now(),
-        )
-    return not already
 
 
 class ActionHandleCrisis(Action):
     """Stops whatever form was running (forgetting its personal data) and flags the conversation
     for a human, crisis first."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_handle_crisis"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         try:
             record_handoff(tracker, "crisis")
         except Exception:  # the flag slot below still marks the conversation
@@ -57,12 +43,12 @@ class ActionHandleCrisis(Action):
 class ActionRequestHuman(Action):
     """Records a request for a human agent (the console routes it)."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_request_human"
 
     async def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[Dict[Text, Any]]:
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
         try:
             newly_queued = record_handoff(tracker, "human")
         except Exception:

@@ -1,17 +1,17 @@
 """荣军微心愿: wish_form → bot.core.wishes.submit; check_wish lists status and history."""
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Dict, List, Text
+from typing import Any
 
-from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk import Action, FormValidationAction
 
 from actions import forms_common as fc
-from actions.appointments import validate_district_value, validate_mobile_value
+from actions import validators
+from actions.replies import say
 from bot.core import numerals, wishes
 from bot.core.db import session_scope
-from actions.replies import say
 
 logger = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ _NO_BUDGET_WORDS = ("没有", "不用", "不需要", "无", "没预算", "免费
 
 
 class ValidateWishForm(FormValidationAction):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "validate_wish_form"
 
     def validate_wish_category(self, value, dispatcher, tracker, domain):
@@ -58,17 +58,17 @@ class ValidateWishForm(FormValidationAction):
         return {"wish_budget": None}
 
     def validate_district(self, value, dispatcher, tracker, domain):
-        return validate_district_value(value, dispatcher, tracker)
+        return validators.validate_district_value(value, dispatcher, tracker)
 
     def validate_mobile(self, value, dispatcher, tracker, domain):
-        return validate_mobile_value(value, dispatcher, tracker)
+        return validators.validate_mobile_value(value, dispatcher, tracker)
 
     def validate_wish_consent(self, value, dispatcher, tracker, domain):
-        return fc.validate_yes_no("wish_consent", value, dispatcher, tracker)
+        return validators.validate_yes_no("wish_consent", value, dispatcher, tracker)
 
 
 class ActionSubmitWish(Action):
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_submit_wish"
 
     async def run(self, dispatcher, tracker, domain):
@@ -77,11 +77,15 @@ class ActionSubmitWish(Action):
         try:
             with session_scope() as session:
                 wish = wishes.submit(
-                    session, sender_id=tracker.sender_id, category=tracker.get_slot("wish_category"),
+                    session,
+                    sender_id=tracker.sender_id,
+                    category=tracker.get_slot("wish_category"),
                     description=tracker.get_slot("wish_description") or "",
                     budget=int(budget) if budget and budget != NO_BUDGET else None,
-                    district=tracker.get_slot("district"), mobile=tracker.get_slot("mobile"),
-                    consent_publish=consent, now=fc.local_now(),
+                    district=tracker.get_slot("district"),
+                    mobile=tracker.get_slot("mobile"),
+                    consent_publish=consent,
+                    now=fc.local_now(),
                 )
                 code = wish.code
         except Exception:
@@ -89,7 +93,9 @@ class ActionSubmitWish(Action):
             fc.utter(dispatcher, tracker, "utter_service_unavailable")
             return fc.reset(WISH_SLOTS)
         fc.utter(dispatcher, tracker, "utter_wish_submitted", code=code)
-        fc.utter(dispatcher, tracker, "utter_wish_next_public" if consent else "utter_wish_next_private")
+        fc.utter(
+            dispatcher, tracker, "utter_wish_next_public" if consent else "utter_wish_next_private"
+        )
         return fc.reset(WISH_SLOTS)
 
 
@@ -104,14 +110,14 @@ STATUS = {  # literal response names, so the data validator sees them used
 }
 
 
-def status_label(domain: Dict[Text, Any], status: str) -> str:
+def status_label(domain: dict[str, Any], status: str) -> str:
     return fc.domain_text(domain, STATUS[status]) if status in STATUS else status
 
 
 class ActionCheckWish(Action):
     """The sender's wishes, newest first, each with its status and dated history."""
 
-    def name(self) -> Text:
+    def name(self) -> str:
         return "action_check_wish"
 
     async def run(self, dispatcher, tracker, domain):
@@ -127,13 +133,30 @@ class ActionCheckWish(Action):
             return []
         for wish in found[:SHOWN_WISHES]:
             history = "；".join(
-                fc.domain_text(domain, "utter_wish_history_entry",
-                               date=fc.fmt_date(domain, event["at"].date()),
-                               status=status_label(domain, event["to_status"])
-                               + (f"（{event['note']}）" if event["to_status"] == wishes.REJECTED and event["note"] else ""))
+                fc.domain_text(
+                    domain,
+                    "utter_wish_history_entry",
+                    date=fc.fmt_date(domain, event["at"].date()),
+                    status=status_label(domain, event["to_status"])
+                    + (
+                        f"（{event['note']}）"
+                        if event["to_status"] == wishes.REJECTED and event["note"]
+                        else ""
+                    ),
+                )
                 for event in wish["history"]
             )
-            say(dispatcher, tracker, fc.domain_text(
-                domain, "utter_wish_item", code=wish["code"], category=wish["category"],
-                summary=wish["public_text"], status=status_label(domain, wish["status"]), history=history))
+            say(
+                dispatcher,
+                tracker,
+                fc.domain_text(
+                    domain,
+                    "utter_wish_item",
+                    code=wish["code"],
+                    category=wish["category"],
+                    summary=wish["public_text"],
+                    status=status_label(domain, wish["status"]),
+                    history=history,
+                ),
+            )
         return []

@@ -12,26 +12,31 @@ import re
 import sys
 import warnings
 from pathlib import Path
-from typing import List, Set
 
 REPO = Path(__file__).resolve().parents[1]
 UNUSED_RESPONSE = re.compile(r"The utterance '([^']+)' is not used in any story or rule\.")
 
 
-def responses_named_in_actions() -> Set[str]:
+def responses_named_in_actions() -> set[str]:
     """Response names that appear as string literals in the action server's code."""
-    names: Set[str] = set()
+    names: set[str] = set()
     for path in (REPO / "actions").rglob("*.py"):
         names.update(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", path.read_text(encoding="utf-8")))
     return names
 
 
-def form_prompts(domain) -> Set[str]:
-    """The responses a form asks its slots with: utter_ask_<slot> or utter_ask_<form>_<slot>."""
-    prompts: Set[str] = set()
+def form_prompts(domain) -> set[str]:
+    """The responses forms ask their slots with — the one Rasa picks, in its search order
+    (action_ask_<form>_<slot>, utter_ask_<form>_<slot>, action_ask_<slot>, utter_ask_<slot>),
+    so a prompt shadowed by a more specific one still counts as unused."""
+    prompts: set[str] = set()
     for form in domain.form_names:
         for slot in domain.required_slots_for_form(form):
-            prompts.update({f"utter_ask_{slot}", f"utter_ask_{form}_{slot}"})
+            search = [f"action_ask_{form}_{slot}", f"utter_ask_{form}_{slot}",
+                      f"action_ask_{slot}", f"utter_ask_{slot}"]
+            chosen = next((name for name in search if name in domain.action_names_or_texts), None)
+            if chosen and chosen.startswith("utter_"):
+                prompts.add(chosen)
     return prompts
 
 
@@ -59,7 +64,7 @@ def main() -> int:
             ]
         )
     used_elsewhere = responses_named_in_actions() | form_prompts(validator.domain)
-    problems: List[str] = []
+    problems: list[str] = []
     for warning in caught:
         message = str(warning.message)
         if not issubclass(warning.category, UserWarning):
@@ -71,7 +76,8 @@ def main() -> int:
     for problem in problems:
         print(f"WARNING: {problem}")
     if not errors_free or problems:
-        print(f"Data validation failed: {len(problems)} warning(s){'' if errors_free else ' and errors'}.")
+        errors = "" if errors_free else " and errors"
+        print(f"Data validation failed: {len(problems)} warning(s){errors}.")
         return 1
     print(f"Data validation passed (responses used by actions or forms: {len(used_elsewhere)}).")
     return 0

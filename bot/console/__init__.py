@@ -10,25 +10,31 @@ Layout
 app.py          ``create_app()``: config, DB engine, session + CSRF + access middleware, Jinja2,
                 static files, background tasks (event source → hub, outbox delivery, queue watch),
                 and every page module in ``pages/``.
-kit.py          what page modules use: app keys, ``@public``, ``@require_role``, ``@csrf_exempt``,
-                ``register_nav``, ``db_call``, ``render``, ``error``, ``flash``, ``now``, ``current_user``.
+kit.py          what page modules use: app keys, ``@public``, ``@require_role``,
+                ``@csrf_exempt``, ``register_nav``, ``db_call``, ``render``, ``error``,
+                ``flash`` (the one notice mechanism), ``now``, ``current_user``.
 security.py     sessions (encrypted cookie), CSRF, the access middleware.
 accounts.py     console users (scrypt hashes), login rate limiter.
 events.py       Rasa event sources: SQL broker table (poll) or RabbitMQ queue (aio-pika).
 hub.py          live conversations in memory + websocket fan-out (agents /ws, web users /chat/ws);
                 raises handoff triggers (crisis, request_human, two fallbacks).
-handoffs.py     queue snapshots, take (handoff.take + Rasa pause), release (Rasa resume + handoff.release).
+handoffs.py     queue snapshots, take (handoff.take + Rasa pause), release (Rasa resume +
+                handoff.release).
+history.py      one conversation's history: the hub's, else rebuilt from Rasa's tracker.
 delivery.py     web push / outbox delivery for ``web-`` users, Telegram gateway /push for ``tg-``.
 assist.py       suggested replies (Rasa predict + domain, /model/parse + knowledge), profile,
                 entitlements, PII reveal (logged).
 (the Rasa client is bot/channels/rasa_client.py, shared with the gateways)
-messages.yml    Chinese texts used by Python code (``texts.t("errors.csrf")``; ``T`` in templates).
-templates/      Jinja2 pages extending ``base.html``; static/ holds console.css, console.js, chat.js.
+messages.yml    Chinese texts used by Python code (``texts.t("errors.csrf")``; ``T`` in
+                templates).
+templates/      Jinja2 pages extending ``base.html``; static/ holds console.css, console.js,
+                chat.js.
 
 Adding a page
 -------------
 1. Create ``bot/console/pages/<name>.py`` with a ``setup(app)`` function; ``create_app`` imports
-   every module in ``pages/`` and calls it (no central list to edit)::
+   every module in ``pages/`` and calls it (no central list to edit). A page imports the modules
+   above, never another page (tests/console/test_page_boundaries.py)::
 
        from aiohttp import web
        from bot.console.kit import db_call, now, register_nav, render, require_role, flash
@@ -42,7 +48,7 @@ Adding a page
        async def add_closure(request):      # POST: CSRF is checked by the middleware
            form = await request.post()
            ...
-           await flash(request, "saved")    # a key under ``flash:`` in messages.yml
+           await flash(request, "saved")    # ``flash:`` key in messages.yml; values format it
            raise web.HTTPFound("/closures")
 
        def setup(app):
@@ -78,5 +84,5 @@ Adding a page
    gateway), ``accounts`` (users ``sup``, ``agent1``, ``agent2``; password ``PASSWORD``),
    ``await login(client, "agent1")`` → CSRF token, ``csrf_of(client, path)``, ``browser(client)``
    (a second browser on the same app), ``clock`` (``clock.moment = …``) and ``eventually()``.
-   Browser tests: ``tests/console/e2e`` (Playwright, ``RJ_E2E=1``).
+   Browser tests: ``tests/console/e2e`` (Playwright, Debian's Chromium; ``CONSOLE_E2E_*`` settings).
 """

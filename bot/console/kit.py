@@ -2,21 +2,21 @@
 
 Page modules import from here (see the guide in ``bot/console/__init__.py``).
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
-import os
+from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import Any, Callable, Iterable, Optional, TypeVar
-from zoneinfo import ZoneInfo
+from typing import Any, TypeVar
 
 import aiohttp_jinja2
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.core import clock, db, settings
 from bot.console.texts import t
+from bot.core import clock, db
 
 T = TypeVar("T")
 
@@ -30,7 +30,9 @@ CLOCK = web.AppKey("rj_clock", object)  # () -> naive local datetime; tests repl
 NAV = web.AppKey("rj_nav", list)
 SUGGESTIONS = web.AppKey("rj_suggestions", dict)
 EVENT_SOURCE = web.AppKey("rj_event_source", object)
-STATE = web.AppKey("rj_state", dict)  # mutable runtime state (the app itself is frozen once started)
+STATE = web.AppKey(
+    "rj_state", dict
+)  # mutable runtime state (the app itself is frozen once started)
 
 ROLES = ("agent", "supervisor")
 USER = "rj_user"  # request key: the logged-in ConsoleUser snapshot (or None)
@@ -85,7 +87,14 @@ def is_public(handler: Callable) -> bool:
 
 
 # ---------------------------------------------------------------- navigation
-def register_nav(app: web.Application, path: str, label_key: str, *, roles: Iterable[str] = ROLES, order: int = 50) -> None:
+def register_nav(
+    app: web.Application,
+    path: str,
+    label_key: str,
+    *,
+    roles: Iterable[str] = ROLES,
+    order: int = 50,
+) -> None:
     """Add a top-bar link; ``label_key`` is a messages.yml key such as ``nav.queue``."""
     app[NAV].append({"path": path, "label_key": label_key, "roles": tuple(roles), "order": order})
     app[NAV].sort(key=lambda item: item["order"])
@@ -138,7 +147,7 @@ def base_context(request: web.Request) -> dict:
 
     session = request.get(SESSION_KEY)
     user = request.get(USER)
-    flash_key = session.pop("flash", None) if session is not None else None
+    flashed = session.pop("flash", None) if session is not None else None
     return {
         "T": all_texts(),
         "user": user,
@@ -149,7 +158,7 @@ def base_context(request: web.Request) -> dict:
             if user is not None and user.role in item["roles"]
         ],
         "path": request.path,
-        "flash": t(f"flash.{flash_key}", "") if flash_key else "",
+        "flash": _flash_text(flashed),
     }
 
 
@@ -159,23 +168,48 @@ def error(request: web.Request, status: int, key: str, **extra: Any) -> web.Resp
     if wants_json(request):
         return json_response({"error": key, "message": message, **extra}, status=status)
     context = {"status": status, "message": message}
-    if aiohttp_jinja2.REQUEST_CONTEXT_KEY not in request:  # raised before the context middleware ran
+    if (
+        aiohttp_jinja2.REQUEST_CONTEXT_KEY not in request
+    ):  # raised before the context middleware ran
         context = {**base_context(request), **context}
     return aiohttp_jinja2.render_template("error.html", request, context, status=status)
 
 
-def render(request: web.Request, template: str, context: Optional[dict] = None, *, status: int = 200) -> web.Response:
-    return aiohttp_jinja2.render_template(template, request, context or {}, status=status)
+def render(
+    request: web.Request, template: str, context: dict | None = None, *, status: int = 200
+) -> web.Response:
+    context = dict(context or {})
+    # A flash set while handling this request (after base_context ran) shows on this page.
+    from aiohttp_session import SESSION_KEY
+
+    session = request.get(SESSION_KEY)
+    if session is not None and session.get("flash"):
+        context.setdefault("flash", _flash_text(session.pop("flash")))
+    return aiohttp_jinja2.render_template(template, request, context, status=status)
 
 
-async def flash(request: web.Request, key: str) -> None:
-    """Show a one-off notice (messages.yml key) on the next rendered page."""
+async def flash(request: web.Request, key: str, **values: Any) -> None:
+    """Show a one-off notice on the next rendered page: the text under ``flash.<key>`` in
+    messages.yml, formatted with ``values`` (e.g. ``centre=…``)."""
     from aiohttp_session import get_session
 
     session = await get_session(request)
-    session["flash"] = key
+    session["flash"] = {"key": key, "values": values}
+
+
+def _flash_text(stored: Any) -> str:
+    """The notice text for what ``flash`` stored in the session ('' when nothing or unknown)."""
+    if not stored:
+        return ""
+    key, values = (
+        (stored, {}) if isinstance(stored, str) else (stored.get("key"), stored.get("values"))
+    )
+    text = t(f"flash.{key}", "")
+    try:
+        return text.format(**(values or {})) if values else text
+    except (KeyError, IndexError, ValueError):
+        return text
 
 
 def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
-

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import importlib.util
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -22,7 +21,8 @@ from bot.core import settings
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
-# Modules that declare tables on ``db.Base``. Missing ones (not written yet) are skipped.
+# Modules that declare tables on ``db.Base`` (all of them: load_models fails if one is missing).
+# Imported by name when Alembic runs (env.py), since bot.console.models lives above bot.core.
 MODEL_MODULES: Sequence[str] = (
     "bot.core.workdays",
     "bot.core.appointments",
@@ -40,17 +40,8 @@ __all__ = ["MIGRATIONS_DIR", "MODEL_MODULES", "load_models", "alembic_config", "
 
 
 def load_models() -> list[str]:
-    """Import every model module that exists so ``Base.metadata`` knows all tables."""
-    loaded = []
-    for name in MODEL_MODULES:
-        try:
-            if importlib.util.find_spec(name) is None:
-                continue
-        except ModuleNotFoundError:  # a parent package (e.g. bot.console) does not exist
-            continue
-        importlib.import_module(name)
-        loaded.append(name)
-    return loaded
+    """Import every model module so ``Base.metadata`` knows all tables."""
+    return [importlib.import_module(name).__name__ for name in MODEL_MODULES]
 
 
 def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:

@@ -1,23 +1,33 @@
 """The shared form pattern: answers parsing, the protected-intent list and stopping a form."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-import yaml
 
 from actions import forms_common as fc
+from bot.dialogue_rules import protected_intents
 from tests.actions.trackers import MOBILE, run, slot_events, state, tracker
 
 REPO = Path(__file__).resolve().parents[2]
 
 
-@pytest.mark.parametrize("text, intent, expected", [
-    ("是的", "affirm", True), ("是青岛户口", "inform", True), ("不是", "deny", False),
-    ("没有", "deny", False), ("/affirm", "affirm", True), ("/deny", "deny", False),
-    ("不清楚", "deny", None), ('/inform{"choice":"unknown"}', "inform", None), ("嗯嗯好的", "affirm", True),
-    ("昨天下午", "inform", None),
-])
+@pytest.mark.parametrize(
+    "text, intent, expected",
+    [
+        ("是的", "affirm", True),
+        ("是青岛户口", "inform", True),
+        ("不是", "deny", False),
+        ("没有", "deny", False),
+        ("/affirm", "affirm", True),
+        ("/deny", "deny", False),
+        ("不清楚", "deny", None),
+        ('/inform{"choice":"unknown"}', "inform", None),
+        ("嗯嗯好的", "affirm", True),
+        ("昨天下午", "inform", None),
+    ],
+)
 def test_yes_no(text, intent, expected):
     assert fc.yes_no(tracker(text, intent)) is expected
 
@@ -28,48 +38,33 @@ def test_decline_by_button_or_words():
     assert not fc.declined(tracker("68"))
 
 
-def _from_text_not_intents(domain_path: Path):
-    domain = yaml.safe_load(domain_path.read_text(encoding="utf-8"))
-    for name, slot in domain["slots"].items():
-        for mapping in slot.get("mappings") or []:
-            if mapping.get("type") == "from_text":
-                forms = {c.get("active_loop") for c in mapping.get("conditions") or []}
-                yield name, forms, set(mapping.get("not_intent") or [])
-
-
-def test_every_form_text_mapping_ignores_the_protected_intents():
-    """domain.yml's not_intent lists, forms_common and the digression rules agree."""
-    seen = 0
-    for slot, forms, not_intent in _from_text_not_intents(REPO / "domain.yml"):
-        expected = fc.FINDER_PROTECTED_INTENTS if forms == {"entitlement_form"} else fc.PROTECTED_INTENTS
-        assert not_intent == set(expected), slot
-        assert forms and None not in forms, f"{slot}: from_text must be conditioned on a form"
-        seen += 1
-    assert seen >= 15
-
-
-def test_digression_rules_cover_every_form_and_informational_intent():
-    rules = yaml.safe_load((REPO / "nlu_data/rules/forms.yml").read_text(encoding="utf-8"))["rules"]
-    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    for form in domain["forms"]:
-        mine = [r for r in rules if (r.get("condition") or [{}])[0].get("active_loop") == form]
-        answered = set()
-        for rule in mine:
-            first = rule["steps"][0]
-            answered |= {step["intent"] for step in first.get("or", [])} | ({first["intent"]} if "intent" in first else set())
-        protected = fc.FINDER_PROTECTED_INTENTS if form == "entitlement_form" else fc.PROTECTED_INTENTS
-        # crisis is the lead's unconditional rule (safety.yml)
-        assert answered == set(protected) - {"crisis"}, form
+def test_the_validators_ignore_the_intents_of_the_one_table():
+    assert protected_intents() == fc.PROTECTED_INTENTS
+    assert protected_intents("entitlement_form") == fc.FINDER_PROTECTED_INTENTS
+    assert "ask_entitlements" not in fc.FINDER_PROTECTED_INTENTS
+    assert {"crisis", "cancel", "request_human", "ask_benefit"} <= fc.FINDER_PROTECTED_INTENTS
+    question = tracker("低保怎么申请", "ask_allowance", form="wish_form")
+    assert fc.is_protected(question)
+    assert not fc.is_protected(tracker("是的", "affirm", form="wish_form"))
 
 
 async def test_stop_form_clears_the_form_and_pii_but_keeps_known_facts(domain):
     slots = state("booking_ready")
-    t = tracker("不办了", "cancel", slots, form="appointment_form", requested_slot="appointment_confirmed")
+    t = tracker(
+        "不办了", "cancel", slots, form="appointment_form", requested_slot="appointment_confirmed"
+    )
     events, messages = await run(fc.ActionStopForm(), t, domain)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
     cleared = slot_events(events)
-    for slot in ("person_name", "mobile", "id_number", "appointment_time", "appointment_confirmed",
-                 "centre_id", "requested_slot"):
+    for slot in (
+        "person_name",
+        "mobile",
+        "id_number",
+        "appointment_time",
+        "appointment_confirmed",
+        "centre_id",
+        "requested_slot",
+    ):
         assert slot in cleared and cleared[slot] is None
     assert "veteran_category" not in cleared and "district" not in cleared
     assert messages == []
@@ -83,25 +78,41 @@ def test_domain_text_and_dates(domain):
 
 
 def test_every_response_the_actions_send_exists(domain):
-    """Literal response names in the form actions (and the code → response maps) are in domain.yml."""
+    """Literal response names in the actions (and the code → response maps) are in domain.yml."""
     import re
 
-    from actions import appointments as A, entitlements as E, wishes as W
+    from actions import appointment_changes as C
+    from actions import appointment_times as T
+    from actions import appointments as A
+    from actions import entitlements as E
+    from actions import validators as V
+    from actions import wishes as W
 
     names = set()
-    for module in ("appointments", "wishes", "jobs", "entitlements", "forms_common", "answers"):
-        names |= set(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", (REPO / "actions" / f"{module}.py").read_text("utf-8")))
-    for mapping in (A.INVALID_MOBILE, A.INVALID_ID, A.CLOSED_DAY, A.STATUS, W.STATUS, E.FIELD_LABEL):
+    for path in (REPO / "actions").glob("*.py"):
+        names |= set(re.findall(r"[\"'](utter_[a-z0-9_]+)[\"']", path.read_text("utf-8")))
+    for mapping in (
+        V.INVALID_MOBILE,
+        A.INVALID_ID,
+        T.CLOSED_DAY,
+        C.STATUS,
+        W.STATUS,
+        E.FIELD_LABEL,
+    ):
         names |= set(mapping.values())
     missing = sorted(name for name in names if name not in domain["responses"])
     assert not missing, missing
     # every capability code has its wording
     from bot.core import appointments, people, wishes
 
-    assert set(A.STATUS) == {appointments.BOOKED, appointments.CANCELLED, appointments.CHECKED_IN,
-                             appointments.NO_SHOW}
+    assert set(C.STATUS) == {
+        appointments.BOOKED,
+        appointments.CANCELLED,
+        appointments.CHECKED_IN,
+        appointments.NO_SHOW,
+    }
     assert set(W.STATUS) == set(wishes.STATUSES)
     for code in ("empty", "bad_format", "not_mobile"):
-        assert code in A.INVALID_MOBILE and code in (people.InvalidMobile.__doc__ or "")
+        assert code in V.INVALID_MOBILE and code in (people.InvalidMobile.__doc__ or "")
     for code in A.INVALID_ID:
         assert code in (people.InvalidIdNumber.__doc__ or "")

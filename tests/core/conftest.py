@@ -1,4 +1,4 @@
-"""Shared fixtures for capability tests (owned by storage-core; reuse them in any test module).
+"""Shared fixtures for capability tests (reuse them in any test module).
 
 Fixtures
 --------

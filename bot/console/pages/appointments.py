@@ -3,50 +3,37 @@
 Every change goes through ``bot.core.appointments`` (which records who/when in
 ``appointment_events`` and enforces the rules); this page only shows what it returns, masked.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
-from typing import Optional
 
 from aiohttp import web
-from aiohttp_session import get_session
 from sqlalchemy import select
 
-from bot.core import appointments as ap
-from bot.console.kit import current_user, db_call, now, register_nav, render
+from bot.console.kit import current_user, db_call, flash, now, register_nav, render
 from bot.console.texts import t
+from bot.core import appointments as ap
 
 ACTIONS = {"checkin": ap.mark_checked_in, "noshow": ap.mark_no_show, "cancel": ap.cancel}
 NOTICE = {"checkin": "checked_in", "noshow": "no_show", "cancel": "cancelled"}
-NOTICE_KEY = "rj_staff_notice"
 
 
-# ---------------------------------------------------------------- small local helpers
-async def set_notice(request: web.Request, key: str) -> None:
-    session = await get_session(request)
-    session[NOTICE_KEY] = key
-
-
-async def pop_notice(request: web.Request) -> str:
-    session = await get_session(request)
-    key = session.pop(NOTICE_KEY, None)
-    return t(f"staff.notices.{key}", "") if key else ""
-
-
-def parse_day(value: Optional[str], default: date) -> date:
+# ---------------------------------------------------------------- small local functions
+def parse_day(value: str | None, default: date) -> date:
     try:
         return date.fromisoformat((value or "").strip())
     except ValueError:
         return default
 
 
-def _centre_id(value: Optional[str], centres) -> str:
+def _centre_id(value: str | None, centres) -> str:
     ids = [c.id for c in centres]
     return value if value in ids else ids[0]
 
 
 # ---------------------------------------------------------------- view model
-def _serialise(a: ap.Appointment, moment: datetime, deadlines: Optional[dict] = None) -> dict:
+def _serialise(a: ap.Appointment, moment: datetime, deadlines: dict | None = None) -> dict:
     deadlines = {} if deadlines is None else deadlines
     if a.category not in deadlines:
         deadlines[a.category] = ap.reporting_deadline_days(a.category)
@@ -71,14 +58,18 @@ def _serialise(a: ap.Appointment, moment: datetime, deadlines: Optional[dict] = 
         "status": a.status,
         "days_left": ap.days_left(a.discharge_date, deadlines[a.category], moment.date()),
         "last": {
-            "action": last.action, "actor": last.actor, "at": last.at.strftime("%m-%d %H:%M"),
-        } if last else None,
+            "action": last.action,
+            "actor": last.actor,
+            "at": last.at.strftime("%m-%d %H:%M"),
+        }
+        if last
+        else None,
         "actions": allowed,
     }
 
 
 def _slots(s, centre: ap.Centre, day: date) -> list[dict]:
-    """Places taken per slot of the day (capacity from the slot row, else the centre's effective capacity)."""
+    """Places taken per slot of the day (capacity: the slot row, else the centre's own)."""
     rows = s.execute(
         select(ap.Slot.start, ap.Slot.capacity, ap.Slot.booked).where(
             ap.Slot.centre_id == centre.id,
@@ -103,36 +94,60 @@ def _load_day(s, centre: ap.Centre, day: date, moment: datetime) -> dict:
     appts = ap.list_for_centre_day(s, centre.id, day, include_cancelled=True)
     deadlines: dict = {}
     rows = [_serialise(a, moment, deadlines) for a in appts]
-    counts = {status: 0 for status in (ap.BOOKED, ap.CHECKED_IN, ap.NO_SHOW, ap.CANCELLED)}
+    counts = dict.fromkeys((ap.BOOKED, ap.CHECKED_IN, ap.NO_SHOW, ap.CANCELLED), 0)
     for row in rows:
         counts[row["status"]] = counts.get(row["status"], 0) + 1
     status = workdays.day_status(s, centre.id, day)
-    return {"rows": rows, "counts": counts, "slots": _slots(s, centre, day),
-            "day_status": {"open": status.open, "reason_code": status.reason_code, "reason": status.reason}}
+    return {
+        "rows": rows,
+        "counts": counts,
+        "slots": _slots(s, centre, day),
+        "day_status": {
+            "open": status.open,
+            "reason_code": status.reason_code,
+            "reason": status.reason,
+        },
+    }
 
 
-async def _page(request: web.Request, centre_value: Optional[str], day_value: Optional[str], *,
-                error: str = "", confirm: Optional[dict] = None, status: int = 200) -> web.Response:
+async def _page(
+    request: web.Request,
+    centre_value: str | None,
+    day_value: str | None,
+    *,
+    error: str = "",
+    confirm: dict | None = None,
+    status: int = 200,
+) -> web.Response:
     moment = now(request)
     centres = ap.load_centres()
     centre = ap.get_centre(_centre_id(centre_value, centres))
     day = parse_day(day_value, moment.date())
     data = await db_call(request, _load_day, centre, day, moment)
-    return render(request, "appointments.html", {
-        "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres],
-        "centre": {"id": centre.id, "name": centre.name, "address": centre.address, "phone": centre.phone,
-                   "configured": centre.configured},
-        "day": day.isoformat(),
-        "is_today": day == moment.date(),
-        "prev_day": (day - timedelta(days=1)).isoformat(),
-        "next_day": (day + timedelta(days=1)).isoformat(),
-        "today": moment.date().isoformat(),
-        "weekday": "一二三四五六日"[day.weekday()],
-        "notice": await pop_notice(request),
-        "error": error,
-        "confirm": confirm,
-        **data,
-    }, status=status)
+    return render(
+        request,
+        "appointments.html",
+        {
+            "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres],
+            "centre": {
+                "id": centre.id,
+                "name": centre.name,
+                "address": centre.address,
+                "phone": centre.phone,
+                "configured": centre.configured,
+            },
+            "day": day.isoformat(),
+            "is_today": day == moment.date(),
+            "prev_day": (day - timedelta(days=1)).isoformat(),
+            "next_day": (day + timedelta(days=1)).isoformat(),
+            "today": moment.date().isoformat(),
+            "weekday": "一二三四五六日"[day.weekday()],
+            "error": error,
+            "confirm": confirm,
+            **data,
+        },
+        status=status,
+    )
 
 
 # ---------------------------------------------------------------- handlers
@@ -149,18 +164,24 @@ def _make_action(action: str):
         try:
             appointment_id = int(request.match_info["appointment_id"])
         except ValueError:
-            raise web.HTTPNotFound()
+            raise web.HTTPNotFound() from None
         moment, actor = now(request), current_user(request).username
 
         if action == "cancel" and form.get("confirm") != "yes":
+
             def preview(s):
                 a = s.get(ap.Appointment, appointment_id)
                 return _serialise(a, moment) if a is not None else None
 
             row = await db_call(request, preview)
             if row is None:
-                return await _page(request, centre_value, day_value,
-                                   error=t("staff.errors.appointment.not_found"), status=404)
+                return await _page(
+                    request,
+                    centre_value,
+                    day_value,
+                    error=t("staff.errors.appointment.not_found"),
+                    status=404,
+                )
             return await _page(request, centre_value, day_value, confirm=row)
 
         def work(s):
@@ -173,10 +194,12 @@ def _make_action(action: str):
         try:
             centre_id, day = await db_call(request, work)
         except ap.AppointmentError as exc:
-            message = t(f"staff.errors.appointment.{exc.code}", t("staff.errors.appointment.not_active"))
+            message = t(
+                f"staff.errors.appointment.{exc.code}", t("staff.errors.appointment.not_active")
+            )
             status = 404 if exc.code == "not_found" else 409
             return await _page(request, centre_value, day_value, error=message, status=status)
-        await set_notice(request, NOTICE[action])
+        await flash(request, NOTICE[action])
         raise web.HTTPFound(f"/appointments?centre={centre_id}&date={day}")
 
     handler.__name__ = f"appointment_{action}"

@@ -8,6 +8,7 @@ Closures are written with ``workdays.add_closure`` / ``remove_closure`` (table
 (never below what is already booked) and the page says how many, warning when some slots hold
 more bookings than the new capacity (those bookings are kept).
 """
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -15,20 +16,23 @@ from datetime import date, timedelta
 from aiohttp import web
 from aiohttp_session import get_session
 
+from bot.console.kit import current_user, db_call, flash, now, register_nav, render, require_role
+from bot.console.texts import t
 from bot.core import appointments as ap
 from bot.core import workdays
-from bot.console.kit import current_user, db_call, now, register_nav, render, require_role
-from bot.console.pages.appointments import pop_notice, set_notice
-from bot.console.texts import t
 
 HORIZON_DAYS = 366
 MAX_REASON = 200
-CAPACITY_FLASH = "rj_capacity_flash"  # session key: {"notice": str, "warning": str} after a change
+# Session key: the over-capacity warning shown once after a capacity change (beside its flash).
+CAPACITY_WARNING = "rj_capacity_warning"
 
 
 def _booked_on(s, centre_ids: list[str], day: date) -> int:
     return sum(
-        1 for cid in centre_ids for a in ap.list_for_centre_day(s, cid, day) if a.status == ap.BOOKED
+        1
+        for cid in centre_ids
+        for a in ap.list_for_centre_day(s, cid, day)
+        if a.status == ap.BOOKED
     )
 
 
@@ -38,42 +42,73 @@ def _load(s, today: date) -> dict:
     rows = []
     for c in workdays.list_closures(s, None, today, today + timedelta(days=HORIZON_DAYS)):
         ids = [x.id for x in centres] if c.centre_id == workdays.ALL_CENTRES else [c.centre_id]
-        rows.append({
-            "centre_id": c.centre_id,
-            "centre": t("staff.all_centres") if c.centre_id == workdays.ALL_CENTRES else names.get(c.centre_id, c.centre_id),
-            "date": c.date.isoformat(), "weekday": "一二三四五六日"[c.date.weekday()],
-            "reason": c.reason, "source": c.source, "created_by": c.created_by,
-            "booked": _booked_on(s, ids, c.date),
-        })
+        rows.append(
+            {
+                "centre_id": c.centre_id,
+                "centre": t("staff.all_centres")
+                if c.centre_id == workdays.ALL_CENTRES
+                else names.get(c.centre_id, c.centre_id),
+                "date": c.date.isoformat(),
+                "weekday": "一二三四五六日"[c.date.weekday()],
+                "reason": c.reason,
+                "source": c.source,
+                "created_by": c.created_by,
+                "booked": _booked_on(s, ids, c.date),
+            }
+        )
     capacity = []
     overrides = ap.capacity_overrides(s)
     for c in centres:
         slots_per_day = len(ap.slot_starts(c, today))
         override = overrides.get(c.id)
         effective = override.capacity if override else c.capacity_per_slot
-        capacity.append({
-            "id": c.id, "district": c.district, "name": c.name,
-            "hours": "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in c.hours),
-            "slot_minutes": c.slot_minutes, "capacity": effective, "file_capacity": c.capacity_per_slot,
-            "override": {
-                "by": override.updated_by, "at": override.updated_at.strftime("%Y-%m-%d %H:%M"),
-            } if override else None,
-            "slots_per_day": slots_per_day, "per_day": slots_per_day * effective,
-        })
-    return {"closures": rows, "capacity": capacity,
-            "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres]}
+        capacity.append(
+            {
+                "id": c.id,
+                "district": c.district,
+                "name": c.name,
+                "hours": "、".join(f"{a:%H:%M}–{b:%H:%M}" for a, b in c.hours),
+                "slot_minutes": c.slot_minutes,
+                "capacity": effective,
+                "file_capacity": c.capacity_per_slot,
+                "override": {
+                    "by": override.updated_by,
+                    "at": override.updated_at.strftime("%Y-%m-%d %H:%M"),
+                }
+                if override
+                else None,
+                "slots_per_day": slots_per_day,
+                "per_day": slots_per_day * effective,
+            }
+        )
+    return {
+        "closures": rows,
+        "capacity": capacity,
+        "centres": [{"id": c.id, "name": c.name, "district": c.district} for c in centres],
+    }
 
 
-async def _page(request: web.Request, *, error: str = "", warning: str = "", form=None, status: int = 200):
+async def _page(
+    request: web.Request, *, error: str = "", warning: str = "", form=None, status: int = 200
+):
     today = now(request).date()
     data = await db_call(request, _load, today)
     session = await get_session(request)
-    capacity_flash = session.pop(CAPACITY_FLASH, None) or {}
-    return render(request, "closures.html", {
-        **data, "today": today.isoformat(), "error": error, "warning": warning, "form": form or {},
-        "notice": await pop_notice(request) or capacity_flash.get("notice", ""),
-        "capacity_warning": capacity_flash.get("warning", ""), "all_centres": workdays.ALL_CENTRES,
-    }, status=status)
+    capacity_warning = session.pop(CAPACITY_WARNING, "")
+    return render(
+        request,
+        "closures.html",
+        {
+            **data,
+            "today": today.isoformat(),
+            "error": error,
+            "warning": warning,
+            "form": form or {},
+            "capacity_warning": capacity_warning,
+            "all_centres": workdays.ALL_CENTRES,
+        },
+        status=status,
+    )
 
 
 @require_role("supervisor")
@@ -104,15 +139,21 @@ async def add_closure(request: web.Request) -> web.StreamResponse:
     elif code is None and len(values["reason"]) > MAX_REASON:
         code = "reason_too_long"
     if code:
-        return await _page(request, error=t(f"staff.errors.closure.{code}"), form=values, status=400)
+        return await _page(
+            request, error=t(f"staff.errors.closure.{code}"), form=values, status=400
+        )
 
     def work(s):
         workdays.add_closure(s, values["centre"], day, values["reason"], actor, moment)
-        ids = [c.id for c in ap.load_centres()] if values["centre"] == workdays.ALL_CENTRES else [values["centre"]]
+        ids = (
+            [c.id for c in ap.load_centres()]
+            if values["centre"] == workdays.ALL_CENTRES
+            else [values["centre"]]
+        )
         return _booked_on(s, ids, day)
 
     booked = await db_call(request, work)
-    await set_notice(request, "closure_added")
+    await flash(request, "closure_added")
     if booked:  # existing bookings are not cancelled by a closure: tell the supervisor right away
         return await _page(request, warning=t("staff.closure_booked_warning").format(count=booked))
     raise web.HTTPFound("/closures")
@@ -129,7 +170,7 @@ async def remove_closure(request: web.Request) -> web.StreamResponse:
     removed = await db_call(request, workdays.remove_closure, centre_id, day)
     if not removed:
         return await _page(request, error=t("staff.errors.closure.not_found"), status=404)
-    await set_notice(request, "closure_removed")
+    await flash(request, "closure_removed")
     raise web.HTTPFound("/closures")
 
 
@@ -160,14 +201,18 @@ async def change_capacity(request: web.Request) -> web.StreamResponse:
     except ap.AppointmentError as exc:
         key = exc.code if exc.code in ("bad_capacity", "unknown_centre") else "bad_capacity"
         return await _page(request, error=t(f"staff.errors.capacity.{key}"), status=400)
-    message = "staff.capacity_cleared" if capacity is None else "staff.capacity_saved"
-    flash = {"notice": t(message).format(centre=centre.name, capacity=change.capacity,
-                                         updated=change.updated_slots)}
+    await flash(
+        request,
+        "capacity_cleared" if capacity is None else "capacity_saved",
+        centre=centre.name,
+        capacity=change.capacity,
+        updated=change.updated_slots,
+    )
     if change.over_capacity_slots:
-        flash["warning"] = t("staff.capacity_over_warning").format(
-            count=change.over_capacity_slots, capacity=change.capacity)
-    session = await get_session(request)
-    session[CAPACITY_FLASH] = flash
+        session = await get_session(request)
+        session[CAPACITY_WARNING] = t("staff.capacity_over_warning").format(
+            count=change.over_capacity_slots, capacity=change.capacity
+        )
     raise web.HTTPFound("/closures#capacity")
 
 

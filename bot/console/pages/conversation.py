@@ -1,31 +1,50 @@
 """One conversation: transcript, take-over / reply / hand back, assist panel, notes and wrap-up."""
+
 from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.console import assist, delivery, handoffs
+from bot.console.history import conversation_data
 from bot.console.hub import channel_of
 from bot.console.kit import HUB, current_user, db_call, error, flash, json_response, now, render
 from bot.console.models import AgentMessage, AgentNote, WrapUp
-from bot.console.pages.live import conversation_data
 from bot.console.texts import t
 
 MAX_REPLY = 2000
 
 
 def _history(s, sender_id: str) -> dict:
-    notes = s.execute(
-        select(AgentNote).where(AgentNote.sender_id == sender_id).order_by(AgentNote.created_at.desc())
-    ).scalars().all()
-    wrapups = s.execute(
-        select(WrapUp).where(WrapUp.sender_id == sender_id).order_by(WrapUp.created_at.desc())
-    ).scalars().all()
+    notes = (
+        s.execute(
+            select(AgentNote)
+            .where(AgentNote.sender_id == sender_id)
+            .order_by(AgentNote.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
+    wrapups = (
+        s.execute(
+            select(WrapUp).where(WrapUp.sender_id == sender_id).order_by(WrapUp.created_at.desc())
+        )
+        .scalars()
+        .all()
+    )
     return {
-        "notes": [{"agent": n.agent, "text": n.text, "time": n.created_at.strftime("%m-%d %H:%M")} for n in notes],
+        "notes": [
+            {"agent": n.agent, "text": n.text, "time": n.created_at.strftime("%m-%d %H:%M")}
+            for n in notes
+        ],
         "wrapups": [
-            {"agent": w.agent, "category": w.category, "summary": w.summary, "resolved": w.resolved,
-             "time": w.created_at.strftime("%m-%d %H:%M")}
+            {
+                "agent": w.agent,
+                "category": w.category,
+                "summary": w.summary,
+                "resolved": w.resolved,
+                "time": w.created_at.strftime("%m-%d %H:%M"),
+            }
             for w in wrapups
         ],
     }
@@ -34,7 +53,10 @@ def _history(s, sender_id: str) -> dict:
 async def conversation_page(request: web.Request) -> web.Response:
     sender_id = request.match_info["sender_id"]
     data = await conversation_data(request.app, sender_id) or {
-        "sender_id": sender_id, "channel": channel_of(sender_id), "paused": False, "messages": [],
+        "sender_id": sender_id,
+        "channel": channel_of(sender_id),
+        "paused": False,
+        "messages": [],
     }
     moment = now(request)
     open_item = await db_call(request, handoffs.open_for, sender_id, moment)
@@ -46,13 +68,17 @@ async def conversation_page(request: web.Request) -> web.Response:
     for item in history["wrapups"]:
         item["summary"] = people.mask_text(item["summary"])
     user = current_user(request)
-    return render(request, "conversation.html", {
-        "conv": data,
-        "handoff": open_item,
-        "mine": bool(open_item and open_item["agent"] == user.username),
-        "history": history,
-        "categories": t("wrapup_categories"),
-    })
+    return render(
+        request,
+        "conversation.html",
+        {
+            "conv": data,
+            "handoff": open_item,
+            "mine": bool(open_item and open_item["agent"] == user.username),
+            "history": history,
+            "categories": t("wrapup_categories"),
+        },
+    )
 
 
 async def api_assist(request: web.Request) -> web.Response:
@@ -82,18 +108,31 @@ async def reply(request: web.Request) -> web.Response:
     status = await delivery.send_to_user(request.app, sender_id, text)
 
     def record(s):
-        s.add(AgentMessage(sender_id=sender_id, agent=user.username, text=text, status=status,
-                           handoff_id=item["id"], created_at=moment))
+        s.add(
+            AgentMessage(
+                sender_id=sender_id,
+                agent=user.username,
+                text=text,
+                status=status,
+                handoff_id=item["id"],
+                created_at=moment,
+            )
+        )
 
     await db_call(request, record)
     suggestion_event = await assist.record_use(
         request.app, body.get("suggestion_id") or None, sender_id, user.username, text
     )
     message = await request.app[HUB].add_agent_message(sender_id, user.username, text, status)
-    return json_response({
-        "ok": status != delivery.FAILED, "status": status, "status_label": t(f"delivery.{status}"),
-        "message": message, "suggestion_event": suggestion_event,
-    })
+    return json_response(
+        {
+            "ok": status != delivery.FAILED,
+            "status": status,
+            "status_label": t(f"delivery.{status}"),
+            "message": message,
+            "suggestion_event": suggestion_event,
+        }
+    )
 
 
 async def add_note(request: web.Request) -> web.Response:
@@ -103,8 +142,12 @@ async def add_note(request: web.Request) -> web.Response:
     if not text:
         return error(request, 400, "empty_message")
     user, moment = current_user(request), now(request)
-    await db_call(request, lambda s: s.add(AgentNote(sender_id=sender_id, agent=user.username,
-                                                     text=text[:4000], created_at=moment)))
+    await db_call(
+        request,
+        lambda s: s.add(
+            AgentNote(sender_id=sender_id, agent=user.username, text=text[:4000], created_at=moment)
+        ),
+    )
     await flash(request, "note_saved")
     raise web.HTTPFound(f"/conversations/{sender_id}#notes")
 
@@ -119,9 +162,20 @@ async def add_wrapup(request: web.Request) -> web.Response:
         return error(request, 400, "wrapup_incomplete")
     user, moment = current_user(request), now(request)
     open_item = await db_call(request, handoffs.open_for, sender_id, moment)
-    await db_call(request, lambda s: s.add(WrapUp(
-        sender_id=sender_id, handoff_id=open_item["id"] if open_item else None, agent=user.username,
-        category=category, summary=summary[:4000], resolved=resolved == "yes", created_at=moment)))
+    await db_call(
+        request,
+        lambda s: s.add(
+            WrapUp(
+                sender_id=sender_id,
+                handoff_id=open_item["id"] if open_item else None,
+                agent=user.username,
+                category=category,
+                summary=summary[:4000],
+                resolved=resolved == "yes",
+                created_at=moment,
+            )
+        ),
+    )
     await flash(request, "wrapup_saved")
     raise web.HTTPFound(f"/conversations/{sender_id}#wrapup")
 

@@ -4,23 +4,33 @@ All transitions are ``bot.core.wishes`` calls (they record who/when in ``wish_ev
 and refuse illegal moves with ``InvalidTransition``; the transaction is then rolled back, so
 nothing changes). Only masked contact data and the anonymised public text are shown.
 """
-from __future__ import annotations
 
-from typing import Optional
+from __future__ import annotations
 
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.core import people, wishes
-from bot.console.kit import current_user, db_call, now, register_nav, render
-from bot.console.pages.appointments import pop_notice, set_notice
+from bot.console.kit import current_user, db_call, flash, now, register_nav, render
 from bot.console.texts import t
+from bot.core import people, wishes
 
-TABS = (wishes.SUBMITTED, wishes.APPROVED, wishes.PUBLISHED, wishes.CLAIMED, wishes.FULFILLED,
-        wishes.REJECTED, wishes.WITHDRAWN)
+TABS = (
+    wishes.SUBMITTED,
+    wishes.APPROVED,
+    wishes.PUBLISHED,
+    wishes.CLAIMED,
+    wishes.FULFILLED,
+    wishes.REJECTED,
+    wishes.WITHDRAWN,
+)
 ACTIONS = ("approve", "reject", "publish", "claim", "fulfil")
-NOTICE = {"approve": "approved", "reject": "rejected", "publish": "published", "claim": "claimed",
-          "fulfil": "fulfilled"}
+NOTICE = {
+    "approve": "approved",
+    "reject": "rejected",
+    "publish": "published",
+    "claim": "claimed",
+    "fulfil": "fulfilled",
+}
 MAX_NOTE = 500
 
 
@@ -28,7 +38,7 @@ def _fmt(moment) -> str:
     return moment.strftime("%Y-%m-%d %H:%M") if moment else ""
 
 
-def _claimant(name: Optional[str], kind: Optional[str]) -> str:
+def _claimant(name: str | None, kind: str | None) -> str:
     """Merchants are businesses; a private donor's name is personal data and shown masked."""
     if not name:
         return ""
@@ -45,15 +55,25 @@ def valid_actions(wish: wishes.Wish) -> list[str]:
 
 def _summary(w: wishes.Wish) -> dict:
     return {
-        "id": w.id, "code": w.code, "category": w.category, "district": w.district or "",
-        "budget": w.budget, "public_text": w.public_text, "consent": w.consent_publish,
-        "status": w.status, "created_at": _fmt(w.created_at), "updated_at": _fmt(w.updated_at),
-        "claimed_by": _claimant(w.claimed_by, w.claimant_kind), "claimant_kind": w.claimant_kind,
+        "id": w.id,
+        "code": w.code,
+        "category": w.category,
+        "district": w.district or "",
+        "budget": w.budget,
+        "public_text": w.public_text,
+        "consent": w.consent_publish,
+        "status": w.status,
+        "created_at": _fmt(w.created_at),
+        "updated_at": _fmt(w.updated_at),
+        "claimed_by": _claimant(w.claimed_by, w.claimant_kind),
+        "claimant_kind": w.claimant_kind,
     }
 
 
 def _list(s, status: str) -> dict:
-    counts = dict(s.execute(select(wishes.Wish.status, func.count()).group_by(wishes.Wish.status)).all())
+    counts = dict(
+        s.execute(select(wishes.Wish.status, func.count()).group_by(wishes.Wish.status)).all()
+    )
     rows = wishes.list_by_status(s, status)
     if status not in (wishes.SUBMITTED, wishes.APPROVED):
         rows.reverse()  # finished work: newest first; queues: oldest first
@@ -67,22 +87,29 @@ def _history_note(event: wishes.WishEvent, wish: wishes.Wish) -> str:
     return people.mask_text(note)
 
 
-def _detail(s, wish_id: int) -> Optional[dict]:
+def _detail(s, wish_id: int) -> dict | None:
     wish = s.get(wishes.Wish, wish_id)
     if wish is None:
         return None
     data = _summary(wish)
-    data.update({
-        "mobile": wish.mobile_masked or "",
-        "sender_id": wish.sender_id,
-        "reject_reason": people.mask_text(wish.reject_reason or ""),
-        "actions": valid_actions(wish),
-        "history": [
-            {"at": _fmt(e.at), "actor": e.actor, "from": e.from_status, "to": e.to_status,
-             "note": _history_note(e, wish)}
-            for e in wish.events
-        ],
-    })
+    data.update(
+        {
+            "mobile": wish.mobile_masked or "",
+            "sender_id": wish.sender_id,
+            "reject_reason": people.mask_text(wish.reject_reason or ""),
+            "actions": valid_actions(wish),
+            "history": [
+                {
+                    "at": _fmt(e.at),
+                    "actor": e.actor,
+                    "from": e.from_status,
+                    "to": e.to_status,
+                    "note": _history_note(e, wish),
+                }
+                for e in wish.events
+            ],
+        }
+    )
     return data
 
 
@@ -91,27 +118,43 @@ async def wishes_page(request: web.Request) -> web.Response:
     if status not in TABS:
         status = wishes.SUBMITTED
     data = await db_call(request, _list, status)
-    return render(request, "wishes.html", {"tabs": TABS, "status": status, "notice": await pop_notice(request),
-                                           **data})
+    return render(request, "wishes.html", {"tabs": TABS, "status": status, **data})
 
 
 def _wish_id(request: web.Request) -> int:
     try:
         return int(request.match_info["wish_id"])
     except ValueError:
-        raise web.HTTPNotFound()
+        raise web.HTTPNotFound() from None
 
 
-async def _detail_page(request: web.Request, wish_id: int, *, error: str = "", form: Optional[dict] = None,
-                       status: int = 200) -> web.Response:
+async def _detail_page(
+    request: web.Request,
+    wish_id: int,
+    *,
+    error: str = "",
+    form: dict | None = None,
+    status: int = 200,
+) -> web.Response:
     wish = await db_call(request, _detail, wish_id)
     if wish is None:
-        return render(request, "wish_detail.html", {"wish": None, "error": t("staff.errors.wish.not_found"),
-                                                    "notice": "", "form": {}}, status=404)
-    return render(request, "wish_detail.html", {
-        "wish": wish, "error": error, "form": form or {}, "notice": await pop_notice(request),
-        "kinds": wishes.CLAIMANT_KINDS,
-    }, status=status)
+        return render(
+            request,
+            "wish_detail.html",
+            {"wish": None, "error": t("staff.errors.wish.not_found"), "form": {}},
+            status=404,
+        )
+    return render(
+        request,
+        "wish_detail.html",
+        {
+            "wish": wish,
+            "error": error,
+            "form": form or {},
+            "kinds": wishes.CLAIMANT_KINDS,
+        },
+        status=status,
+    )
 
 
 async def wish_detail(request: web.Request) -> web.Response:
@@ -120,7 +163,9 @@ async def wish_detail(request: web.Request) -> web.Response:
 
 def _error_text(exc: wishes.WishError) -> str:
     status = t(f"staff.wish_status.{exc.status}", exc.status or "") if exc.status else ""
-    return t(f"staff.errors.wish.{exc.code}", t("staff.errors.wish.wrong_status")).format(status=status)
+    return t(f"staff.errors.wish.{exc.code}", t("staff.errors.wish.wrong_status")).format(
+        status=status
+    )
 
 
 def _make_action(action: str):
@@ -128,9 +173,14 @@ def _make_action(action: str):
         wish_id = _wish_id(request)
         form = await request.post()
         moment, actor = now(request), current_user(request).username
-        values = {k: str(form.get(k, "")).strip() for k in ("reason", "claimant", "kind", "note", "public_text")}
+        values = {
+            k: str(form.get(k, "")).strip()
+            for k in ("reason", "claimant", "kind", "note", "public_text")
+        }
         if any(len(v) > MAX_NOTE for k, v in values.items() if k != "public_text"):
-            return await _detail_page(request, wish_id, error=t("errors.message_too_long"), form=values, status=400)
+            return await _detail_page(
+                request, wish_id, error=t("errors.message_too_long"), form=values, status=400
+            )
 
         def work(s):
             if action == "approve":
@@ -147,10 +197,19 @@ def _make_action(action: str):
         try:
             await db_call(request, work)
         except wishes.WishError as exc:
-            code = 404 if exc.code == "not_found" else (400 if exc.code in (
-                "reason_required", "claimant_required", "bad_claimant_kind") else 409)
-            return await _detail_page(request, wish_id, error=_error_text(exc), form=values, status=code)
-        await set_notice(request, NOTICE[action])
+            code = (
+                404
+                if exc.code == "not_found"
+                else (
+                    400
+                    if exc.code in ("reason_required", "claimant_required", "bad_claimant_kind")
+                    else 409
+                )
+            )
+            return await _detail_page(
+                request, wish_id, error=_error_text(exc), form=values, status=code
+            )
+        await flash(request, NOTICE[action])
         raise web.HTTPFound(f"/wishes/{wish_id}")
 
     handler.__name__ = f"wish_{action}"

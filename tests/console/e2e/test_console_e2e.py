@@ -4,15 +4,17 @@ By default (``make test``) the console is started next to the session's Rasa sta
 (tests/conftest.py) and a throw-away supervisor is created in its database. To test a console
 that is already running elsewhere instead:
 
-    RJ_E2E_BASE_URL=http://127.0.0.1:8080 RJ_E2E_USER=<agent or supervisor> RJ_E2E_PASSWORD=<password> \\
+    CONSOLE_E2E_BASE_URL=http://127.0.0.1:8080 CONSOLE_E2E_USER=<agent or supervisor> \\
+    CONSOLE_E2E_PASSWORD=<password> \\
     .venv/bin/python -m pytest tests/console/e2e -q
  Chromium: /usr/bin/chromium
-(override with RJ_E2E_CHROMIUM). Screenshots: test-output/screenshots/console-*.png.
+(override with CONSOLE_E2E_CHROMIUM). Screenshots: test-output/screenshots/console-*.png.
 
 Scenario: log in; a veteran in /chat asks for a human (我要人工); the request appears in the
 queue; the agent takes it over and replies; the reply arrives in /chat; the agent hands back and
 the bot answers again.
 """
+
 from __future__ import annotations
 
 import os
@@ -25,13 +27,13 @@ from tests.console.e2e.conftest import save_shot
 
 pytestmark = pytest.mark.stack
 
-RASA_TIMEOUT = int(os.environ.get("RJ_E2E_TIMEOUT_MS", "30000"))  # the real bot can be slow
+RASA_TIMEOUT = int(os.environ.get("CONSOLE_E2E_TIMEOUT_MS", "30000"))  # the real bot can be slow
 
 
 @pytest.fixture(scope="module")
 def base_url(request) -> str:
-    if os.environ.get("RJ_E2E_BASE_URL"):
-        return os.environ["RJ_E2E_BASE_URL"].rstrip("/")
+    if os.environ.get("CONSOLE_E2E_BASE_URL"):
+        return os.environ["CONSOLE_E2E_BASE_URL"].rstrip("/")
     stack = request.getfixturevalue("stack")
     if "console" not in stack.processes:
         stack.start_console()
@@ -40,14 +42,14 @@ def base_url(request) -> str:
 
 @pytest.fixture(scope="module")
 def credentials(request, base_url) -> tuple[str, str]:
-    user, password = os.environ.get("RJ_E2E_USER"), os.environ.get("RJ_E2E_PASSWORD")
+    user, password = os.environ.get("CONSOLE_E2E_USER"), os.environ.get("CONSOLE_E2E_PASSWORD")
     if user and password:
         return user, password
-    from bot.core import db
     from bot.console import accounts
     from bot.console.kit import local_now
+    from bot.core import db
 
-    url = os.environ.get("DATABASE_URL") if os.environ.get("RJ_E2E_BASE_URL") else None
+    url = os.environ.get("DATABASE_URL") if os.environ.get("CONSOLE_E2E_BASE_URL") else None
     url = url or request.getfixturevalue("stack_env")["DATABASE_URL"]
     engine = db.make_engine(url)
     user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
@@ -98,7 +100,11 @@ def test_handoff_round_trip(browser, base_url, credentials):
         agent.wait_for_selector("#ws-state.on")
         agent.goto(f"{base_url}/queue")
         agent.wait_for_selector("#ws-state.on")
-        before = set(agent.locator("#queue-body tr[data-id]").evaluate_all("rows => rows.map(r => r.dataset.id)"))
+        before = set(
+            agent.locator("#queue-body tr[data-id]").evaluate_all(
+                "rows => rows.map(r => r.dataset.id)"
+            )
+        )
 
         # the veteran asks for a human
         veteran.goto(f"{base_url}/chat")
@@ -106,13 +112,22 @@ def test_handoff_round_trip(browser, base_url, credentials):
         shot(veteran, "02-chat")
         count = bot_bubbles(veteran)
         chat_say(veteran, "我要人工")
-        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+        veteran.wait_for_function(
+            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
+        )
 
         # it appears in the queue (pushed over the agents' websocket)
         agent.wait_for_function(
-            "before => [...document.querySelectorAll('#queue-body tr[data-id]')].some(r => !before.includes(r.dataset.id))",
-            arg=list(before), timeout=RASA_TIMEOUT)
-        row = [r for r in agent.locator("#queue-body tr[data-id]").all() if r.get_attribute("data-id") not in before][0]
+            "before => [...document.querySelectorAll('#queue-body tr[data-id]')]"
+            ".some(r => !before.includes(r.dataset.id))",
+            arg=list(before),
+            timeout=RASA_TIMEOUT,
+        )
+        row = [
+            r
+            for r in agent.locator("#queue-body tr[data-id]").all()
+            if r.get_attribute("data-id") not in before
+        ][0]
         sender = row.locator("td a").first.inner_text()
         assert sender.startswith("web-")
         shot(agent, "03-queue")
@@ -135,7 +150,9 @@ def test_handoff_round_trip(browser, base_url, credentials):
         agent.wait_for_selector("text=此会话目前由机器人自动回复")
         count = bot_bubbles(veteran)
         chat_say(veteran, "你好")
-        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+        veteran.wait_for_function(
+            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
+        )
         shot(veteran, "06-chat-bot-again")
 
         # the other main pages render
@@ -180,7 +197,9 @@ def test_crisis_is_red_with_an_alert(browser, base_url, credentials):
         veteran.wait_for_function("document.body.dataset.ws === 'open'")
         count = bot_bubbles(veteran)
         chat_say(veteran, "我不想活了")
-        veteran.wait_for_function(f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT)
+        veteran.wait_for_function(
+            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
+        )
         agent.wait_for_selector("#crisis-alert:not([hidden])", timeout=RASA_TIMEOUT)
         row = agent.locator("#queue-body tr.reason-crisis").first
         row.wait_for()
