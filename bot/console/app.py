@@ -17,10 +17,10 @@ from sqlalchemy.engine import Engine
 
 from bot.core import db
 from bot.console import security
-from bot.console.accounts import LoginLimiter
 from bot.console.config import ConsoleConfig
 from bot.console.events import EventSource, make_event_source
 from bot.console.hub import Hub
+from bot.console.ratelimit import build_limits
 from bot.console.kit import (
     CLOCK, CONFIG, ENGINE, EVENT_SOURCE, HUB, LIMITER, NAV, RASA, STATE, SUGGESTIONS, base_context, local_now,
 )
@@ -89,7 +89,7 @@ def create_app(
     app[NAV] = []
     app[SUGGESTIONS] = {}
     app[STATE] = {}
-    app[LIMITER] = LoginLimiter(config.login_max_failures, config.login_window)
+    app[LIMITER] = build_limits(config)  # ratelimit.Limits (all no-ops with RJ_RATE_LIMITS=off)
     app[RASA] = RasaClient(config.rasa_url, config.rasa_token, timeout=config.rasa_timeout)
     app[HUB] = Hub(on_trigger=lambda sid, reason, text: handoffs.on_trigger(app, sid, reason, text))
     app[EVENT_SOURCE] = make_event_source(config) if event_source is _DEFAULT else event_source

@@ -1,7 +1,11 @@
 """Sessions, CSRF and access control for every console route.
 
 * Session: aiohttp-session ``EncryptedCookieStorage`` (Fernet; key derived from CONSOLE_SECRET),
-  cookie HttpOnly + SameSite=Lax (+ Secure when CONSOLE_COOKIE_SECURE=1).
+  cookie HttpOnly + SameSite=Lax (+ Secure when CONSOLE_COOKIE_SECURE=1). A login is a row in
+  ``console_sessions`` (sessions.py) named by the cookie's token: logout and deactivation
+  delete it, so a copied cookie stops working at once.
+* Headers: every response carries a Content-Security-Policy (own origin only, no framing),
+  X-Frame-Options, X-Content-Type-Options and Referrer-Policy.
 * Access: every route needs a logged-in, active user unless its handler is marked ``@public``;
   ``@require_role`` narrows it further. Anonymous → 302 /login (pages) or 401 (APIs, POST, ws).
 * CSRF: a session-bound token; every non-GET request must send it as form field ``_csrf`` or
@@ -12,7 +16,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-import time
 from typing import Optional
 from urllib.parse import quote
 
@@ -20,13 +23,25 @@ from aiohttp import web
 from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
-from bot.console import accounts
-from bot.console.kit import CONFIG, USER, db_call, error, is_public, route_roles, wants_json
+from bot.console import sessions
+from bot.console.kit import USER, db_call, error, is_public, route_roles, wants_json
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE_NAME = "rj_console"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+SESSION_TOKEN = "sid"  # session key holding the login token (see sessions.py)
+SECURITY_HEADERS = {
+    # Inline styles are allowed for the odd style attribute; scripts only from our own files.
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+        "form-action 'self'; frame-ancestors 'none'"
+    ),
+    "X-Frame-Options": "DENY",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "same-origin",
+}
 
 
 class UserInfo:
@@ -74,25 +89,18 @@ async def _submitted_token(request: web.Request) -> Optional[str]:
     return None
 
 
-async def _load_user(request: web.Request, session) -> Optional[UserInfo]:
-    uid = session.get("uid")
-    if uid is None:
-        return None
-    config = request.app[CONFIG]
-    if time.time() - float(session.get("login_at", 0)) > config.login_max_age:
-        for key in ("uid", "login_at"):
-            session.pop(key, None)
+async def _load_user(request: web.Request, session) -> UserInfo | None:
+    token = session.get(SESSION_TOKEN)
+    if not token:
         return None
 
     def fetch(s):
-        user = accounts.get_user(s, int(uid))
-        if user is None or not user.active:
-            return None
-        return UserInfo(user.id, user.username, user.role)
+        user = sessions.user_of(s, str(token))
+        return None if user is None else UserInfo(user.id, user.username, user.role)
 
     user = await db_call(request, fetch)
-    if user is None:
-        session.invalidate()
+    if user is None:  # logged out elsewhere, expired or deactivated: keep the web-chat id
+        session.pop(SESSION_TOKEN, None)
     return user
 
 
@@ -143,6 +151,12 @@ async def access_middleware(request: web.Request, handler):
     return await handler(request)
 
 
+async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:
+    for name, value in SECURITY_HEADERS.items():
+        response.headers.setdefault(name, value)
+
+
 def setup(app: web.Application, config) -> None:
     app.middlewares.append(session_middleware(session_storage(config)))
     app.middlewares.append(access_middleware)
+    app.on_response_prepare.append(_security_headers)
