@@ -13,7 +13,7 @@ from aiohttp_session import get_session
 from sqlalchemy import select
 
 from bot.core import appointments as ap
-from bot.console.kit import current_user, db_call, now, register_nav, render
+from bot.console.kit import current_user, db_call, now, path_id, register_nav, render
 from bot.console.texts import t
 
 ACTIONS = {"checkin": ap.mark_checked_in, "noshow": ap.mark_no_show, "cancel": ap.cancel}
@@ -146,10 +146,7 @@ def _make_action(action: str):
     async def handler(request: web.Request) -> web.StreamResponse:
         form = await request.post()
         centre_value, day_value = form.get("centre"), form.get("date")
-        try:
-            appointment_id = int(request.match_info["appointment_id"])
-        except ValueError:
-            raise web.HTTPNotFound()
+        appointment_id = path_id(request, "appointment_id")
         moment, actor = now(request), current_user(request).username
 
         if action == "cancel" and form.get("confirm") != "yes":

@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from bot.core import people, wishes
-from bot.console.kit import current_user, db_call, now, register_nav, render
+from bot.console.kit import current_user, db_call, now, path_id, register_nav, render
 from bot.console.pages.appointments import pop_notice, set_notice
 from bot.console.texts import t
 
@@ -96,10 +96,7 @@ async def wishes_page(request: web.Request) -> web.Response:
 
 
 def _wish_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["wish_id"])
-    except ValueError:
-        raise web.HTTPNotFound()
+    return path_id(request, "wish_id")
 
 
 async def _detail_page(request: web.Request, wish_id: int, *, error: str = "", form: Optional[dict] = None,
