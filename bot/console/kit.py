@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import unicodedata
 from datetime import datetime
 from typing import Any, Callable, Iterable, Optional, TypeVar
@@ -226,6 +227,14 @@ def text_field(body: dict, name: str) -> str:
     if not isinstance(value, str):
         raise BadInput(f"{name} must be a string")
     return clean_text(value)
+
+
+# What no form field typed by a person contains: C0 controls but tab/newline, DEL, surrogates.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def has_control_chars(value: str) -> bool:
+    return _CONTROL_CHARS.search(value) is not None
 
 
 def clean_text(value: str) -> str:

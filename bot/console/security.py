@@ -4,6 +4,8 @@
   cookie HttpOnly + SameSite=Lax (+ Secure when CONSOLE_COOKIE_SECURE=1). A login is a row in
   ``console_sessions`` (sessions.py) named by the cookie's token: logout and deactivation
   delete it, so a copied cookie stops working at once.
+* Input: a form post whose fields hold control characters (NUL …, not tab/newline) is refused
+  with 400 before any page sees it; JSON bodies are checked by the pages (kit.json_object).
 * Headers: every response carries a Content-Security-Policy (own origin only, no framing),
   X-Frame-Options, X-Content-Type-Options and Referrer-Policy.
 * Access: every route needs a logged-in, active user unless its handler is marked ``@public``;
@@ -24,12 +26,15 @@ from aiohttp_session import get_session, session_middleware
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console import sessions
-from bot.console.kit import USER, db_call, error, is_public, route_roles, wants_json
+from bot.console.kit import (
+    USER, db_call, error, has_control_chars, is_public, route_roles, wants_json,
+)
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 COOKIE_NAME = "rj_console"
 CSRF_FIELD = "_csrf"
 CSRF_HEADER = "X-CSRF-Token"
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
 SESSION_TOKEN = "sid"  # session key holding the login token (see sessions.py)
 SECURITY_HEADERS = {
     # Inline styles are allowed for the odd style attribute; scripts only from our own files.
@@ -82,7 +87,7 @@ async def _submitted_token(request: web.Request) -> Optional[str]:
     token = request.headers.get(CSRF_HEADER)
     if token:
         return token
-    if request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if request.content_type in FORM_TYPES:
         form = await request.post()  # cached by aiohttp; handlers can read it again
         value = form.get(CSRF_FIELD)
         return value if isinstance(value, str) else None
@@ -148,6 +153,10 @@ async def access_middleware(request: web.Request, handler):
         submitted = await _submitted_token(request)
         if not expected or not submitted or not hmac.compare_digest(str(expected), str(submitted)):
             return error(request, 403, "csrf")
+    if request.method not in SAFE_METHODS and request.content_type in FORM_TYPES:
+        form = await request.post()  # cached: the handler reads the same values
+        if any(isinstance(value, str) and has_control_chars(value) for value in form.values()):
+            return error(request, 400, "bad_request")
     return await handler(request)
 
 

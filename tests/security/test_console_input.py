@@ -83,3 +83,18 @@ async def test_impossible_path_ids_are_not_found(client, accounts, method, path)
     token = await login(client, "sup")
     resp = await client.request(method, path, data={"_csrf": token}, allow_redirects=False)
     assert resp.status == 404, (path, resp.status)
+
+
+async def test_form_posts_with_control_characters_are_refused(client, accounts, engine):
+    from bot.console.models import AgentNote
+
+    token = await login(client, "agent1")
+    resp = await client.post("/conversations/tg-1/notes", data={"_csrf": token, "text": "a\x00b"},
+                             allow_redirects=False)
+    assert resp.status == 400
+    resp = await client.post("/conversations/tg-1/notes",
+                             data={"_csrf": token, "text": "第一行\r\n第二行\t完"},
+                             allow_redirects=False)
+    assert resp.status == 302  # newlines and tabs typed in a text box are fine
+    with db.session_scope(engine) as s:
+        assert [n.text for n in s.execute(select(AgentNote)).scalars()] == ["第一行\r\n第二行 完"]
