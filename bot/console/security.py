@@ -27,7 +27,7 @@ from aiohttp_session.cookie_storage import EncryptedCookieStorage
 
 from bot.console import sessions
 from bot.console.kit import (
-    USER, db_call, error, has_control_chars, is_public, route_roles, wants_json,
+    STATE, USER, db_call, error, has_control_chars, is_public, route_roles, wants_json,
 )
 
 SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
@@ -158,6 +158,18 @@ async def access_middleware(request: web.Request, handler):
         if any(isinstance(value, str) and has_control_chars(value) for value in form.values()):
             return error(request, 400, "bad_request")
     return await handler(request)
+
+
+def agent_sockets(app: web.Application) -> dict[int, set]:
+    """Open agent websockets (/ws) by console user id."""
+    return app[STATE].setdefault("agent_sockets_by_user", {})
+
+
+async def end_live_connections(app: web.Application, user_id: int) -> None:
+    """Close the websockets of a user whose login just ended, so live updates stop at once too
+    (a page still logged in reconnects; one that is not gets 401)."""
+    for ws in list(agent_sockets(app).pop(user_id, ())):
+        await ws.close(code=1008, message=b"session ended")
 
 
 async def _security_headers(request: web.Request, response: web.StreamResponse) -> None:

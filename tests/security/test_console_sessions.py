@@ -90,3 +90,31 @@ def test_the_migration_creates_the_session_table(tmp_path):
             "id", "user_id", "created_at", "expires_at"}
     finally:
         engine.dispose()
+
+
+async def closed_within(ws, seconds: float = 3.0) -> bool:
+    from aiohttp import WSMsgType
+
+    while True:
+        msg = await ws.receive(timeout=seconds)
+        if msg.type in (WSMsgType.CLOSE, WSMsgType.CLOSING, WSMsgType.CLOSED):
+            return True
+
+
+async def test_logout_and_deactivation_also_close_the_live_websocket(make_client, accounts,
+                                                                     browser, engine):
+    agent = await make_client()
+    token = await login(agent, "agent1")
+    ws = await agent.ws_connect("/ws")
+    assert (await ws.receive_json(timeout=3))["type"] == "hello"
+    await agent.post("/logout", data={"_csrf": token}, allow_redirects=False)
+    assert await closed_within(ws)
+
+    await login(agent, "agent1")
+    ws = await agent.ws_connect("/ws")
+    assert (await ws.receive_json(timeout=3))["type"] == "hello"
+    sup = await browser(agent)
+    sup_token = await login(sup, "sup")
+    await sup.post(f"/users/{user_id(engine, 'agent1')}/active",
+                   data={"_csrf": sup_token, "active": "0"}, allow_redirects=False)
+    assert await closed_within(ws)

@@ -9,7 +9,7 @@ from aiohttp_session import get_session, new_session
 
 from bot.console import accounts, sessions
 from bot.console.kit import CONFIG, LIMITER, client_ip, current_user, db_call, now, public, render
-from bot.console.security import SESSION_TOKEN, csrf_token
+from bot.console.security import SESSION_TOKEN, csrf_token, end_live_connections
 from bot.console.texts import t
 
 HOME = "/live"
@@ -81,6 +81,9 @@ async def logout(request: web.Request) -> web.Response:
     token = session.get(SESSION_TOKEN)
     if token:
         await db_call(request, sessions.end, str(token))
+    user = current_user(request)
+    if user is not None:
+        await end_live_connections(request.app, user.id)
     session.invalidate()
     raise web.HTTPFound("/login")
 

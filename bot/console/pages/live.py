@@ -7,10 +7,12 @@ from sqlalchemy import select
 
 from bot.console import handoffs
 from bot.console.models import AgentMessage
-from bot.console.kit import HUB, RASA, db_call, error, json_response, local_tz, register_nav, render
+from bot.console.kit import (
+    HUB, RASA, current_user, db_call, error, json_response, local_tz, register_nav, render,
+)
 from bot.console.hub import serialise_conversation
 from bot.channels.rasa_client import RasaError
-from bot.console.security import same_origin
+from bot.console.security import agent_sockets, same_origin
 
 
 async def live_page(request: web.Request) -> web.Response:
@@ -63,6 +65,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     hub = request.app[HUB]
     hub.agent_sockets.add(ws)
+    mine = agent_sockets(request.app).setdefault(current_user(request).id, set())
+    mine.add(ws)  # closed when this user logs out or is deactivated
     try:
         await ws.send_json({
             "type": "hello",
@@ -74,6 +78,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                 await ws.send_str("pong")
     finally:
         hub.agent_sockets.discard(ws)
+        mine.discard(ws)
     return ws
 
 

@@ -7,6 +7,7 @@ from bot.console import accounts
 from bot.console.kit import (
     current_user, db_call, error, flash, now, path_id, register_nav, render, require_role,
 )
+from bot.console.security import end_live_connections
 from bot.console.texts import t
 
 
@@ -61,6 +62,8 @@ async def set_active(request: web.Request) -> web.Response:
         await db_call(request, lambda s: accounts.set_active(s, user_id, active) and None)
     except accounts.AccountError as exc:
         return error(request, 404, exc.code)
+    if not active:  # its logins ended in set_active; its live pages end now too
+        await end_live_connections(request.app, user_id)
     await flash(request, "user_updated")
     raise web.HTTPFound("/users")
 
