@@ -7,8 +7,18 @@ from sqlalchemy import select
 from bot.console import assist, delivery, handoffs
 from bot.console.hub import channel_of
 from bot.console.kit import (
-    HUB, BadInput, clean_text, current_user, db_call, error, flash, form_or_json, json_response,
-    now, render, text_field,
+    HUB,
+    BadInput,
+    clean_text,
+    current_user,
+    db_call,
+    error,
+    flash,
+    form_or_json,
+    json_response,
+    now,
+    render,
+    text_field,
 )
 from bot.console.models import AgentMessage, AgentNote, WrapUp
 from bot.console.pages.live import conversation_data
