@@ -3,18 +3,21 @@
 Run: ``python -m bot.core.migrate`` (tables), then ``python -m bot.console``
 (127.0.0.1:CONSOLE_PORT, default 8080); first account:
 ``python -m bot.console create-supervisor <name>`` (password from stdin / prompted twice).
-Settings: see ``bot/console/config.py``. Tables: ``bot/console/models.py`` (migration 0003_console).
+Settings: see ``bot/console/config.py``. Tables: ``bot/console/models.py`` (migrations 0003_console,
+0005_console_sessions).
 
 Layout
 ------
 app.py          ``create_app()``: config, DB engine, session + CSRF + access middleware, Jinja2,
                 static files, background tasks (event source → hub, outbox delivery, queue watch),
                 and every page module in ``pages/``.
-kit.py          what page modules use: app keys, ``@public``, ``@require_role``,
-                ``@csrf_exempt``, ``register_nav``, ``db_call``, ``render``, ``error``,
-                ``flash`` (the one notice mechanism), ``now``, ``current_user``.
-security.py     sessions (encrypted cookie), CSRF, the access middleware.
-accounts.py     console users (scrypt hashes), login rate limiter.
+kit.py          what page modules use: app keys, ``@public``, ``@require_role``, ``@csrf_exempt``,
+                ``register_nav``, ``db_call``, ``render``, ``error``, ``flash`` (the one notice
+                mechanism), ``now``, ``current_user``, input helpers (``path_id``, ``json_object``).
+security.py     session cookie (encrypted), CSRF, the access middleware, security headers.
+sessions.py     server-side logins (``console_sessions``): logout / deactivation end them at once.
+accounts.py     console users (scrypt hashes).
+ratelimit.py    request limits (logins, web chat, PII reveals; ``RJ_RATE_LIMITS=off`` lifts them).
 events.py       Rasa event sources: SQL broker table (poll) or RabbitMQ queue (aio-pika).
 hub.py          live conversations in memory + websocket fan-out (agents /ws, web users /chat/ws);
                 raises handoff triggers (crisis, request_human, two fallbacks).
@@ -74,9 +77,12 @@ Adding a page
    thread inside one transaction (commit on success). Use ``now(request)`` for the time (tests
    replace the clock). New tables: add models to ``models.py`` (or your own module on
    ``bot.core.db.Base``) and a migration ``0005_…`` with down_revision the current
-   head (``0004_capacity`` at the time of writing; keep a single head).
+   head (``0005_console_sessions`` at the time of writing; keep a single head).
 6. Personal data: show ``people.mask_*`` values only; revealing goes through ``/pii/reveal``
-   (logged in ``pii_reveal_log``).
+   (the agent holding the handoff or a supervisor; rate-limited; logged in ``pii_reveal_log``).
+   Input: read JSON bodies with ``json_object`` / ``form_or_json`` and ``text_field`` (400 on
+   anything but an object with string fields), ids in paths with ``path_id`` (404 when out of
+   range), free text through ``clean_text``.
 7. Live updates: ``await request.app[HUB].broadcast({"type": "<yours>", ...})`` reaches every
    agent page; in JS ``RJ.on(function (msg) { if (msg.type === "<yours>") ... })``.
 8. Tests: ``tests/console/conftest.py`` gives ``client`` / ``make_client(**config)`` (the real app

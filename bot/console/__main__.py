@@ -23,10 +23,10 @@ def _read_password(stream=None) -> str:
 
 
 def create_account(username: str, role: str, password: str, url: Optional[str] = None) -> None:
-    from bot.core import db
     from bot.console import accounts
     from bot.console.kit import local_now
     from bot.console.texts import t
+    from bot.core import db
 
     engine = db.make_engine(url) if url else db.get_engine()
     try:
@@ -40,9 +40,9 @@ def create_account(username: str, role: str, password: str, url: Optional[str] =
 def serve() -> None:
     from aiohttp import web
 
-    from bot.core.people import PiiMaskingFilter
     from bot.console.app import create_app
     from bot.console.config import ConsoleConfig
+    from bot.core.people import PiiMaskingFilter
 
     handler = logging.StreamHandler()
     handler.addFilter(PiiMaskingFilter())

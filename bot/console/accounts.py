@@ -1,4 +1,4 @@
-"""Console accounts: salted scrypt password hashes, users, and the login rate limiter."""
+"""Console accounts: salted scrypt password hashes and users (login limits: ratelimit.py)."""
 from __future__ import annotations
 
 import base64
@@ -6,14 +6,13 @@ import hashlib
 import hmac
 import re
 import secrets
-import time
-from collections import defaultdict, deque
 from datetime import datetime
-from typing import Callable, Deque, Dict, Optional
+from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bot.console import sessions
 from bot.console.models import ConsoleUser
 
 ROLES = ("agent", "supervisor")
@@ -120,33 +119,6 @@ def set_active(s: Session, user_id: int, active: bool) -> ConsoleUser:
     if user is None:
         raise AccountError("not_found")
     user.active = active
+    if not active:
+        sessions.end_all(s, user_id)  # a deactivated account's open logins end now
     return user
-
-
-class LoginLimiter:
-    """At most ``max_failures`` failed logins per key (username + IP) within ``window`` seconds."""
-
-    def __init__(self, max_failures: int = 5, window: float = 300, clock: Callable[[], float] = time.monotonic):
-        self.max_failures = max_failures
-        self.window = window
-        self.clock = clock
-        self._failures: Dict[str, Deque[float]] = defaultdict(deque)
-
-    def _recent(self, key: str) -> Deque[float]:
-        stamps = self._failures[key]
-        horizon = self.clock() - self.window
-        while stamps and stamps[0] <= horizon:
-            stamps.popleft()
-        return stamps
-
-    def blocked(self, key: str) -> bool:
-        return len(self._recent(key)) >= self.max_failures
-
-    def failed(self, key: str) -> None:
-        self._recent(key).append(self.clock())
-        if len(self._failures) > 10000:  # keep memory bounded under a spray of usernames
-            for stale in [k for k, v in self._failures.items() if not v][:5000]:
-                del self._failures[stale]
-
-    def reset(self, key: str) -> None:
-        self._failures.pop(key, None)

@@ -15,16 +15,27 @@ import jinja2
 from aiohttp import web
 from sqlalchemy.engine import Engine
 
-from bot.core import db
+from bot.channels.rasa_client import RasaClient
 from bot.console import security
-from bot.console.accounts import LoginLimiter
 from bot.console.config import ConsoleConfig
 from bot.console.events import EventSource, make_event_source
 from bot.console.hub import Hub
 from bot.console.kit import (
-    CLOCK, CONFIG, ENGINE, EVENT_SOURCE, HUB, LIMITER, NAV, RASA, STATE, SUGGESTIONS, base_context, local_now,
+    CLOCK,
+    CONFIG,
+    ENGINE,
+    EVENT_SOURCE,
+    HUB,
+    LIMITER,
+    NAV,
+    RASA,
+    STATE,
+    SUGGESTIONS,
+    base_context,
+    local_now,
 )
-from bot.channels.rasa_client import RasaClient
+from bot.console.ratelimit import build_limits
+from bot.core import db
 
 logger = logging.getLogger(__name__)
 
@@ -89,7 +100,7 @@ def create_app(
     app[NAV] = []
     app[SUGGESTIONS] = {}
     app[STATE] = {}
-    app[LIMITER] = LoginLimiter(config.login_max_failures, config.login_window)
+    app[LIMITER] = build_limits(config)  # ratelimit.Limits (all no-ops with RJ_RATE_LIMITS=off)
     app[RASA] = RasaClient(config.rasa_url, config.rasa_token, timeout=config.rasa_timeout)
     app[HUB] = Hub(on_trigger=lambda sid, reason, text: handoffs.on_trigger(app, sid, reason, text))
     app[EVENT_SOURCE] = make_event_source(config) if event_source is _DEFAULT else event_source

@@ -17,11 +17,11 @@ from typing import Any, Optional
 
 from aiohttp import web
 
-from bot.core import people
+from bot.channels.rasa_client import RasaError
 from bot.console.kit import RASA, SUGGESTIONS, db_call, now
 from bot.console.models import PiiRevealLog, SuggestionEvent
-from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
+from bot.core import people
 
 logger = logging.getLogger(__name__)
 

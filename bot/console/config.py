@@ -10,6 +10,8 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 from bot.core import settings
+
+
 @dataclass
 class ConsoleConfig:
     host: str = "127.0.0.1"
@@ -30,9 +32,19 @@ class ConsoleConfig:
     queue_interval: float = 2.0
     session_max_age: int = 30 * 24 * 3600  # cookie lifetime (keeps the web-chat id)
     login_max_age: int = 12 * 3600  # an agent login expires after a shift
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per username + IP within login_window
+    login_ip_max_failures: int = 20  # per IP whatever the username (password spraying)
     login_window: int = 300
     rasa_timeout: float = 15.0
+    # Request limits (all off with RJ_RATE_LIMITS=off). A care home's residents may share one
+    # IP, so the per-IP limits are several times the per-session ones.
+    rate_limits: bool = True
+    chat_ip_per_minute: int = 120
+    chat_session_per_minute: int = 20
+    chat_new_sessions_per_hour: int = 60  # web-chat sessions minted per IP
+    chat_max_inflight: int = 16  # web-chat messages waiting for Rasa at once
+    chat_queue_wait: float = 2.0  # seconds a message may wait for one of those places
+    pii_reveals_per_hour: int = 20  # per console user
 
     @classmethod
     def from_env(cls) -> "ConsoleConfig":
@@ -50,4 +62,5 @@ class ConsoleConfig:
             events_db_url=env.events_db_url,
             rabbitmq_url=env.rabbitmq_url,
             rabbitmq_queue=env.rabbitmq_queue,
+            rate_limits=env.rate_limits,
         )

@@ -16,9 +16,9 @@ from typing import Optional
 import aiohttp
 from aiohttp import web
 
-from bot.core import outbox
 from bot.console.hub import channel_of
 from bot.console.kit import CONFIG, HUB, db_call, http_session, now
+from bot.core import outbox
 
 logger = logging.getLogger(__name__)
 

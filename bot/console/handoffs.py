@@ -13,11 +13,11 @@ from typing import Optional
 
 from aiohttp import web
 
-from bot.core import handoff, people
+from bot.channels.rasa_client import RasaError
 from bot.console.hub import channel_of
 from bot.console.kit import CONFIG, HUB, RASA, STATE, db_call, now
-from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
+from bot.core import handoff, people
 
 logger = logging.getLogger(__name__)
 

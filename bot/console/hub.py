@@ -19,8 +19,8 @@ from typing import Awaitable, Callable, Deque, Dict, Optional, Set
 
 from aiohttp import web
 
-from bot.core import people
 from bot.console.texts import t
+from bot.core import people
 
 logger = logging.getLogger(__name__)
 

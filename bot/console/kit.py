@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, TypeVar
@@ -25,7 +27,7 @@ CONFIG = web.AppKey("rj_config", object)
 ENGINE = web.AppKey("rj_engine", Engine)
 HUB = web.AppKey("rj_hub", object)
 RASA = web.AppKey("rj_rasa", object)
-LIMITER = web.AppKey("rj_limiter", object)
+LIMITER = web.AppKey("rj_limiter", object)  # ratelimit.Limits
 CLOCK = web.AppKey("rj_clock", object)  # () -> naive local datetime; tests replace it
 NAV = web.AppKey("rj_nav", list)
 SUGGESTIONS = web.AppKey("rj_suggestions", dict)
@@ -213,3 +215,70 @@ def _flash_text(stored: Any) -> str:
 
 def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
+
+
+
+# ---------------------------------------------------------------- input limits
+MAX_PATH_ID = 2**63 - 1  # the largest id the database can hold
+MAX_JSON_BODY = 64 * 1024
+
+
+def path_id(request: web.Request, name: str) -> int:
+    """The integer id in the URL (``/wishes/{wish_id}``); 404 unless it could exist."""
+    value = request.match_info.get(name, "")
+    if not value.isascii() or not value.isdigit() or int(value) > MAX_PATH_ID:
+        raise web.HTTPNotFound()
+    return int(value)
+
+
+class BadInput(ValueError):
+    """A request body that is not what the endpoint takes (answered with 400)."""
+
+
+async def json_object(request: web.Request, max_size: int = MAX_JSON_BODY) -> dict:
+    """The JSON body, which must be an object (``{...}``) of at most ``max_size`` bytes."""
+    raw = await request.read()
+    if len(raw) > max_size:
+        raise BadInput("too large")
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError) as exc:  # RecursionError: absurdly deep nesting
+        raise BadInput("not JSON") from exc
+    if not isinstance(body, dict):
+        raise BadInput("not an object")
+    return body
+
+
+async def form_or_json(request: web.Request) -> dict:
+    """A form post or a JSON object, as a dict of the submitted values."""
+    if request.content_type == "application/json":
+        return await json_object(request)
+    return dict(await request.post())
+
+
+def text_field(body: dict, name: str) -> str:
+    """``body[name]`` as clean text ("" when absent); anything but a string is bad input."""
+    value = body.get(name, "")
+    if not isinstance(value, str):
+        raise BadInput(f"{name} must be a string")
+    return clean_text(value)
+
+
+# What no form field typed by a person contains: C0 controls but tab/newline, DEL, surrogates.
+_CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
+
+
+def has_control_chars(value: str) -> bool:
+    return _CONTROL_CHARS.search(value) is not None
+
+
+def clean_text(value: str) -> str:
+    """Drop control characters (tabs and newlines become spaces), lone surrogates and other
+    invisible formatting characters; trim the ends."""
+    out = []
+    for ch in value:
+        if ch in "\t\n\r":
+            out.append(" " if ch == "\t" else ch)
+        elif unicodedata.category(ch) not in ("Cc", "Cs", "Cf", "Co", "Cn"):
+            out.append(ch)
+    return "".join(out).strip()

@@ -1,7 +1,8 @@
-"""Console tables (migration ``0003_console``). Plain SQLAlchemy on the shared ``Base``."""
+"""Console tables (migrations ``0003_console``, ``0005_console_sessions``). Plain SQLAlchemy on the
+shared ``Base``."""
 from __future__ import annotations
 
-from sqlalchemy import Boolean, Column, DateTime, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint
 
 from bot.core.db import Base
 
@@ -88,7 +89,20 @@ class PiiRevealLog(Base):
     created_at = Column(DateTime, nullable=False)  # when
 
 
-CONSOLE_TABLES = [
+class ConsoleSession(Base):
+    """A logged-in browser. The cookie carries a random token; only its SHA-256 is stored, so
+    deleting the row (logout, account deactivated) ends the login at once."""
+
+    __tablename__ = "console_sessions"
+
+    id = Column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id = Column(Integer, nullable=False, index=True)
+    created_at = Column(DateTime, nullable=False)  # service clock, for people to read
+    # Unix time: a login lasts real hours even when tests move the service clock.
+    expires_at = Column(Float, nullable=False)
+
+
+CONSOLE_TABLES = [  # migration 0003_console
     ConsoleUser.__table__,
     AgentMessage.__table__,
     AgentNote.__table__,
@@ -96,3 +110,5 @@ CONSOLE_TABLES = [
     SuggestionEvent.__table__,
     PiiRevealLog.__table__,
 ]
+
+SESSION_TABLES = [ConsoleSession.__table__]  # migration 0005_console_sessions

@@ -31,6 +31,7 @@ directory (mode 0600) and read from there afterwards.
 | RASA_TRACKER_URL | SQLite in the data dir | shared tracker store for several Rasa servers |
 | RASA_LOCK_STORE, REDIS_HOST, REDIS_PORT | in-memory | ``redis`` to share locks |
 | LOG_LEVEL | INFO | |
+| RJ_RATE_LIMITS | on | ``off`` disables every request limit (load tests only) |
 """
 from __future__ import annotations
 
@@ -44,6 +45,7 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 DATA_FILES = Path(__file__).resolve().parent / "data"
 
 _TRUE = {"1", "true", "yes", "on"}
+_OFF = {"0", "false", "no", "off"}
 
 
 def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
@@ -81,6 +83,7 @@ class Settings:
     redis_host: str
     redis_port: int
     log_level: str
+    rate_limits: bool = True
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -109,6 +112,7 @@ class Settings:
             redis_host=_get(env, "REDIS_HOST", "127.0.0.1"),
             redis_port=int(_get(env, "REDIS_PORT", "6379")),
             log_level=_get(env, "LOG_LEVEL", "INFO").upper(),
+            rate_limits=_get(env, "RJ_RATE_LIMITS", "on").lower() not in _OFF,
         )
 
     def get(self, name: str, default: str = "") -> str:

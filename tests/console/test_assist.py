@@ -81,6 +81,7 @@ async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, 
     text = await (await client.get(f"/api/conversations/{SENDER}/assist")).text()
     assert "13812345678" not in text
 
+    await take(client, engine, token)  # only the agent holding the handoff may reveal
     resp = await client.post("/pii/reveal", json={"sender_id": SENDER, "field": "phone"}, headers={"X-CSRF-Token": token})
     assert (await resp.json())["value"] == "13812345678" and resp.headers["Cache-Control"] == "no-store"
     resp = await client.post("/pii/reveal", json={"sender_id": SENDER, "field": "id_number"}, headers={"X-CSRF-Token": token})
@@ -105,6 +106,7 @@ async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(
     data = await (await agent.get(f"/api/conversations/{SENDER}/assist")).json()
     assert data["pii"] == {"phone": "139****0000", "id_number": people.mask_id(booked)}
     assert data["appointments"][0]["mobile"] == "139****0000"
+    await take(agent, engine, token)
     resp = await agent.post("/pii/reveal", json={"sender_id": SENDER, "field": "id_number"}, headers={"X-CSRF-Token": token})
     assert (await resp.json())["value"] == booked
     assert (await agent.get("/pii/log")).status == 403

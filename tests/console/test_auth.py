@@ -8,6 +8,7 @@ from sqlalchemy import select
 from bot.core import db
 from bot.console import accounts
 from bot.console.models import ConsoleUser
+from bot.console.ratelimit import SlidingWindow
 from tests.console.conftest import NOW, PASSWORD, csrf_of, login
 
 
@@ -41,11 +42,11 @@ def test_account_validation(engine):
 
 def test_limiter_window():
     clock = [0.0]
-    limiter = accounts.LoginLimiter(5, 300, clock=lambda: clock[0])
+    limiter = SlidingWindow(5, 300, clock=lambda: clock[0])
     for _ in range(4):
-        limiter.failed("u|ip")
+        limiter.record("u|ip")
     assert not limiter.blocked("u|ip")
-    limiter.failed("u|ip")
+    limiter.record("u|ip")
     assert limiter.blocked("u|ip") and not limiter.blocked("v|ip")
     clock[0] = 301
     assert not limiter.blocked("u|ip")

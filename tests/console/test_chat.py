@@ -55,8 +55,8 @@ async def test_chat_errors_are_chinese(client, fake_rasa):
     assert (await say(client, token, "长" * 1001)).status == 400
     fake_rasa.down = True
     resp = await say(client, token, "你好")
-    assert resp.status == 502
-    assert "助手暂时无法连接" in (await resp.json())["message"]
+    assert resp.status == 503 and resp.headers["Retry-After"]
+    assert "系统繁忙" in (await resp.json())["message"]
     resp = await client.post("/chat/api/message", json={"text": "你好"})  # no CSRF header
     assert resp.status == 403
 

@@ -37,10 +37,10 @@ from aiohttp import web
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from bot.core import appointments, handoff, people, wishes
 from bot.console.events import SQLEventSource, _decode
 from bot.console.kit import CONFIG, STATE, db_call, local_tz, now, register_nav, render
 from bot.console.texts import t
+from bot.core import appointments, handoff, people, wishes
 
 RANGES = (7, 30)
 DEFAULT_RANGE = 7

@@ -11,7 +11,7 @@ from datetime import date, datetime, timedelta
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.console.kit import current_user, db_call, flash, now, register_nav, render
+from bot.console.kit import current_user, db_call, flash, now, path_id, register_nav, render
 from bot.console.texts import t
 from bot.core import appointments as ap
 
@@ -161,10 +161,7 @@ def _make_action(action: str):
     async def handler(request: web.Request) -> web.StreamResponse:
         form = await request.post()
         centre_value, day_value = form.get("centre"), form.get("date")
-        try:
-            appointment_id = int(request.match_info["appointment_id"])
-        except ValueError:
-            raise web.HTTPNotFound() from None
+        appointment_id = path_id(request, "appointment_id")
         moment, actor = now(request), current_user(request).username
 
         if action == "cancel" and form.get("confirm") != "yes":

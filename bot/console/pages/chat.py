@@ -2,7 +2,9 @@
 
 Browser → POST /chat/api/message → Rasa REST channel (sender ``web-<id kept in the session
 cookie>``, metadata channel=web) → replies returned as JSON. Agent replies, reminders and
-pushes reach the page over /chat/ws.
+pushes reach the page over /chat/ws. Limits (ratelimit.py): new chat sessions per IP, messages
+per IP and per session, and messages waiting for Rasa at once; over them, or when Rasa is
+down or too slow, the page gets a polite "busy" message instead of an error.
 """
 from __future__ import annotations
 
@@ -12,12 +14,29 @@ import secrets
 from aiohttp import WSMsgType, web
 from aiohttp_session import get_session
 
+from bot.channels.rasa_client import RasaError, RasaTimeout, RasaUnavailable
 from bot.console import delivery
-from bot.console.kit import CONFIG, HUB, RASA, csrf_exempt, error, json_response, public, render
-from bot.channels.rasa_client import RasaError
+from bot.console.kit import (
+    CONFIG,
+    HUB,
+    LIMITER,
+    RASA,
+    BadInput,
+    clean_text,
+    client_ip,
+    csrf_exempt,
+    error,
+    json_object,
+    json_response,
+    public,
+    render,
+    text_field,
+)
 from bot.console.security import csrf_token, same_origin
 
-MAX_TEXT = 1000
+MAX_TEXT = 500
+MAX_BODY = 8 * 1024  # 500 Chinese characters are 1.5 KB of UTF-8; room for JSON escapes
+BUSY_RETRY = 10  # seconds (Retry-After) when Rasa is overloaded or down
 
 
 def new_web_id() -> str:
@@ -25,12 +44,28 @@ def new_web_id() -> str:
 
 
 async def web_id(request: web.Request, *, create: bool) -> str | None:
+    """The web-chat user id kept in the session; ``create`` mints one (limited per client IP).
+    Returns None when there is none and none may be minted now."""
     session = await get_session(request)
     value = session.get("web_id")
     if not value and create:
+        if not request.app[LIMITER].chat_new_session.hit(client_ip(request)):
+            return None
         value = new_web_id()
         session["web_id"] = value
     return value
+
+
+def _refuse(request: web.Request, status: int, key: str, retry_after: int) -> web.Response:
+    response = error(request, status, key)
+    response.headers["Retry-After"] = str(retry_after)
+    return response
+
+
+def _too_many_chats(request: web.Request) -> web.Response:
+    ip = client_ip(request)
+    window = request.app[LIMITER].chat_new_session
+    return _refuse(request, 429, "too_many_chats", window.retry_after(ip))
 
 
 def normalise_reply(reply: dict) -> dict:
@@ -47,27 +82,43 @@ def normalise_reply(reply: dict) -> dict:
 
 @public
 async def chat_page(request: web.Request) -> web.Response:
-    await web_id(request, create=True)
+    if await web_id(request, create=True) is None:
+        return _too_many_chats(request)
     session = await get_session(request)
     return render(request, "chat.html", {"csrf_token": csrf_token(session)})
 
 
 @public
 async def chat_message(request: web.Request) -> web.Response:
+    """One user message → Rasa's replies. Every failure is a JSON ``{"error", "message"}`` whose
+    message the page shows: 400 bad input, 429 too fast, 503 busy (Rasa down or too slow)."""
+    limits, ip = request.app[LIMITER], client_ip(request)
     sender = await web_id(request, create=True)
+    if sender is None:
+        return _too_many_chats(request)
+    for window, key in ((limits.chat_ip, ip), (limits.chat_session, sender)):
+        if not window.hit(key):
+            return _refuse(request, 429, "chat_rate_limited", window.retry_after(key))
     try:
-        body = await request.json()
-    except ValueError:
+        text = text_field(await json_object(request, MAX_BODY), "text")
+    except BadInput:
         return error(request, 400, "bad_request")
-    text = str((body or {}).get("text", "")).strip()
     if not text:
         return error(request, 400, "empty_message")
     if len(text) > MAX_TEXT:
-        return error(request, 400, "message_too_long")
+        return error(request, 400, "chat_too_long", limit=MAX_TEXT)
+    if not await limits.rasa_inflight.acquire():
+        return _refuse(request, 503, "busy", BUSY_RETRY)
     try:
         replies = await request.app[RASA].send(sender, text, {"channel": "web"})
+    except RasaTimeout:  # Rasa may still act on it: say so rather than invite a blind resend
+        return _refuse(request, 503, "busy_timeout", BUSY_RETRY)
+    except RasaUnavailable:
+        return _refuse(request, 503, "busy", BUSY_RETRY)
     except RasaError:
         return error(request, 502, "rasa_unavailable")
+    finally:
+        limits.rasa_inflight.release()
     return json_response({"messages": [normalise_reply(r) for r in replies if isinstance(r, dict)]})
 
 
@@ -104,10 +155,8 @@ async def push(request: web.Request) -> web.Response:
     if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.strip().encode(), expected.encode()):
         return json_response({"ok": False, "error": "unauthorized"}, status=401)
     try:
-        body = await request.json()
-    except ValueError:
-        body = None
-    if not isinstance(body, dict):
+        body = await json_object(request)
+    except BadInput:
         return json_response({"ok": False, "error": "body must be a JSON object"}, status=400)
     recipient, text, buttons = body.get("recipient"), body.get("text"), body.get("buttons")
     if not isinstance(recipient, str) or not recipient.startswith("web-"):
@@ -116,7 +165,8 @@ async def push(request: web.Request) -> web.Response:
         return json_response({"ok": False, "error": "text must be a string"}, status=400)
     if buttons is not None and not isinstance(buttons, list):
         return json_response({"ok": False, "error": "buttons must be a list"}, status=400)
-    if not (text and text.strip()) and not buttons:
+    text = clean_text(text or "")
+    if not text and not buttons:
         return json_response({"ok": False, "error": "nothing to send"}, status=400)
     buttons = normalise_reply({"buttons": buttons})["buttons"]
     status = await delivery.deliver_web(request.app, recipient, (text or "").strip(), source="bot", buttons=buttons)

@@ -8,7 +8,20 @@ from sqlalchemy import select
 from bot.console import assist, delivery, handoffs
 from bot.console.history import conversation_data
 from bot.console.hub import channel_of
-from bot.console.kit import HUB, current_user, db_call, error, flash, json_response, now, render
+from bot.console.kit import (
+    HUB,
+    BadInput,
+    clean_text,
+    current_user,
+    db_call,
+    error,
+    flash,
+    form_or_json,
+    json_response,
+    now,
+    render,
+    text_field,
+)
 from bot.console.models import AgentMessage, AgentNote, WrapUp
 from bot.console.texts import t
 
@@ -90,11 +103,11 @@ async def api_assist(request: web.Request) -> web.Response:
 async def reply(request: web.Request) -> web.Response:
     sender_id = request.match_info["sender_id"]
     user = current_user(request)
-    if request.content_type == "application/json":
-        body = await request.json()
-    else:
-        body = dict(await request.post())
-    text = str(body.get("text", "")).strip()
+    try:
+        body = await form_or_json(request)
+        text = text_field(body, "text")
+    except BadInput:
+        return error(request, 400, "bad_request")
     if not text:
         return error(request, 400, "empty_message")
     if len(text) > MAX_REPLY:
@@ -138,7 +151,7 @@ async def reply(request: web.Request) -> web.Response:
 async def add_note(request: web.Request) -> web.Response:
     sender_id = request.match_info["sender_id"]
     form = await request.post()
-    text = str(form.get("text", "")).strip()
+    text = clean_text(str(form.get("text", "")))
     if not text:
         return error(request, 400, "empty_message")
     user, moment = current_user(request), now(request)

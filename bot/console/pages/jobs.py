@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.console.kit import db_call, flash, now, register_nav, render
+from bot.console.kit import db_call, flash, now, path_id, register_nav, render
 from bot.console.texts import t
 from bot.core import jobs
 
@@ -93,10 +93,7 @@ def _make_toggle(active: bool):
     change = jobs.reactivate_job if active else jobs.deactivate_job
 
     async def handler(request: web.Request) -> web.StreamResponse:
-        try:
-            job_id = int(request.match_info["job_id"])
-        except ValueError:
-            raise web.HTTPNotFound() from None
+        job_id = path_id(request, "job_id")
         moment = now(request)
         try:
             await db_call(request, lambda s: change(s, job_id, moment) and None)

@@ -6,8 +6,8 @@ from aiohttp import WSMsgType, web
 
 from bot.console import handoffs
 from bot.console.history import conversation_data
-from bot.console.kit import HUB, error, json_response, register_nav, render
-from bot.console.security import same_origin
+from bot.console.kit import HUB, current_user, error, json_response, register_nav, render
+from bot.console.security import agent_sockets, same_origin
 
 
 async def live_page(request: web.Request) -> web.Response:
@@ -32,6 +32,8 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
     await ws.prepare(request)
     hub = request.app[HUB]
     hub.agent_sockets.add(ws)
+    mine = agent_sockets(request.app).setdefault(current_user(request).id, set())
+    mine.add(ws)  # closed when this user logs out or is deactivated
     try:
         await ws.send_json(
             {
@@ -45,6 +47,7 @@ async def agent_ws(request: web.Request) -> web.StreamResponse:
                 await ws.send_str("pong")
     finally:
         hub.agent_sockets.discard(ws)
+        mine.discard(ws)
     return ws
 
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.core import people
+from bot.channels.rasa_client import RasaError
 from bot.console import assist
 from bot.console.kit import RASA, register_nav, render
-from bot.channels.rasa_client import RasaError
 from bot.console.texts import t
+from bot.core import people
 
 MAX_TEXT = 2000
 BENEFIT_INTENTS = {"ask_benefit"}

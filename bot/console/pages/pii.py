@@ -1,24 +1,62 @@
-"""Deliberate reveal of a phone / ID number (logged), and the reveal log for supervisors."""
+"""Deliberate reveal of a phone / ID number (logged), and the reveal log for supervisors.
+
+Only the agent holding the conversation's handoff (or a supervisor) may reveal, at most
+``pii_reveals_per_hour`` times per user; refusals are logged as warnings.
+"""
 from __future__ import annotations
+
+import logging
 
 from aiohttp import web
 from sqlalchemy import select
 
 from bot.console import assist
-from bot.console.kit import current_user, db_call, error, json_response, register_nav, render, require_role
+from bot.console.kit import (
+    LIMITER,
+    BadInput,
+    current_user,
+    db_call,
+    error,
+    form_or_json,
+    json_response,
+    register_nav,
+    render,
+    require_role,
+    text_field,
+)
 from bot.console.models import PiiRevealLog
 from bot.console.texts import t
+from bot.core import handoff
+
+logger = logging.getLogger(__name__)
+
+
+def holds_handoff(s, sender_id: str, agent: str) -> bool:
+    """True when ``agent`` has taken the open handoff of ``sender_id``."""
+    item = handoff.get_open(s, sender_id)
+    return item is not None and item.status == handoff.ACTIVE and item.agent == agent
 
 
 async def reveal(request: web.Request) -> web.Response:
-    if request.content_type == "application/json":
-        body = await request.json()
-    else:
-        body = dict(await request.post())
-    sender_id, field = str(body.get("sender_id", "")), str(body.get("field", ""))
+    try:
+        body = await form_or_json(request)
+        sender_id, field = text_field(body, "sender_id"), text_field(body, "field")
+    except BadInput:
+        return error(request, 400, "bad_request")
     if not sender_id or field not in assist.PII_SLOTS:
         return error(request, 400, "bad_request")
-    value = await assist.reveal(request.app, sender_id, field, current_user(request).username)
+    user = current_user(request)
+    allowed = user.is_supervisor or await db_call(request, holds_handoff, sender_id, user.username)
+    if not allowed:
+        logger.warning("PII reveal refused: %s holds no handoff of %s", user.username, sender_id)
+        return error(request, 403, "pii_not_allowed")
+    window = request.app[LIMITER].pii_reveal
+    if not window.hit(user.username):
+        logger.warning("PII reveal rate-limited for %s", user.username)
+        response = error(request, 429, "pii_rate_limited")
+        response.headers["Retry-After"] = str(window.retry_after(user.username))
+        return response
+    value = await assist.reveal(request.app, sender_id, field, user.username)
     if value is None:
         return error(request, 404, "nothing_to_reveal")
     return json_response({"field": field, "label": t(f"pii_fields.{field}"), "value": value},

@@ -3,9 +3,19 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from bot.core import handoff
 from bot.console import handoffs
-from bot.console.kit import current_user, db_call, error, flash, json_response, now, register_nav, render
+from bot.console.kit import (
+    current_user,
+    db_call,
+    error,
+    flash,
+    json_response,
+    now,
+    path_id,
+    register_nav,
+    render,
+)
+from bot.core import handoff
 
 
 async def queue_page(request: web.Request) -> web.Response:
@@ -17,10 +27,7 @@ async def api_queue(request: web.Request) -> web.Response:
 
 
 def _handoff_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["handoff_id"])
-    except ValueError:
-        raise web.HTTPNotFound()
+    return path_id(request, "handoff_id")
 
 
 async def take(request: web.Request) -> web.StreamResponse:

@@ -4,7 +4,18 @@ from __future__ import annotations
 from aiohttp import web
 
 from bot.console import accounts
-from bot.console.kit import current_user, db_call, error, flash, now, register_nav, render, require_role
+from bot.console.kit import (
+    current_user,
+    db_call,
+    error,
+    flash,
+    now,
+    path_id,
+    register_nav,
+    render,
+    require_role,
+)
+from bot.console.security import end_live_connections
 from bot.console.texts import t
 
 
@@ -50,10 +61,7 @@ async def create(request: web.Request) -> web.Response:
 
 @require_role("supervisor")
 async def set_active(request: web.Request) -> web.Response:
-    try:
-        user_id = int(request.match_info["user_id"])
-    except ValueError:
-        raise web.HTTPNotFound()
+    user_id = path_id(request, "user_id")
     form = await request.post()
     active = str(form.get("active", "")) == "1"
     if user_id == current_user(request).id and not active:
@@ -62,6 +70,8 @@ async def set_active(request: web.Request) -> web.Response:
         await db_call(request, lambda s: accounts.set_active(s, user_id, active) and None)
     except accounts.AccountError as exc:
         return error(request, 404, exc.code)
+    if not active:  # its logins ended in set_active; its live pages end now too
+        await end_live_connections(request.app, user_id)
     await flash(request, "user_updated")
     raise web.HTTPFound("/users")
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.console.kit import current_user, db_call, flash, now, register_nav, render
+from bot.console.kit import current_user, db_call, flash, now, path_id, register_nav, render
 from bot.console.texts import t
 from bot.core import people, wishes
 
@@ -122,10 +122,7 @@ async def wishes_page(request: web.Request) -> web.Response:
 
 
 def _wish_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["wish_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return path_id(request, "wish_id")
 
 
 async def _detail_page(

@@ -299,7 +299,11 @@
         var value = el("span", { class: "value", text: a.pii[field] });
         var btn = el("button", { type: "button", class: "btn small", text: TX.reveal, "data-field": field, onclick: function () {
           RJ.post("/pii/reveal", { sender_id: sid, field: field }).then(function (r) {
-            if (!r.ok) return;
+            if (!r.ok) {  // refused (not your handoff / too many reveals): say why for a moment
+              value.textContent = (r.body && r.body.message) || a.pii[field];
+              setTimeout(function () { value.textContent = a.pii[field]; }, 5000);
+              return;
+            }
             value.textContent = r.body.value; btn.disabled = true;
             setTimeout(function () { value.textContent = a.pii[field]; btn.disabled = false; }, 60000);
           });

@@ -79,6 +79,12 @@ def chat_say(page, text: str) -> None:
     page.click("#chat-send")
 
 
+def wait_for_bot_reply(page, count: int) -> None:
+    """Until the chat shows more than ``count`` bot bubbles. (Selectors, not wait_for_function:
+    the page's Content-Security-Policy forbids the eval that wait_for_function needs.)"""
+    page.locator(".bubble.bot").nth(count).wait_for(timeout=RASA_TIMEOUT)
+
+
 def bot_bubbles(page) -> int:
     return page.locator(".bubble.bot").count()
 
@@ -108,26 +114,16 @@ def test_handoff_round_trip(browser, base_url, credentials):
 
         # the veteran asks for a human
         veteran.goto(f"{base_url}/chat")
-        veteran.wait_for_function("document.body.dataset.ws === 'open'")
+        veteran.wait_for_selector("body[data-ws='open']")
         shot(veteran, "02-chat")
         count = bot_bubbles(veteran)
         chat_say(veteran, "我要人工")
-        veteran.wait_for_function(
-            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
-        )
+        wait_for_bot_reply(veteran, count)
 
         # it appears in the queue (pushed over the agents' websocket)
-        agent.wait_for_function(
-            "before => [...document.querySelectorAll('#queue-body tr[data-id]')]"
-            ".some(r => !before.includes(r.dataset.id))",
-            arg=list(before),
-            timeout=RASA_TIMEOUT,
-        )
-        row = [
-            r
-            for r in agent.locator("#queue-body tr[data-id]").all()
-            if r.get_attribute("data-id") not in before
-        ][0]
+        new_row = "#queue-body tr[data-id]" + "".join(f":not([data-id='{i}'])" for i in before)
+        agent.wait_for_selector(new_row, timeout=RASA_TIMEOUT)
+        row = [r for r in agent.locator("#queue-body tr[data-id]").all() if r.get_attribute("data-id") not in before][0]
         sender = row.locator("td a").first.inner_text()
         assert sender.startswith("web-")
         shot(agent, "03-queue")
@@ -150,9 +146,7 @@ def test_handoff_round_trip(browser, base_url, credentials):
         agent.wait_for_selector("text=此会话目前由机器人自动回复")
         count = bot_bubbles(veteran)
         chat_say(veteran, "你好")
-        veteran.wait_for_function(
-            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
-        )
+        wait_for_bot_reply(veteran, count)
         shot(veteran, "06-chat-bot-again")
 
         # the other main pages render
@@ -194,12 +188,10 @@ def test_crisis_is_red_with_an_alert(browser, base_url, credentials):
         agent.goto(f"{base_url}/queue")
         agent.wait_for_selector("#ws-state.on")
         veteran.goto(f"{base_url}/chat")
-        veteran.wait_for_function("document.body.dataset.ws === 'open'")
+        veteran.wait_for_selector("body[data-ws='open']")
         count = bot_bubbles(veteran)
         chat_say(veteran, "我不想活了")
-        veteran.wait_for_function(
-            f"document.querySelectorAll('.bubble.bot').length > {count}", timeout=RASA_TIMEOUT
-        )
+        wait_for_bot_reply(veteran, count)
         agent.wait_for_selector("#crisis-alert:not([hidden])", timeout=RASA_TIMEOUT)
         row = agent.locator("#queue-body tr.reason-crisis").first
         row.wait_for()
