@@ -16,7 +16,6 @@ import re
 import unicodedata
 from datetime import date
 from functools import lru_cache
-from typing import Optional
 
 from bot.core import settings
 
@@ -33,6 +32,8 @@ __all__ = [
     "mask_text",
     "encrypt_id",
     "decrypt_id",
+    "encrypt_value",
+    "decrypt_value",
     "id_fingerprint",
     "PiiMaskingFilter",
 ]
@@ -55,7 +56,7 @@ class InvalidIdNumber(PiiError):
     ``bad_check_digit``."""
 
 
-def _clean(text: Optional[str]) -> str:
+def _clean(text: str | None) -> str:
     """NFKC turns full-width digits/letters (１３８, ｘ) into ASCII; separators are dropped."""
     text = unicodedata.normalize("NFKC", text or "")
     return re.sub(r"[\s\-‐‑–—_.()（）]", "", text)
@@ -64,7 +65,7 @@ def _clean(text: Optional[str]) -> str:
 # --------------------------------------------------------------------------- mobile
 
 
-def validate_mobile(text: Optional[str]) -> str:
+def validate_mobile(text: str | None) -> str:
     """Return the 11-digit mainland mobile number in ``text`` or raise ``InvalidMobile``.
 
     Accepts spaces, dashes, ``+86`` / ``0086`` and full-width digits. Landlines are refused
@@ -107,7 +108,7 @@ _PROVINCES = {
 
 def id_check_digit(first17: str) -> str:
     """GB 11643-1999 check character for the first 17 digits (ISO 7064 MOD 11-2)."""
-    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS))
+    total = sum(int(digit) * weight for digit, weight in zip(first17, _ID_WEIGHTS, strict=False))
     return _ID_CHECK_CHARS[total % 11]
 
 
@@ -116,7 +117,7 @@ def birth_date_from_id(id_number: str) -> date:
     return date(int(id_number[6:10]), int(id_number[10:12]), int(id_number[12:14]))
 
 
-def validate_id_number(text: Optional[str], today: Optional[date] = None) -> str:
+def validate_id_number(text: str | None, today: date | None = None) -> str:
     """Return the 18-character upper-case ID number or raise ``InvalidIdNumber`` with a code.
 
     Checks, in order: length, characters, province prefix, birth date (a real date between 1900
@@ -145,7 +146,7 @@ def validate_id_number(text: Optional[str], today: Optional[date] = None) -> str
 # --------------------------------------------------------------------------- masking
 
 
-def mask_id(id_number: Optional[str]) -> str:
+def mask_id(id_number: str | None) -> str:
     """'370202199001011234' → '3702**********1234' (first 4, 10 stars, last 4)."""
     value = _clean(id_number).upper()
     if len(value) <= 8:
@@ -153,7 +154,7 @@ def mask_id(id_number: Optional[str]) -> str:
     return value[:4] + "*" * (len(value) - 8) + value[-4:]
 
 
-def mask_phone(mobile: Optional[str]) -> str:
+def mask_phone(mobile: str | None) -> str:
     """'13812345678' → '138****5678'; other lengths keep first 3 and last 4 at most."""
     value = _clean(mobile)
     if value.startswith("+86"):
@@ -163,8 +164,8 @@ def mask_phone(mobile: Optional[str]) -> str:
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
 
 
-def mask_name(name: Optional[str]) -> str:
-    """'王建国' → '王*国', '王五' → '王*', '欧阳娜娜' → '欧**娜'; names stay recognisable to staff."""
+def mask_name(name: str | None) -> str:
+    """'王建国' → '王*国', '王五' → '王*', '欧阳娜娜' → '欧**娜'; recognisable to staff."""
     value = (name or "").strip()
     if len(value) <= 1:
         return "*" * len(value)
@@ -184,12 +185,12 @@ def _digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 
 
-def _mask_run(match: "re.Match[str]") -> str:
+def _mask_run(match: re.Match[str]) -> str:
     run = _digits(match.group(0))
     return run[:3] + "*" * (len(run) - 7) + run[-4:]
 
 
-def mask_text(text: Optional[str]) -> str:
+def mask_text(text: str | None) -> str:
     """Mask every ID number, mobile number and 11+ digit run inside free text.
 
     Used for log lines, the first message shown in the handoff queue and published wish texts.
@@ -246,6 +247,16 @@ def encrypt_id(id_number: str) -> str:
 def decrypt_id(token: str) -> str:
     """Inverse of ``encrypt_id``; raises ``cryptography.fernet.InvalidToken`` on a wrong key."""
     return _fernet(settings.id_key()).decrypt(token.encode()).decode()
+
+
+def encrypt_value(value: str) -> str:
+    """Fernet token for any personal value kept at rest (a name or mobile in a Rasa slot)."""
+    return encrypt_id(value)
+
+
+def decrypt_value(token: str) -> str:
+    """Inverse of ``encrypt_value``."""
+    return decrypt_id(token)
 
 
 def id_fingerprint(id_number: str) -> str:
