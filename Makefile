@@ -13,9 +13,11 @@ FINGERPRINT = $(MODELS)/.fingerprint
 export PYTHONDONTWRITEBYTECODE = 1
 export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
+# Every Rasa command the project runs (train, test, run) sends no telemetry.
+export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup train run shell test test-python test-stories test-nlu validate browser \
-        migrate bench-nlu bench-booking bench-telegram lock clean
+        migrate purge bench-nlu bench-booking bench-telegram lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -41,6 +43,10 @@ setup: $(STAMP)
 
 migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
+
+# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days; DAYS=N overrides.
+purge: $(STAMP)
+	$(PY) -m bot.core.retention $(if $(DAYS),--days $(DAYS))
 
 # --- model -------------------------------------------------------------------------------
 train: $(STAMP)
