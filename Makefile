@@ -57,14 +57,14 @@ train: $(STAMP)
 	else \
 		echo "Training (config, domain or data changed) …"; \
 		start=$$(date +%s); \
-		$(RASA) train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --quiet || exit 1; \
+		$(PY) -m bot.train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --quiet || exit 1; \
 		echo "Trained in $$(( $$(date +%s) - start )) s."; \
 		echo "$$hash" > $(FINGERPRINT); \
 	fi
 
 # --- run ---------------------------------------------------------------------------------
 run: train
-	$(PY) -m bot.run serve
+	@$(PY) -m bot.run serve
 
 shell: train
 	$(PY) -m bot.run shell

@@ -176,7 +176,7 @@ class Stack:
     def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
+            self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
             out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop())
             os.chmod(out.name, 0o600)
             self.logs.append(out)

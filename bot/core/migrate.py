@@ -11,8 +11,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.util
+import os
+from collections.abc import Sequence
 from pathlib import Path
-from typing import List, Optional, Sequence
 
 from alembic import command
 from alembic.config import Config
@@ -39,7 +40,7 @@ __all__ = ["MIGRATIONS_DIR", "MODEL_MODULES", "load_models", "alembic_config", "
            "current_revision", "main"]
 
 
-def load_models() -> List[str]:
+def load_models() -> list[str]:
     """Import every model module that exists so ``Base.metadata`` knows all tables."""
     loaded = []
     for name in MODEL_MODULES:
@@ -53,7 +54,7 @@ def load_models() -> List[str]:
     return loaded
 
 
-def alembic_config(url: Optional[str] = None, connection: Optional[Connection] = None) -> Config:
+def alembic_config(url: str | None = None, connection: Connection | None = None) -> Config:
     """An Alembic Config pointing at our migrations folder and ``url`` (or an open connection)."""
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
@@ -64,13 +65,13 @@ def alembic_config(url: Optional[str] = None, connection: Optional[Connection] =
     return config
 
 
-def upgrade(url: Optional[str] = None, revision: str = "head",
-            connection: Optional[Connection] = None) -> None:
+def upgrade(url: str | None = None, revision: str = "head",
+            connection: Connection | None = None) -> None:
     """Upgrade the database at ``url`` (default: settings.database_url()) to ``revision``."""
     command.upgrade(alembic_config(url, connection), revision)
 
 
-def current_revision(url: Optional[str] = None) -> Optional[str]:
+def current_revision(url: str | None = None) -> str | None:
     """The revision the database is at (None for an empty database)."""
     from alembic.runtime.migration import MigrationContext
 
@@ -84,7 +85,7 @@ def current_revision(url: Optional[str] = None) -> Optional[str]:
         engine.dispose()
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Upgrade the 荣军助手 database schema.")
     parser.add_argument("--url", help="SQLAlchemy URL (default: DATABASE_URL or the SQLite file)")
     parser.add_argument("--revision", default="head")
@@ -92,13 +93,14 @@ def main(argv: Optional[Sequence[str]] = None) -> None:
         "--no-seed", action="store_true", help="do not add the 示例 jobs (data/jobs_seed.yml)"
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # a new SQLite database file is readable by its owner only
     upgrade(args.url, args.revision)
     print(f"database at revision {current_revision(args.url)}")
     if not args.no_seed and args.revision == "head":
         print(f"示例 jobs added: {seed_sample_jobs(args.url)}")
 
 
-def seed_sample_jobs(url: Optional[str] = None) -> int:
+def seed_sample_jobs(url: str | None = None) -> int:
     """Idempotently add the 示例 jobs so a new installation's job matching has something to show."""
     from bot.core import db, jobs
 
