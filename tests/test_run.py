@@ -6,7 +6,9 @@ def test_defaults_keep_everything_in_the_data_directory(tmp_path):
     endpoints = effective_endpoints({"RJ_DATA_DIR": str(tmp_path)})
     assert endpoints["tracker_store"]["db"] == str(tmp_path / "rasa_tracker.db")
     assert endpoints["tracker_store"]["type"] == PRIVATE_TRACKER_STORE
-    assert endpoints["event_broker"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_events.db")}
+    assert endpoints["event_broker"] == {
+        "type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_events.db")
+    }
     assert endpoints["nlg"]["type"] == "bot.nlg.ScriptAwareNLG"
     assert endpoints["lock_store"]["type"] == "in_memory"
 
