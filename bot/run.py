@@ -161,6 +161,8 @@ class Stack:
     telegram_port: int = 8081
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     log_dir: Path | None = None
+    # Loading the model takes ~30 s on an idle machine and several minutes on a busy one.
+    rasa_start_timeout: float = 900.0
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -209,7 +211,7 @@ class Stack:
                 "--credentials", str(REPO / "credentials.yml"),
             ],
         )
-        wait_http(f"http://{self.local}:{self.rasa_port}/", 300, process)
+        wait_http(f"http://{self.local}:{self.rasa_port}/", self.rasa_start_timeout, process)
 
     def start_console(self) -> None:
         self.env.setdefault("RASA_URL", f"http://{self.local}:{self.rasa_port}")

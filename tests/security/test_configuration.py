@@ -100,7 +100,7 @@ def test_telemetry_is_off_for_every_rasa_command():
     assert '"RASA_TELEMETRY_ENABLED": "false"' in bench
 
 
-def test_rasa_still_reads_the_action_timeout_we_bound():
+async def test_rasa_still_reads_the_action_timeout_we_bound():
     """bot.rasa_server patches module globals; this fails if Rasa stops reading them."""
     assert "DEFAULT_REQUEST_TIMEOUT" in RemoteAction.run.__code__.co_names
     assert "DEFAULT_REQUEST_TIMEOUT" in EndpointConfig.session.__code__.co_names
@@ -113,7 +113,9 @@ def test_rasa_still_reads_the_action_timeout_we_bound():
     try:
         rasa_server.bound_action_timeout(12.5)
         assert action_module.DEFAULT_REQUEST_TIMEOUT == 12.5
-        assert EndpointConfig("http://x").session().timeout.total == 12.5
+        session = EndpointConfig("http://x").session()
+        assert session.timeout.total == 12.5
+        await session.close()
     finally:
         action_module.DEFAULT_REQUEST_TIMEOUT, endpoints_module.DEFAULT_REQUEST_TIMEOUT = before
 
