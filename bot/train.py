@@ -23,7 +23,8 @@ SHOWN = re.compile(
 def show(segment: bytes, terminal) -> None:
     text = segment.strip()
     if text and SHOWN.search(text) and b"Warning" not in text:
-        terminal.write(b"\r    " + text[:110] + (b"" if b"%|" in text else b"\n"))
+        bar = b"%|" in text  # a progress bar redraws itself on one line
+        terminal.write(b"\r    " + (text[:110] if bar else text + b"\n"))
         terminal.flush()
 
 
