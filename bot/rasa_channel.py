@@ -5,9 +5,11 @@ Configured in credentials.yml as ``bot.rasa_channel.LimitedRestInput`` (its name
 control characters; a message longer than RJ_MAX_MESSAGE_CHARS or one over the sender's rate
 limit is answered politely here and never reaches the NLU, the tracker store or the logs.
 The rate limit counts per sender, never per IP: every gateway reaches Rasa from one address.
+A turn runs to its end even when the caller disconnects (see ``guard``).
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -47,7 +49,11 @@ class LimitedRestInput(RestInput):
             if self.limiter is not None and not self.limiter.allow(str(message.sender_id)):
                 logger.info("rate limit: refused a message from %s", message.sender_id)
                 return await self._refuse(message, "too_fast")
-            return await on_new_message(message)
+            # A gateway that stops waiting (its read timeout) disconnects, and Sanic cancels the
+            # handler: the turn would stop mid-action and drop the action's events although the
+            # action server already acted (a booking made, not recorded). Shielded, the turn
+            # always completes and is saved; only the reply is lost, which the gateway expects.
+            return await asyncio.shield(on_new_message(message))
 
         return guarded
 

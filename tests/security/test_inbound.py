@@ -7,6 +7,8 @@ no sender was ever limited. ``bot.rasa_channel`` and ``bot.core.inbound`` did no
 """
 from __future__ import annotations
 
+import asyncio
+
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -73,3 +75,20 @@ async def test_channel_cleans_text_and_limits_each_sender(monkeypatch):
     forwarded, replies = await _through(channel, "在吗")
     assert forwarded == [] and "稍等" in replies[0]
     assert (await _through(channel, "在吗", sender="web-2"))[0] == ["在吗"]
+
+
+async def test_a_turn_completes_when_the_caller_gives_up():
+    """Finding 4: a disconnect used to cancel the turn mid-action and drop its events."""
+    finished: list[str] = []
+
+    async def slow_turn(message: UserMessage) -> None:
+        await asyncio.sleep(0.3)
+        finished.append(message.text)
+
+    guarded = LimitedRestInput().guard(slow_turn)
+    message = UserMessage("确认预约", CollectingOutputChannel(), "tg-1")
+    call = asyncio.ensure_future(guarded(message))
+    await asyncio.sleep(0.05)
+    call.cancel()  # what Sanic does when the client disconnects
+    await asyncio.sleep(0.5)
+    assert call.cancelled() and finished == ["确认预约"]
