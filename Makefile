@@ -13,9 +13,11 @@ FINGERPRINT = $(MODELS)/.fingerprint
 export PYTHONDONTWRITEBYTECODE = 1
 export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
+# Every Rasa command the project runs (train, test, run) sends no telemetry.
+export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        migrate bench-nlu bench-booking bench-telegram bench-dialogue lock clean
+        migrate purge bench-nlu bench-booking bench-telegram bench-dialogue lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -42,6 +44,10 @@ setup: $(STAMP)
 migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
 
+# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days; DAYS=N overrides.
+purge: $(STAMP)
+	$(PY) -m bot.core.retention $(if $(DAYS),--days $(DAYS))
+
 # --- model -------------------------------------------------------------------------------
 # The form digression rules and protected-intent lists, written from bot/dialogue_rules.py.
 rules: $(STAMP)
@@ -55,14 +61,14 @@ train: $(STAMP) rules
 	else \
 		echo "Training (config, domain or data changed) …"; \
 		start=$$(date +%s); \
-		$(RASA) train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --quiet || exit 1; \
+		$(PY) -m bot.train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --quiet || exit 1; \
 		echo "Trained in $$(( $$(date +%s) - start )) s."; \
 		echo "$$hash" > $(FINGERPRINT); \
 	fi
 
 # --- run ---------------------------------------------------------------------------------
 run: train
-	$(PY) -m bot.run serve
+	@$(PY) -m bot.run serve
 
 shell: train
 	$(PY) -m bot.run shell

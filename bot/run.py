@@ -4,7 +4,7 @@
 there is one way to wire Rasa, the action server and the gateways. The effective endpoints file
 is derived from endpoints.yml plus environment overrides (see the comment at its top).
 
-    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN is set)
+    python -m bot.run serve     # Rasa + action server + console (+ Telegram with TELEGRAM_TOKEN)
     python -m bot.run shell     # action server + a terminal chat
 """
 from __future__ import annotations
@@ -19,7 +19,7 @@ import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Dict, List, Optional
+from typing import IO
 from urllib.parse import urlparse
 
 import yaml
@@ -28,18 +28,18 @@ from bot.core import settings
 
 REPO = settings.REPO_ROOT
 PYTHON = sys.executable
-RASA = str(Path(PYTHON).with_name("rasa"))
+PRIVATE_TRACKER_STORE = "bot.rasa_stores.PrivateSQLTrackerStore"
 
 
-def _sqlite_path(env: Dict[str, str], name: str) -> str:
+def _sqlite_path(env: dict[str, str], name: str) -> str:
     return str(settings.data_dir(env) / name)
 
 
-def _sql_store_from_url(url: str) -> Dict[str, object]:
+def _sql_store_from_url(url: str) -> dict[str, object]:
     """Rasa's SQL store settings from a SQLAlchemy URL (postgresql+psycopg2://user@host/db)."""
     parsed = urlparse(url)
     dialect = parsed.scheme.split("+")[0]
-    store: Dict[str, object] = {
+    store: dict[str, object] = {
         "type": "SQL",
         "dialect": "postgresql" if dialect == "postgres" else dialect,
         "db": parsed.path.lstrip("/"),
@@ -55,16 +55,27 @@ def _sql_store_from_url(url: str) -> Dict[str, object]:
     return store
 
 
-def effective_endpoints(env: Optional[Dict[str, str]] = None) -> Dict[str, object]:
-    """endpoints.yml with the environment's overrides applied (pure: no files written)."""
+def effective_endpoints(env: dict[str, str] | None = None) -> dict[str, object]:
+    """endpoints.yml with the environment's overrides applied.
+
+    The action endpoint carries the action server's secret (generated into the data dir when
+    RJ_ACTION_SECRET is not set) and the tracker store is the PII-protecting SQL store.
+    """
     env = dict(os.environ if env is None else env)
     endpoints = yaml.safe_load((REPO / "endpoints.yml").read_text(encoding="utf-8"))
     if env.get("ACTION_ENDPOINT_URL"):
         endpoints["action_endpoint"]["url"] = env["ACTION_ENDPOINT_URL"]
+    endpoints["action_endpoint"]["headers"] = {
+        "Authorization": f"Bearer {settings.action_secret(env)}"
+    }
     if env.get("RASA_TRACKER_URL"):
         endpoints["tracker_store"] = _sql_store_from_url(env["RASA_TRACKER_URL"])
+        # A custom store class receives the host as ``url`` (Rasa passes host=url itself).
+        if "host" in endpoints["tracker_store"]:
+            endpoints["tracker_store"]["url"] = endpoints["tracker_store"].pop("host")
     else:
         endpoints["tracker_store"]["db"] = _sqlite_path(env, "rasa_tracker.db")
+    endpoints["tracker_store"]["type"] = PRIVATE_TRACKER_STORE
     if env.get("RASA_EVENT_BROKER", "sql").lower() == "rabbitmq":
         rabbit = urlparse(env.get("RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672"))
         endpoints["event_broker"] = {
@@ -86,10 +97,33 @@ def effective_endpoints(env: Optional[Dict[str, str]] = None) -> Dict[str, objec
     return endpoints
 
 
-def write_effective_endpoints(env: Optional[Dict[str, str]] = None) -> Path:
+def write_effective_endpoints(env: dict[str, str] | None = None) -> Path:
+    """Write the effective endpoints (they hold the action secret: mode 0600)."""
     path = settings.data_dir(env) / "endpoints.effective.yml"
-    path.write_text(yaml.safe_dump(effective_endpoints(env), allow_unicode=True), encoding="utf-8")
+    text = yaml.safe_dump(effective_endpoints(env), allow_unicode=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    path.chmod(0o600)
     return path
+
+
+def service_env(env: dict[str, str]) -> dict[str, str]:
+    """The children's environment: telemetry off, the API token and action secret resolved.
+
+    Secrets the environment does not give are generated into the data dir (0600) once and
+    reused, so the console and gateways started later find the same token.
+    """
+    env = dict(env)
+    env["RASA_TELEMETRY_ENABLED"] = "false"
+    env["RASA_AUTH_TOKEN"] = settings.rasa_auth_token(env)
+    env["RJ_ACTION_SECRET"] = settings.action_secret(env)
+    return env
+
+
+def _reachable(host: str) -> str:
+    """Where a local client reaches a listener bound to ``host``."""
+    return "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
 
 
 def latest_model(models_dir: Path = REPO / "models") -> Path:
@@ -99,7 +133,7 @@ def latest_model(models_dir: Path = REPO / "models") -> Path:
     return models[-1]
 
 
-def wait_http(url: str, timeout: float, process: Optional[subprocess.Popen] = None) -> None:
+def wait_http(url: str, timeout: float, process: subprocess.Popen | None = None) -> None:
     """Wait until ``url`` answers 2xx/4xx; fail early if the process died."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -125,56 +159,74 @@ class Stack:
     action_port: int = 5055
     console_port: int = 8080
     telegram_port: int = 8081
-    env: Dict[str, str] = field(default_factory=lambda: dict(os.environ))
-    log_dir: Optional[Path] = None
-    processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
-    logs: List[IO[bytes]] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
+    log_dir: Path | None = None
+    # Loading the model takes ~30 s on an idle machine and several minutes on a busy one.
+    rasa_start_timeout: float = 900.0
+    processes: dict[str, subprocess.Popen] = field(default_factory=dict)
+    logs: list[IO[bytes]] = field(default_factory=list)
 
-    def _spawn(self, name: str, args: List[str]) -> subprocess.Popen:
+    def __post_init__(self) -> None:
+        self.env = service_env(self.env)
+        self.host = settings.current(self.env).bind_host
+        self.local = _reachable(self.host)
+
+    @property
+    def rasa_token(self) -> str:
+        return self.env["RASA_AUTH_TOKEN"]
+
+    def _spawn(self, name: str, args: list[str]) -> subprocess.Popen:
         out = None
         if self.log_dir is not None:
-            self.log_dir.mkdir(parents=True, exist_ok=True)
-            out = open(self.log_dir / f"{name}.log", "ab")
+            self.log_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+            out = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 (closed in stop())
+            os.chmod(out.name, 0o600)
             self.logs.append(out)
         process = subprocess.Popen(
-            args, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None
+            args, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+            umask=0o077,
         )
         self.processes[name] = process
         return process
 
     def start_actions(self) -> None:
         process = self._spawn(
-            "actions",
-            [PYTHON, "-m", "rasa_sdk", "--actions", "actions", "-p", str(self.action_port)],
+            "actions", [PYTHON, "-m", "actions.server", "-p", str(self.action_port)]
         )
-        wait_http(f"http://127.0.0.1:{self.action_port}/health", 120, process)
+        wait_http(f"http://{self.local}:{self.action_port}/health", 120, process)
 
-    def start_rasa(self, model: Optional[Path] = None) -> None:
-        self.env.setdefault("ACTION_ENDPOINT_URL", f"http://127.0.0.1:{self.action_port}/webhook")
+    def start_rasa(self, model: Path | None = None) -> None:
+        self.env.setdefault(
+            "ACTION_ENDPOINT_URL", f"http://{self.local}:{self.action_port}/webhook"
+        )
         endpoints = write_effective_endpoints(self.env)
+        # No --cors: the console and the web chat are same-origin. The API token is added by
+        # bot.rasa_server from the environment, so it is not visible in the process list.
         process = self._spawn(
             "rasa",
             [
-                RASA, "run", "--enable-api", "-i", "127.0.0.1", "-p", str(self.rasa_port),
+                PYTHON, "-m", "bot.rasa_server", "run", "--enable-api",
+                "-i", self.host, "-p", str(self.rasa_port),
                 "-m", str(model or latest_model()), "--endpoints", str(endpoints),
-                "--credentials", str(REPO / "credentials.yml"), "--cors", "*",
-            ]
-            + (["--auth-token", self.env["RASA_AUTH_TOKEN"]] if self.env.get("RASA_AUTH_TOKEN") else []),
+                "--credentials", str(REPO / "credentials.yml"),
+            ],
         )
-        wait_http(f"http://127.0.0.1:{self.rasa_port}/status", 300, process)
+        wait_http(f"http://{self.local}:{self.rasa_port}/", self.rasa_start_timeout, process)
 
     def start_console(self) -> None:
-        self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
+        self.env.setdefault("RASA_URL", f"http://{self.local}:{self.rasa_port}")
         self.env["CONSOLE_PORT"] = str(self.console_port)
-        self.env.setdefault("TELEGRAM_PUSH_URL", f"http://127.0.0.1:{self.telegram_port}/push")
+        self.env.setdefault(
+            "TELEGRAM_PUSH_URL", f"http://{self.local}:{self.telegram_port}/push"
+        )
         process = self._spawn("console", [PYTHON, "-m", "bot.console"])
-        wait_http(f"http://127.0.0.1:{self.console_port}/login", 60, process)
+        wait_http(f"http://{self.local}:{self.console_port}/login", 60, process)
 
     def start_telegram(self) -> None:
-        self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
+        self.env.setdefault("RASA_URL", f"http://{self.local}:{self.rasa_port}")
         self.env["TELEGRAM_GATEWAY_PORT"] = str(self.telegram_port)
         process = self._spawn("telegram", [PYTHON, "-m", "bot.channels.telegram"])
-        wait_http(f"http://127.0.0.1:{self.telegram_port}/health", 60, process)
+        wait_http(f"http://{self.local}:{self.telegram_port}/health", 60, process)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -192,13 +244,36 @@ class Stack:
         self.logs.clear()
 
 
-def migrate() -> None:
-    subprocess.run([PYTHON, "-m", "bot.core.migrate"], cwd=REPO, check=True)
+def migrate(log: IO[bytes] | None = None) -> None:
+    subprocess.run(
+        [PYTHON, "-m", "bot.core.migrate"], cwd=REPO, check=True,
+        stdout=log, stderr=subprocess.STDOUT if log else None,
+    )
+
+
+class Steps:
+    """Numbered progress lines: ``[2/4] 启动动作服务器 / action server … ok (3 s)``."""
+
+    def __init__(self, total: int) -> None:
+        self.total, self.number = total, 0
+
+    def run(self, title: str, work) -> None:
+        self.number += 1
+        print(f"[{self.number}/{self.total}] {title} …", end=" ", flush=True)
+        started = time.monotonic()
+        try:
+            work()
+        except BaseException:
+            print("failed", flush=True)
+            raise
+        print(f"ok ({time.monotonic() - started:.0f} s)", flush=True)
 
 
 def serve() -> int:
-    migrate()
-    stack = Stack()
+    os.umask(0o077)
+    config = settings.current()
+    log_dir = config.ensure_data_dir() / "logs"
+    stack = Stack(action_port=config.action_port, log_dir=log_dir)
     stopping = False
 
     def _stop(*_args) -> None:
@@ -207,27 +282,34 @@ def serve() -> int:
 
     signal.signal(signal.SIGINT, _stop)
     signal.signal(signal.SIGTERM, _stop)
+    console = (REPO / "bot" / "console" / "__main__.py").exists()
+    telegram = bool(config.telegram_token)
+    steps = Steps(3 + console + telegram)
+    print(f"日志 / logs (warnings included): {log_dir}/", flush=True)
     try:
-        print("启动动作服务器 / starting the action server …", flush=True)
-        stack.start_actions()
-        print("启动 Rasa / starting Rasa (loading the model takes ~30 s) …", flush=True)
-        stack.start_rasa()
-        if (REPO / "bot" / "console" / "__main__.py").exists():
-            stack.start_console()
-        telegram = bool(os.environ.get("TELEGRAM_TOKEN"))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        with open(log_dir / "migrate.log", "ab") as log:
+            steps.run("数据库迁移 / migrating the database", lambda: migrate(log))
+        steps.run("启动动作服务器 / starting the action server", stack.start_actions)
+        steps.run("启动 Rasa / loading the model (~30 s)", stack.start_rasa)
+        if console:
+            steps.run("启动坐席控制台和网页聊天 / starting the console", stack.start_console)
         if telegram:
-            stack.start_telegram()
+            steps.run("启动 Telegram 网关 / starting the Telegram gateway", stack.start_telegram)
+        web = f"http://{stack.local}:{stack.console_port}"
         print(
             "\n荣军助手已启动 / 荣军助手 is running:\n"
-            f"  网页聊天 web chat:      http://127.0.0.1:{stack.console_port}/chat\n"
-            f"  坐席控制台 console:     http://127.0.0.1:{stack.console_port}/  "
+            f"  网页聊天 web chat:      {web}/chat\n"
+            f"  坐席控制台 console:     {web}/  "
             "(first time: .venv/bin/python -m bot.console create-supervisor NAME)\n"
-            f"  Rasa REST:             http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook\n"
+            f"  Rasa REST:             http://{stack.local}:{stack.rasa_port}/webhooks/rest/webhook"
+            f"  (API token in {config.data_dir}/{settings.RASA_TOKEN_FILE})\n"
             + (
-                f"  Telegram gateway:      running (push on http://127.0.0.1:{stack.telegram_port})\n"
+                f"  Telegram gateway:      running "
+                f"(push on http://{stack.local}:{stack.telegram_port})\n"
                 if telegram
-                else "  Telegram:              未启动 not started — set TELEGRAM_TOKEN=<token from @BotFather> "
-                "and run `make run` again\n"
+                else "  Telegram:              未启动 not started — set "
+                "TELEGRAM_TOKEN=<token from @BotFather> and run `make run` again\n"
             )
             + "按 Ctrl-C 停止 / press Ctrl-C to stop.",
             flush=True,
@@ -235,7 +317,8 @@ def serve() -> int:
         while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping.", flush=True)
+                    print(f"{name} exited with {process.returncode}; stopping "
+                          f"(see {log_dir / (name + '.log')}).", flush=True)
                     stopping = True
             time.sleep(0.5)
     finally:
@@ -245,20 +328,26 @@ def serve() -> int:
 
 
 def shell() -> int:
+    os.umask(0o077)
     migrate()
-    stack = Stack()
+    config = settings.current()
+    stack = Stack(action_port=config.action_port, log_dir=config.ensure_data_dir() / "logs")
     try:
         stack.start_actions()
         endpoints = write_effective_endpoints(stack.env)
         return subprocess.call(
-            [RASA, "shell", "-m", str(latest_model()), "--endpoints", str(endpoints)], cwd=REPO
+            [PYTHON, "-m", "bot.rasa_server", "shell", "-m", str(latest_model()),
+             "--endpoints", str(endpoints)],
+            cwd=REPO, env=stack.env,
         )
     finally:
         stack.stop()
 
 
-def main(argv: Optional[List[str]] = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawTextHelpFormatter)
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
     parser.add_argument("command", choices=["serve", "shell", "endpoints"])
     args = parser.parse_args(argv)
     if args.command == "serve":

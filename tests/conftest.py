@@ -40,7 +40,11 @@ def stack_env(tmp_path_factory) -> dict:
 
 @pytest.fixture(scope="session")
 def stack(stack_env) -> Iterator["object"]:
-    """Rasa (with --enable-api) + the action server, both real processes."""
+    """Rasa (API behind its token) + the action server (behind its secret), real processes.
+
+    ``bot.run.Stack`` generates the token and secret into the data directory, exactly as
+    ``make run`` does; tests reach the API with ``stack.rasa_token``.
+    """
     from bot.run import Stack
 
     subprocess.run(

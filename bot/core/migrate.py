@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import argparse
 import importlib
+
+import os
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -83,6 +85,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         "--no-seed", action="store_true", help="do not add the 示例 jobs (data/jobs_seed.yml)"
     )
     args = parser.parse_args(argv)
+    os.umask(0o077)  # a new SQLite database file is readable by its owner only
     upgrade(args.url, args.revision)
     print(f"database at revision {current_revision(args.url)}")
     if not args.no_seed and args.revision == "head":

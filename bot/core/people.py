@@ -32,6 +32,8 @@ __all__ = [
     "mask_text",
     "encrypt_id",
     "decrypt_id",
+    "encrypt_value",
+    "decrypt_value",
     "id_fingerprint",
     "PiiMaskingFilter",
 ]
@@ -246,6 +248,16 @@ def encrypt_id(id_number: str) -> str:
 def decrypt_id(token: str) -> str:
     """Inverse of ``encrypt_id``; raises ``cryptography.fernet.InvalidToken`` on a wrong key."""
     return _fernet(settings.id_key()).decrypt(token.encode()).decode()
+
+
+def encrypt_value(value: str) -> str:
+    """Fernet token for any personal value kept at rest (a name or mobile in a Rasa slot)."""
+    return encrypt_id(value)
+
+
+def decrypt_value(token: str) -> str:
+    """Inverse of ``encrypt_value``."""
+    return decrypt_id(token)
 
 
 def id_fingerprint(id_number: str) -> str:

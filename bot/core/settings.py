@@ -18,7 +18,15 @@ directory (mode 0600) and read from there afterwards.
 | DATABASE_URL | SQLite in the data dir | the core database |
 | RJ_ID_KEY | generated ``id.key`` | Fernet key for ID numbers at rest |
 | RASA_URL | http://127.0.0.1:5005 | Rasa (or the router in front of several) |
-| RASA_AUTH_TOKEN | unset | token for Rasa's HTTP API |
+| RASA_AUTH_TOKEN | generated ``rasa.token`` | token of Rasa's HTTP API (not of its REST channel) |
+| RJ_ACTION_SECRET | generated ``action.secret`` | secret Rasa presents to the action server |
+| RJ_ACTION_PORT | 5055 | the action server's port |
+| RJ_ACTION_TIMEOUT | 30 | seconds Rasa waits for one custom action |
+| RJ_ACTION_MAX_BODY | 8388608 | largest action call in bytes (after decompression) |
+| RJ_MAX_MESSAGE_CHARS | 500 | longest user message; longer ones get a polite reply |
+| RJ_REST_RATE_LIMIT | 20/60 | messages / seconds per sender on Rasa's REST channel |
+| RJ_RATE_LIMITS | on | ``off`` disables every rate limit (benchmarks) |
+| RJ_RETENTION_DAYS | 180 | ``make purge`` deletes conversations idle for longer |
 | GATEWAY_PUSH_TOKEN | generated ``push.token`` | secret of the gateways' push endpoints |
 | CONSOLE_HOST / CONSOLE_PORT | RJ_BIND_HOST / 8080 | console and web chat |
 | CONSOLE_SECRET | generated ``console.secret`` | session cookie key |
@@ -37,6 +45,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import stat
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,11 +55,28 @@ DATA_FILES = Path(__file__).resolve().parent / "data"
 
 _TRUE = {"1", "true", "yes", "on"}
 _OFF = {"0", "false", "no", "off"}
+RASA_TOKEN_FILE = "rasa.token"
 
 
 def _get(env: Mapping[str, str], name: str, default: str = "") -> str:
     value = env.get(name)
     return value.strip() if value and value.strip() else default
+
+
+def _stored(path: Path) -> str:
+    """A generated secret when an earlier start wrote one, else ''."""
+    try:
+        return path.read_text().strip()
+    except OSError:
+        return ""
+
+
+def _rate(value: str) -> tuple[int, float] | None:
+    """'20/60' → (20, 60.0): at most 20 events per 60 seconds; 'off' → None."""
+    if value.lower() in _OFF:
+        return None
+    count, _, seconds = value.partition("/")
+    return int(count), float(seconds or 60)
 
 
 def _flag(env: Mapping[str, str], name: str, default: bool = False) -> bool:
@@ -83,6 +109,12 @@ class Settings:
     redis_host: str
     redis_port: int
     log_level: str
+    action_port: int
+    action_timeout: float
+    action_max_body: int
+    max_message_chars: int
+    rest_rate_limit: tuple[int, float] | None
+    retention_days: int
     rate_limits: bool = True
 
     @classmethod
@@ -97,7 +129,7 @@ class Settings:
             bind_host=bind,
             database_url=_get(env, "DATABASE_URL") or f"sqlite:///{data / 'rongjun.db'}",
             rasa_url=_get(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
-            rasa_token=_get(env, "RASA_AUTH_TOKEN") or None,
+            rasa_token=_get(env, "RASA_AUTH_TOKEN") or _stored(data / RASA_TOKEN_FILE) or None,
             console_host=_get(env, "CONSOLE_HOST", bind),
             console_port=int(_get(env, "CONSOLE_PORT", "8080")),
             console_cookie_secure=_flag(env, "CONSOLE_COOKIE_SECURE"),
@@ -112,6 +144,15 @@ class Settings:
             redis_host=_get(env, "REDIS_HOST", "127.0.0.1"),
             redis_port=int(_get(env, "REDIS_PORT", "6379")),
             log_level=_get(env, "LOG_LEVEL", "INFO").upper(),
+            action_port=int(_get(env, "RJ_ACTION_PORT", "5055")),
+            action_timeout=float(_get(env, "RJ_ACTION_TIMEOUT", "30")),
+            action_max_body=int(_get(env, "RJ_ACTION_MAX_BODY", str(8 * 1024 * 1024))),
+            max_message_chars=int(_get(env, "RJ_MAX_MESSAGE_CHARS", "500")),
+            rest_rate_limit=(
+                None if _get(env, "RJ_RATE_LIMITS").lower() in _OFF
+                else _rate(_get(env, "RJ_REST_RATE_LIMIT", "20/60"))
+            ),
+            retention_days=int(_get(env, "RJ_RETENTION_DAYS", "180")),
             rate_limits=_get(env, "RJ_RATE_LIMITS", "on").lower() not in _OFF,
         )
 
@@ -124,7 +165,11 @@ class Settings:
 
     def ensure_data_dir(self) -> Path:
         """Create the data directory, readable by its owner only."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = self.data_dir.stat()
+        # Tighten a directory of our own; never a shared one such as /tmp (sticky bit).
+        if info.st_mode & 0o077 and info.st_uid == os.getuid() and not info.st_mode & stat.S_ISVTX:
+            self.data_dir.chmod(0o700)
         return self.data_dir
 
     def secret(self, variable: str, filename: str, make: Callable[[], str]) -> str:
@@ -180,3 +225,17 @@ def push_token() -> str:
 def console_secret() -> str:
     """Signing/encryption secret for the console's session cookies."""
     return current().secret("CONSOLE_SECRET", "console.secret", lambda: secrets.token_urlsafe(48))
+
+
+def rasa_auth_token(environ: Mapping[str, str] | None = None) -> str:
+    """Token of Rasa's HTTP API; the console and the gateways read it via ``rasa_token``."""
+    return current(environ).secret(
+        "RASA_AUTH_TOKEN", RASA_TOKEN_FILE, lambda: secrets.token_urlsafe(32)
+    )
+
+
+def action_secret(environ: Mapping[str, str] | None = None) -> str:
+    """Bearer secret that Rasa presents to the action server on every call."""
+    return current(environ).secret(
+        "RJ_ACTION_SECRET", "action.secret", lambda: secrets.token_urlsafe(32)
+    )

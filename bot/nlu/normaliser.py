@@ -7,7 +7,7 @@ Traditional message parses exactly as its Simplified twin.
 from __future__ import annotations
 
 import unicodedata
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -17,6 +17,8 @@ from rasa.shared.nlu.constants import ENTITIES, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.core import settings
+from bot.core.inbound import clean_text
 from bot.core.script import normalise, to_simplified
 
 
@@ -42,24 +44,30 @@ class ChineseNormaliser(GraphComponent):
     """Traditional → Simplified (OpenCC), full-width → half-width (NFKC), tidy whitespace."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "ChineseNormaliser":
+    ) -> ChineseNormaliser:
         return cls()
 
     @staticmethod
-    def _normalise_message(message: Message) -> None:
+    def _normalise_message(message: Message, max_chars: int | None = None) -> None:
         text = message.get(TEXT)
         if not text:
             return
+        # A lone surrogate would crash OpenCC; control characters mean nothing to the model.
+        text = clean_text(text)
+        if max_chars is not None and len(text) > max_chars:
+            # The REST channel refuses longer messages; this guards every other way in (the
+            # /model/parse API): DIET's attention grows with the square of the length.
+            text = text[:max_chars]
         if message.get(ENTITIES):
             message.set(TEXT, _normalise_keeping_offsets(text))
         else:
@@ -70,15 +78,16 @@ class ChineseNormaliser(GraphComponent):
             self._normalise_message(example)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
+        max_chars = settings.current().max_message_chars
         for message in messages:
-            self._normalise_message(message)
+            self._normalise_message(message, max_chars)
         return messages
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """Nothing to configure."""
 
     @staticmethod
-    def required_packages() -> Optional[List[Text]]:
+    def required_packages() -> list[str] | None:
         return ["opencc"]

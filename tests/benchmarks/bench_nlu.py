@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Dict, List, Sequence, Tuple
@@ -30,6 +32,7 @@ from bot.core.script import normalise, to_traditional
 
 REPO = Path(__file__).resolve().parents[2]
 RASA = str(Path(sys.executable).with_name("rasa"))
+RASA_ENV = {**os.environ, "RASA_TELEMETRY_ENABLED": "false"}
 Examples = List[Tuple[str, str]]
 
 
@@ -78,7 +81,7 @@ def train_nlu(out: Path) -> Tuple[Path, float]:
     subprocess.run(
         [RASA, "train", "nlu", "--nlu", "nlu_data", "--config", "config.yml", "--out", str(out),
          "--fixed-model-name", "bench", "--quiet"],
-        cwd=REPO, check=True, stdout=subprocess.DEVNULL,
+        cwd=REPO, check=True, stdout=subprocess.DEVNULL, env=RASA_ENV,
     )
     return out / "bench.tar.gz", time.monotonic() - start
 
@@ -87,15 +90,15 @@ def rasa_cross_validation(folds: int, out: Path) -> Tuple[float, float]:
     subprocess.run(
         [RASA, "test", "nlu", "--nlu", "nlu_data", "--config", "config.yml", "--cross-validation",
          "--folds", str(folds), "--out", str(out), "--no-plot"],
-        cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=REPO, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=RASA_ENV,
     )
     report = json.loads((out / "intent_report.json").read_text(encoding="utf-8"))
     return report["accuracy"], report["macro avg"]["f1-score"]
 
 
-def parse(base_url: str, text: str) -> Tuple[str, float]:
+def parse(base_url: str, text: str, token: str = "") -> Tuple[str, float]:
     request = urllib.request.Request(
-        f"{base_url}/model/parse",
+        f"{base_url}/model/parse?token={urllib.parse.quote(token)}",
         data=json.dumps({"text": text}).encode(),
         headers={"Content-Type": "application/json"},
     )
@@ -139,15 +142,17 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as workdir:
         work = Path(workdir)
         model, train_seconds = train_nlu(work / "model")
-        stack = Stack(rasa_port=free_port(), action_port=free_port())
-        stack.env["RJ_DATA_DIR"] = str(work / "data")
+        stack = Stack(
+            rasa_port=free_port(), action_port=free_port(),
+            env={**os.environ, "RJ_DATA_DIR": str(work / "data"), "RJ_RATE_LIMITS": "off"},
+        )
         stack.start_rasa(model)
         try:
             base = f"http://127.0.0.1:{stack.rasa_port}"
             for text, _ in test[:10]:  # warm-up
-                parse(base, text)
-            simplified = [parse(base, text) for text, _ in test]
-            traditional = [parse(base, to_traditional(text)) for text, _ in test]
+                parse(base, text, stack.rasa_token)
+            simplified = [parse(base, text, stack.rasa_token) for text, _ in test]
+            traditional = [parse(base, to_traditional(text), stack.rasa_token) for text, _ in test]
             memory = resident_memory_mb(stack.processes["rasa"].pid)
         finally:
             stack.stop()

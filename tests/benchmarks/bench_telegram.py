@@ -14,7 +14,9 @@ at once. Two phases:
 2. outgoing limiter off — the gateway's own capacity (PTB + relay + Rasa client).
 
 Messages per user default to 8 = the per-user incoming limit (8 per 10 s), so no message is
-refused; more messages per user raise that limit for the run (and say so).
+refused; more messages per user raise that limit for the run (and say so). A real Rasa also
+limits each sender (RJ_REST_RATE_LIMIT, 20 per minute): start it with RJ_RATE_LIMITS=off to
+measure beyond that.
 """
 from __future__ import annotations
 

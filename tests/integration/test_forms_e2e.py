@@ -21,7 +21,7 @@ pytestmark = pytest.mark.stack
 
 @pytest.fixture
 def rasa(stack) -> RasaClient:
-    return RasaClient(f"http://127.0.0.1:{stack.rasa_port}")
+    return RasaClient(f"http://127.0.0.1:{stack.rasa_port}", stack.rasa_token)
 
 
 def rows(stack_env, sql: str, **params) -> List[Any]:

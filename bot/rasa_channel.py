@@ -1,0 +1,61 @@
+"""Rasa's REST channel with the inbound limits of ``bot.core.inbound`` in front of the NLU.
+
+Configured in credentials.yml as ``bot.rasa_channel.LimitedRestInput`` (its name stays
+``rest``, so the URL stays /webhooks/rest/webhook). Every message is cleaned of surrogates and
+control characters; a message longer than RJ_MAX_MESSAGE_CHARS or one over the sender's rate
+limit is answered politely here and never reaches the NLU, the tracker store or the logs.
+The rate limit counts per sender, never per IP: every gateway reaches Rasa from one address.
+A turn runs to its end even when the caller disconnects (see ``guard``).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.rest import RestInput
+from sanic import Blueprint
+
+from bot.core import inbound, settings
+from bot.core.script import detect_script, to_script
+
+logger = logging.getLogger(__name__)
+
+
+class LimitedRestInput(RestInput):
+    """RestInput that refuses over-long and too-frequent messages with a polite reply."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.limiter = inbound.rest_limiter()
+        self.max_chars = settings.current().max_message_chars
+
+    async def _refuse(self, message: UserMessage, kind: str) -> None:
+        script = detect_script(message.text[: self.max_chars])
+        text = to_script(inbound.reply(kind, limit=self.max_chars), script)
+        await message.output_channel.send_text_message(message.sender_id, text)
+
+    def guard(
+        self, on_new_message: Callable[[UserMessage], Awaitable[Any]]
+    ) -> Callable[[UserMessage], Awaitable[Any]]:
+        async def guarded(message: UserMessage) -> Any:
+            message.text = inbound.clean_text(message.text).strip()
+            if len(message.text) > self.max_chars:
+                logger.info("refused a %d-character message from %s", len(message.text),
+                            message.sender_id)
+                return await self._refuse(message, "too_long")
+            if self.limiter is not None and not self.limiter.allow(str(message.sender_id)):
+                logger.info("rate limit: refused a message from %s", message.sender_id)
+                return await self._refuse(message, "too_fast")
+            # A gateway that stops waiting (its read timeout) disconnects, and Sanic cancels the
+            # handler: the turn would stop mid-action and drop the action's events although the
+            # action server already acted (a booking made, not recorded). Shielded, the turn
+            # always completes and is saved; only the reply is lost, which the gateway expects.
+            return await asyncio.shield(on_new_message(message))
+
+        return guarded
+
+    def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
+        return super().blueprint(self.guard(on_new_message))

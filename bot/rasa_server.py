@@ -1,0 +1,52 @@
+"""Starts Rasa (``python -m bot.rasa_server run …``) with the project's safety settings applied.
+
+Used by bot/run.py instead of the ``rasa`` script, for three reasons:
+
+* the API token is read from the environment/data dir (``settings.rasa_token``) and handed to
+  Rasa in-process, so it never appears in the process list as ``--auth-token`` would;
+* telemetry is switched off and files Rasa creates (SQLite stores) are private (umask 077);
+* Rasa 3.6 waits up to 300 s for a custom action (``DEFAULT_REQUEST_TIMEOUT``, read at call time
+  from the module globals patched in :func:`bound_action_timeout`). A stuck action server would
+  hold the conversation's lock that long; RJ_ACTION_TIMEOUT bounds it. tests/security checks that
+  Rasa still reads those globals, so an upgrade that changes this fails loudly.
+
+Rasa opens a new HTTP session for every action call (``EndpointConfig.request``), so there is no
+pooled keep-alive connection that could be found dead and need a retry; the action server's
+keep-alive and response timeouts are set above Rasa's (actions/server.py) for the same reason.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+from bot.core import settings
+
+
+def bound_action_timeout(seconds: float) -> None:
+    import rasa.core.actions.action as action_module
+    import rasa.utils.endpoints as endpoints_module
+
+    action_module.DEFAULT_REQUEST_TIMEOUT = seconds
+    endpoints_module.DEFAULT_REQUEST_TIMEOUT = seconds
+
+
+def rasa_argv(argv: list[str], config: settings.Settings) -> list[str]:
+    """The arguments for Rasa: the token is added to ``run`` when one is configured."""
+    if argv[:1] == ["run"] and config.rasa_token and "--auth-token" not in argv:
+        return [*argv, "--auth-token", config.rasa_token]
+    return list(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    os.umask(0o077)
+    os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+    config = settings.current()
+    bound_action_timeout(config.action_timeout)
+    sys.argv = ["rasa", *rasa_argv(sys.argv[1:] if argv is None else argv, config)]
+    from rasa.__main__ import main as rasa_main
+
+    rasa_main()
+
+
+if __name__ == "__main__":
+    main()
