@@ -38,7 +38,7 @@ class Renderer:
             parts = self._item_parts(item, out.choices, script)
             if not parts and set(item) - {"recipient_id"}:
                 log.info("reply item with nothing to render skipped (keys: %s)", sorted(item))
-            text = "\n".join(p for p in parts if p)
+            text = "\n".join(parts).strip()
             if text.strip():
                 out.messages.extend(split_text(text, self.limit, utf8_len))
         return out
