@@ -15,14 +15,14 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 
 .PHONY: help setup train run shell test test-python test-stories test-nlu validate browser \
-        migrate bench-nlu bench-booking bench-telegram lock clean
+        migrate bench-nlu bench-booking bench-telegram bench-wechat lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test      set up, train if needed, run every test"
 	@echo "make shell     chat in the terminal"
 	@echo "make train     train the model if config, domain or data changed"
-	@echo "make bench-nlu | bench-booking | bench-telegram   print benchmark figures"
+	@echo "make bench-nlu | bench-booking | bench-telegram | bench-wechat   print benchmark figures"
 
 # --- set-up ------------------------------------------------------------------------------
 $(STAMP): requirements.txt constraints.txt .ci/find-python
@@ -97,6 +97,9 @@ bench-booking: $(STAMP)
 
 bench-telegram: train
 	$(PY) -m tests.benchmarks.bench_telegram
+
+bench-wechat: $(STAMP)
+	$(PY) -m tests.benchmarks.bench_wechat
 
 # --- maintenance -------------------------------------------------------------------------
 lock: $(STAMP)

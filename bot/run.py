@@ -4,7 +4,8 @@
 there is one way to wire Rasa, the action server and the gateways. The effective endpoints file
 is derived from endpoints.yml plus environment overrides (see the comment at its top).
 
-    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN is set)
+    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN is set,
+                                #  + WeChat when WECHAT_TOKEN is set)
     python -m bot.run shell     # action server + a terminal chat
 """
 from __future__ import annotations
@@ -125,6 +126,7 @@ class Stack:
     action_port: int = 5055
     console_port: int = 8080
     telegram_port: int = 8081
+    wechat_port: int = 8090
     env: Dict[str, str] = field(default_factory=lambda: dict(os.environ))
     log_dir: Optional[Path] = None
     processes: Dict[str, subprocess.Popen] = field(default_factory=dict)
@@ -167,6 +169,7 @@ class Stack:
         self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
         self.env["CONSOLE_PORT"] = str(self.console_port)
         self.env.setdefault("TELEGRAM_PUSH_URL", f"http://127.0.0.1:{self.telegram_port}/push")
+        self.env.setdefault("WECHAT_PUSH_URL", f"http://127.0.0.1:{self.wechat_port}/push")
         process = self._spawn("console", [PYTHON, "-m", "bot.console"])
         wait_http(f"http://127.0.0.1:{self.console_port}/login", 60, process)
 
@@ -175,6 +178,12 @@ class Stack:
         self.env["TELEGRAM_GATEWAY_PORT"] = str(self.telegram_port)
         process = self._spawn("telegram", [PYTHON, "-m", "bot.channels.telegram"])
         wait_http(f"http://127.0.0.1:{self.telegram_port}/health", 60, process)
+
+    def start_wechat(self) -> None:
+        self.env.setdefault("RASA_URL", f"http://127.0.0.1:{self.rasa_port}")
+        self.env["WECHAT_PORT"] = str(self.wechat_port)
+        process = self._spawn("wechat", [PYTHON, "-m", "bot.channels.wechat"])
+        wait_http(f"http://127.0.0.1:{self.wechat_port}/health", 60, process)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -217,6 +226,9 @@ def serve() -> int:
         telegram = bool(os.environ.get("TELEGRAM_TOKEN"))
         if telegram:
             stack.start_telegram()
+        wechat = bool(os.environ.get("WECHAT_TOKEN"))
+        if wechat:
+            stack.start_wechat()
         print(
             "\n荣军助手已启动 / 荣军助手 is running:\n"
             f"  网页聊天 web chat:      http://127.0.0.1:{stack.console_port}/chat\n"
@@ -228,6 +240,13 @@ def serve() -> int:
                 if telegram
                 else "  Telegram:              未启动 not started — set TELEGRAM_TOKEN=<token from @BotFather> "
                 "and run `make run` again\n"
+            )
+            + (
+                f"  WeChat 公众号 gateway:  http://127.0.0.1:{stack.wechat_port}/wechat "
+                "(reverse-proxy your 服务器地址 URL here; push on /push)\n"
+                if wechat
+                else "  WeChat 公众号:          未启动 not started — set WECHAT_TOKEN, WECHAT_APPID, "
+                "WECHAT_SECRET (see README「WeChat 公众号」)\n"
             )
             + "按 Ctrl-C 停止 / press Ctrl-C to stop.",
             flush=True,
