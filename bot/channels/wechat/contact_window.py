@@ -3,8 +3,9 @@
 Every incoming message or event reopens the user's window; to keep a chatty user from costing a
 database write per message, a user's time is written at most every ``record_every`` seconds
 (the push window keeps a margin larger than that). Database calls run in a worker thread. If the
-database is unreachable the gateway keeps chatting: recording is skipped with a warning and a
-push is attempted anyway (WeChat's own 45015 answer is the final word).
+database is unreachable the gateway keeps chatting: recording is skipped (one warning a minute,
+not one per message) and a push is attempted anyway (WeChat's own 45015 answer is the final
+word).
 """
 from __future__ import annotations
 
@@ -39,6 +40,7 @@ class ContactWindow:
         self._monotonic = monotonic
         self.max_users = max_users
         self._recorded: OrderedDict[str, float] = OrderedDict()
+        self._warned_at = float("-inf")
 
     def _session(self):
         from bot.core.db import session_scope
@@ -72,8 +74,7 @@ class ContactWindow:
         try:
             await asyncio.to_thread(write)
         except Exception as exc:
-            self._recorded.pop(sender, None)  # try again with the next message
-            log.warning("could not record contact of %s: %s", sender, type(exc).__name__)
+            self._database_trouble(f"could not record contact of {sender}", exc)
 
     async def closed_reason(self, sender: str) -> str | None:
         """Why a push to ``sender`` cannot go out now (None: it may)."""
@@ -86,6 +87,14 @@ class ContactWindow:
         try:
             return await asyncio.to_thread(check)
         except Exception as exc:
-            log.warning("push window of %s unknown (%s); trying anyway", sender,
-                        type(exc).__name__)
+            self._database_trouble(f"push window of {sender} unknown, trying anyway", exc)
             return None
+
+    def _database_trouble(self, what: str, exc: Exception) -> None:
+        moment = self._monotonic()
+        if moment - self._warned_at >= 60.0:
+            self._warned_at = moment
+            log.warning("%s: %s (further database errors this minute are not logged)", what,
+                        type(exc).__name__)
+        else:
+            log.debug("%s: %s", what, type(exc).__name__)
