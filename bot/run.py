@@ -4,8 +4,8 @@
 there is one way to wire Rasa, the action server and the gateways. The effective endpoints file
 is derived from endpoints.yml plus environment overrides (see the comment at its top).
 
-    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN is set,
-                                #  + WeChat when WECHAT_TOKEN is set)
+    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN
+                                #  is set, + WeChat when WECHAT_TOKEN is set)
     python -m bot.run shell     # action server + a terminal chat
 """
 from __future__ import annotations

@@ -18,7 +18,8 @@ events.py       Rasa event sources: SQL broker table (poll) or RabbitMQ queue (a
 hub.py          live conversations in memory + websocket fan-out (agents /ws, web users /chat/ws);
                 raises handoff triggers (crisis, request_human, two fallbacks).
 handoffs.py     queue snapshots, take (handoff.take + Rasa pause), release (Rasa resume + handoff.release).
-delivery.py     web push / outbox delivery for ``web-`` users, Telegram gateway /push for ``tg-``.
+delivery.py     web push / outbox delivery for ``web-`` users, the Telegram and WeChat
+                gateways' /push for ``tg-`` and ``wx-``.
 assist.py       suggested replies (Rasa predict + domain, /model/parse + knowledge), profile,
                 entitlements, PII reveal (logged).
 (the Rasa client is bot/channels/rasa_client.py, shared with the gateways)

@@ -36,8 +36,8 @@ BACKOFF_CAP = timedelta(hours=6)
 
 __all__ = [
     "OutboxMessage", "enqueue", "upsert", "cancel", "claim_due", "mark_sent", "mark_failed",
-    "get_by_dedupe_key", "backoff", "mark_undeliverable", "UNDELIVERABLE_PREFIX", "PENDING", "SENT", "FAILED", "CANCELLED", "MAX_ATTEMPTS",
-    "LEASE",
+    "get_by_dedupe_key", "backoff", "mark_undeliverable", "UNDELIVERABLE_PREFIX",
+    "PENDING", "SENT", "FAILED", "CANCELLED", "MAX_ATTEMPTS", "LEASE",
 ]
 
 

@@ -38,8 +38,11 @@ def _undelivered(s, sender_id: str) -> list:
     rows = []
     for row in contacts.undeliverable_for(s, sender_id):
         reason = (row.last_error or "")[len(outbox.UNDELIVERABLE_PREFIX):]
-        rows.append({"time": row.due_at.strftime("%m-%d %H:%M"), "text": people.mask_text(row.text),
-                     "reason": t("undelivered.reasons").get(reason, reason)})
+        rows.append({
+            "time": row.due_at.strftime("%m-%d %H:%M"),
+            "text": people.mask_text(row.text),
+            "reason": t("undelivered.reasons").get(reason, reason),
+        })
     return rows
 
 
@@ -107,7 +110,8 @@ async def reply(request: web.Request) -> web.Response:
     )
     message = await request.app[HUB].add_agent_message(sender_id, user.username, text, status)
     return json_response({
-        "ok": status not in (delivery.FAILED, delivery.UNREACHABLE), "status": status, "status_label": t(f"delivery.{status}"),
+        "ok": status not in (delivery.FAILED, delivery.UNREACHABLE), "status": status,
+        "status_label": t(f"delivery.{status}"),
         "message": message, "suggestion_event": suggestion_event,
     })
 
