@@ -86,10 +86,14 @@ class Relay:
             messages = await asyncio.wait_for(asyncio.shield(turn.task),
                                               self.config.passive_timeout)
         except asyncio.TimeoutError:
-            if not turn.deferred:
-                turn.deferred = True
-                self.spawn(self._deliver_late(turn, message.source))
+            self._defer(turn, message.source)
             return None
+        except asyncio.CancelledError:
+            # The request went away while waiting (server shutdown, or handler cancellation on
+            # a client hang-up): the answer must not be lost, so it follows as 客服 messages.
+            if not turn.answered:
+                self._defer(turn, message.source)
+            raise
         except Exception:
             log.exception("handling a WeChat message failed")
             turn.answered = True
@@ -101,6 +105,11 @@ class Relay:
         if rest:
             self.spawn(self._follow_up(message.source, rest))
         return turn.passive
+
+    def _defer(self, turn: Turn, openid: str) -> None:
+        if not turn.deferred:
+            turn.deferred = True
+            self.spawn(self._deliver_late(turn, openid))
 
     async def _deliver_late(self, turn: Turn, openid: str) -> None:
         try:
