@@ -17,14 +17,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        migrate purge bench-nlu bench-booking bench-telegram bench-dialogue lock clean
+        migrate purge bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test      set up, train if needed, run every test"
 	@echo "make shell     chat in the terminal"
 	@echo "make train     train the model if config, domain or data changed"
-	@echo "make bench-nlu | bench-booking | bench-telegram | bench-dialogue   print benchmark figures"
+	@echo "make bench-nlu | bench-booking | bench-telegram | bench-wechat | bench-dialogue   print figures"
 
 # --- set-up ------------------------------------------------------------------------------
 $(STAMP): requirements.txt constraints.txt .ci/find-python
@@ -107,6 +107,9 @@ bench-booking: $(STAMP)
 
 bench-telegram: train
 	$(PY) -m tests.benchmarks.bench_telegram
+
+bench-wechat: $(STAMP)
+	$(PY) -m tests.benchmarks.bench_wechat
 
 bench-dialogue: train
 	$(PY) -m tests.benchmarks.bench_dialogue

@@ -4,7 +4,8 @@
 there is one way to wire Rasa, the action server and the gateways. The effective endpoints file
 is derived from endpoints.yml plus environment overrides (see the comment at its top).
 
-    python -m bot.run serve     # Rasa + action server + console (+ Telegram with TELEGRAM_TOKEN)
+    python -m bot.run serve     # Rasa + action server (+ console, + Telegram when TELEGRAM_TOKEN
+                                #  is set, + WeChat when WECHAT_TOKEN is set)
     python -m bot.run shell     # action server + a terminal chat
 """
 from __future__ import annotations
@@ -159,6 +160,7 @@ class Stack:
     action_port: int = 5055
     console_port: int = 8080
     telegram_port: int = 8081
+    wechat_port: int = 8090
     env: dict[str, str] = field(default_factory=lambda: dict(os.environ))
     log_dir: Path | None = None
     # Loading the model takes ~30 s on an idle machine and several minutes on a busy one.
@@ -219,6 +221,7 @@ class Stack:
         self.env.setdefault(
             "TELEGRAM_PUSH_URL", f"http://{self.local}:{self.telegram_port}/push"
         )
+        self.env.setdefault("WECHAT_PUSH_URL", f"http://{self.local}:{self.wechat_port}/push")
         process = self._spawn("console", [PYTHON, "-m", "bot.console"])
         wait_http(f"http://{self.local}:{self.console_port}/login", 60, process)
 
@@ -227,6 +230,12 @@ class Stack:
         self.env["TELEGRAM_GATEWAY_PORT"] = str(self.telegram_port)
         process = self._spawn("telegram", [PYTHON, "-m", "bot.channels.telegram"])
         wait_http(f"http://{self.local}:{self.telegram_port}/health", 60, process)
+
+    def start_wechat(self) -> None:
+        self.env.setdefault("RASA_URL", f"http://{self.local}:{self.rasa_port}")
+        self.env["WECHAT_PORT"] = str(self.wechat_port)
+        process = self._spawn("wechat", [PYTHON, "-m", "bot.channels.wechat"])
+        wait_http(f"http://{self.local}:{self.wechat_port}/health", 60, process)
 
     def stop(self) -> None:
         for process in self.processes.values():
@@ -284,7 +293,8 @@ def serve() -> int:
     signal.signal(signal.SIGTERM, _stop)
     console = (REPO / "bot" / "console" / "__main__.py").exists()
     telegram = bool(config.telegram_token)
-    steps = Steps(3 + console + telegram)
+    wechat = bool(config.get("WECHAT_TOKEN"))
+    steps = Steps(3 + console + telegram + wechat)
     print(f"日志 / logs (warnings included): {log_dir}/", flush=True)
     try:
         log_dir.mkdir(parents=True, exist_ok=True)
@@ -296,6 +306,8 @@ def serve() -> int:
             steps.run("启动坐席控制台和网页聊天 / starting the console", stack.start_console)
         if telegram:
             steps.run("启动 Telegram 网关 / starting the Telegram gateway", stack.start_telegram)
+        if wechat:
+            steps.run("启动微信公众号网关 / starting the WeChat gateway", stack.start_wechat)
         web = f"http://{stack.local}:{stack.console_port}"
         print(
             "\n荣军助手已启动 / 荣军助手 is running:\n"
@@ -310,6 +322,13 @@ def serve() -> int:
                 if telegram
                 else "  Telegram:              未启动 not started — set "
                 "TELEGRAM_TOKEN=<token from @BotFather> and run `make run` again\n"
+            )
+            + (
+                f"  WeChat 公众号 gateway:  http://{stack.local}:{stack.wechat_port}/wechat "
+                "(reverse-proxy your 服务器地址 URL here; push on /push)\n"
+                if wechat
+                else "  WeChat 公众号:          未启动 not started — set WECHAT_TOKEN, WECHAT_APPID, "
+                "WECHAT_SECRET (see README「WeChat 公众号」)\n"
             )
             + "按 Ctrl-C 停止 / press Ctrl-C to stop.",
             flush=True,

@@ -24,7 +24,8 @@ hub.py          live conversations in memory + websocket fan-out (agents /ws, we
 handoffs.py     queue snapshots, take (handoff.take + Rasa pause), release (Rasa resume +
                 handoff.release).
 history.py      one conversation's history: the hub's, else rebuilt from Rasa's tracker.
-delivery.py     web push / outbox delivery for ``web-`` users, Telegram gateway /push for ``tg-``.
+delivery.py     web push / outbox delivery for ``web-`` users, the Telegram and WeChat
+                gateways' /push for ``tg-`` and ``wx-``.
 assist.py       suggested replies (Rasa predict + domain, /model/parse + knowledge), profile,
                 entitlements, PII reveal (logged).
 (the Rasa client is bot/channels/rasa_client.py, shared with the gateways)

@@ -21,6 +21,7 @@ class ConsoleConfig:
     rasa_url: str = "http://127.0.0.1:5005"
     rasa_token: Optional[str] = None
     telegram_push_url: str = "http://127.0.0.1:8081/push"
+    wechat_push_url: str = "http://127.0.0.1:8090/push"
     push_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     event_broker: str = "sql"  # sql | rabbitmq | none
     events_db_url: str = ""
@@ -57,6 +58,7 @@ class ConsoleConfig:
             rasa_url=env.rasa_url,
             rasa_token=env.rasa_token,
             telegram_push_url=env.telegram_push_url,
+            wechat_push_url=env.wechat_push_url,
             push_token=settings.push_token(),
             event_broker=env.event_broker,
             events_db_url=env.events_db_url,

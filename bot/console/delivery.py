@@ -4,8 +4,10 @@
   (kind ``push``) that ``outbox_loop`` hands over as soon as the user connects again.
 * ``outbox_loop``: every ``outbox_interval`` seconds claims due outbox rows for each connected
   web user (prefix = that user's full sender id) and delivers them (reminders included).
-* ``send_to_user``: agent replies — ``tg-`` via the gateway's /push (outbox on failure so the
-  gateway's own outbox worker retries), ``web-`` via ``deliver_web``.
+* ``send_to_user``: agent replies — ``tg-`` and ``wx-`` via their gateway's /push (outbox on
+  failure so the gateway's own outbox worker retries), ``web-`` via ``deliver_web``. WeChat
+  refuses pushes 48 hours after the user's last message (gateway answers 409): the agent is
+  told to reach the user another way (UNREACHABLE) instead of queueing.
 """
 from __future__ import annotations
 
@@ -23,6 +25,7 @@ from bot.core import outbox
 logger = logging.getLogger(__name__)
 
 DELIVERED, QUEUED, PUSHED, FAILED = "delivered", "queued", "pushed", "failed"
+UNREACHABLE = "unreachable"
 
 
 def _payload(text: str, source: str, buttons: Optional[list] = None) -> dict:
@@ -85,6 +88,23 @@ async def push_telegram(app: web.Application, recipient: str, text: str) -> bool
         return False
 
 
+async def push_wechat(app: web.Application, recipient: str, text: str) -> str:
+    """PUSHED, UNREACHABLE (the gateway's 409: outside the 48-hour window) or FAILED."""
+    config = app[CONFIG]
+    try:
+        async with http_session(app).post(
+            config.wechat_push_url,
+            json={"recipient": recipient, "text": text},
+            headers={"Authorization": f"Bearer {config.push_token}"},
+            timeout=aiohttp.ClientTimeout(total=15),
+        ) as resp:
+            if 200 <= resp.status < 300:
+                return PUSHED
+            return UNREACHABLE if resp.status == 409 else FAILED
+    except (aiohttp.ClientError, asyncio.TimeoutError):
+        return FAILED
+
+
 async def send_to_user(app: web.Application, sender_id: str, text: str) -> str:
     """Deliver an agent's text on the user's own channel; returns a delivery status."""
     channel = channel_of(sender_id)
@@ -93,6 +113,13 @@ async def send_to_user(app: web.Application, sender_id: str, text: str) -> str:
     if channel == "tg":
         if await push_telegram(app, sender_id, text):
             return PUSHED
+        due = now(app)
+        await db_call(app, lambda s: outbox.enqueue(s, sender_id, text, due_at=due, kind="push"))
+        return QUEUED
+    if channel == "wx":
+        status = await push_wechat(app, sender_id, text)
+        if status != FAILED:
+            return status
         due = now(app)
         await db_call(app, lambda s: outbox.enqueue(s, sender_id, text, due_at=due, kind="push"))
         return QUEUED

@@ -34,6 +34,8 @@ def channel_of(sender_id: str) -> str:
         return "tg"
     if sender_id.startswith("web-"):
         return "web"
+    if sender_id.startswith("wx-"):
+        return "wx"
     return "other"
 
 

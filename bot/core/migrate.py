@@ -29,6 +29,7 @@ MODEL_MODULES: Sequence[str] = (
     "bot.core.workdays",
     "bot.core.appointments",
     "bot.core.outbox",
+    "bot.core.contacts",
     "bot.core.handoff",
     "bot.core.wishes",
     "bot.core.jobs",

@@ -37,14 +37,15 @@ from bot.core.people import mask_text
 
 PENDING, SENT, FAILED, CANCELLED = "pending", "sent", "failed", "cancelled"
 MAX_ATTEMPTS = 5
+UNDELIVERABLE_PREFIX = "undeliverable: "  # last_error of rows no retry can deliver
 LEASE = timedelta(minutes=10)
 BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
 __all__ = [
     "OutboxMessage", "enqueue", "upsert", "cancel", "claim_due", "mark_sent", "mark_failed",
-    "get_by_dedupe_key", "backoff", "PENDING", "SENT", "FAILED", "CANCELLED", "MAX_ATTEMPTS",
-    "LEASE",
+    "get_by_dedupe_key", "backoff", "mark_undeliverable", "UNDELIVERABLE_PREFIX",
+    "PENDING", "SENT", "FAILED", "CANCELLED", "MAX_ATTEMPTS", "LEASE",
 ]
 
 
@@ -215,5 +216,17 @@ def mark_failed(s: Session, message_id: int, error: str, now: datetime) -> Outbo
         message.status = FAILED
     else:
         message.next_attempt_at = now + backoff(message.attempts)
+    s.flush()
+    return message
+
+
+def mark_undeliverable(s: Session, message_id: int, reason: str, now: datetime) -> OutboxMessage:
+    """Close a message no retry can deliver (e.g. a WeChat user outside the 48-hour window):
+    FAILED at once, ``last_error`` starting with ``UNDELIVERABLE_PREFIX`` for the console."""
+    message = _get(s, message_id)
+    message.attempts = (message.attempts or 0) + 1
+    message.last_error = UNDELIVERABLE_PREFIX + mask_text(str(reason))[:1900]
+    message.status = FAILED
+    message.claimed_at = message.claim_token = None
     s.flush()
     return message

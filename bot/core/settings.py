@@ -33,6 +33,8 @@ directory (mode 0600) and read from there afterwards.
 | CONSOLE_COOKIE_SECURE | 0 | 1 behind https |
 | TELEGRAM_PUSH_URL | http://127.0.0.1:8081/push | where the console pushes to Telegram users |
 | TELEGRAM_TOKEN … | unset | the Telegram gateway (see ``bot/channels/telegram/config.py``) |
+| WECHAT_PUSH_URL | http://127.0.0.1:8090/push | where the console pushes to WeChat users |
+| WECHAT_TOKEN … | unset | the WeChat gateway (see ``bot/channels/wechat/config.py``) |
 | RASA_EVENT_BROKER | sql | ``sql``, ``rabbitmq`` or ``none`` |
 | RASA_EVENTS_DB_URL | SQLite in the data dir | the SQL event broker's database |
 | RABBITMQ_URL / RABBITMQ_QUEUE | amqp://guest:guest@127.0.0.1:5672/ / rasa_events | |
@@ -100,6 +102,7 @@ class Settings:
     console_cookie_secure: bool
     telegram_token: str
     telegram_push_url: str
+    wechat_push_url: str
     event_broker: str
     events_db_url: str
     rabbitmq_url: str
@@ -135,6 +138,7 @@ class Settings:
             console_cookie_secure=_flag(env, "CONSOLE_COOKIE_SECURE"),
             telegram_token=_get(env, "TELEGRAM_TOKEN"),
             telegram_push_url=_get(env, "TELEGRAM_PUSH_URL", "http://127.0.0.1:8081/push"),
+            wechat_push_url=_get(env, "WECHAT_PUSH_URL", "http://127.0.0.1:8090/push"),
             event_broker=_get(env, "RASA_EVENT_BROKER", "sql").lower(),
             events_db_url=_get(env, "RASA_EVENTS_DB_URL") or f"sqlite:///{data / 'rasa_events.db'}",
             rabbitmq_url=_get(env, "RABBITMQ_URL", "amqp://guest:guest@127.0.0.1:5672/"),

@@ -11,7 +11,7 @@ Modules
     (Rasa is reached through bot/channels/rasa_client.py, shared with the other channels)
     rendering        Rasa reply items → sendMessage/sendPhoto/...; splitting; inline keyboards
     callback_store   callback_data ≤ 64 bytes: inline ASCII payloads or short random tokens
-    rate_limit       per-user token bucket for incoming messages
+    (rate limiting: bot/channels/rate_limit.py, shared with the WeChat gateway)
     pending          bounded per-chat queue of messages kept while Rasa is down
     relay            message → Rasa → replies; per-chat ordering; resend loop
     handlers         PTB callbacks: addressing in groups, commands, media, button presses

@@ -34,7 +34,7 @@ from bot.channels.telegram.handlers import COMMAND_INTENTS, MEDIA, Handlers
 from bot.channels.telegram.pending import PendingQueue
 from bot.channels.telegram.push import build_http_app
 from bot.channels.rasa_client import RasaClient
-from bot.channels.telegram.rate_limit import RateLimiter
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.relay import Relay
 from bot.channels.telegram.rendering import Renderer
 from bot.channels.telegram.texts import Texts, default_texts

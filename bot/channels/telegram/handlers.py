@@ -18,8 +18,8 @@ from telegram.constants import ChatType
 from telegram.error import TelegramError
 from telegram.ext import ContextTypes, filters
 
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.callback_store import CallbackStore
-from bot.channels.telegram.rate_limit import RateLimiter
 from bot.channels.telegram.relay import Relay
 from bot.channels.telegram.texts import Texts
 

@@ -1,40 +1,25 @@
 """Delivers due outbox messages (appointment reminders) whose recipient starts with ``tg-``.
 
-The outbox (``bot/core/outbox.py``, storage-core) owns the guarantees:
-``claim_due`` hands a row out once, atomically, even with several gateways polling; ``mark_sent``
-closes it; ``mark_failed`` records the error and schedules a retry with the outbox's own backoff
-up to its maximum attempts. This loop only moves claimed rows to Telegram and reports back, so
-each reminder reaches the chat exactly once when sending works.
-
-Database calls are synchronous (SQLAlchemy) and run in a worker thread so the event loop keeps
-serving chats while the database is slow.
+The claim/send/mark loop is shared by every gateway (``bot/channels/outbox_delivery.py``); this
+module only says how one text reaches a Telegram chat and which failures are worth a retry.
 """
 from __future__ import annotations
 
-import asyncio
-import logging
-from dataclasses import dataclass
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Callable, Optional
+from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.channels import outbox_delivery
+from bot.channels.outbox_delivery import DeliveryFailed
 from bot.channels.telegram.push import parse_recipient
-from bot.core import clock
 from bot.channels.telegram.rendering import Renderer
-
-log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class _Claimed:
-    id: Any
-    recipient: str
-    text: str
+from bot.core import clock
 
 
-class OutboxDelivery:
-    """Claim → send → mark, in batches; ``run`` repeats it every ``interval`` seconds."""
+class OutboxDelivery(outbox_delivery.OutboxDelivery):
+    """The shared delivery loop, sending through the Telegram renderer."""
 
     def __init__(
         self,
@@ -45,79 +30,14 @@ class OutboxDelivery:
         now: Callable[[], datetime] = clock.now,
         batch: int = 50,
     ) -> None:
-        from bot.core import outbox  # imported here: the gateway runs without it
-
-        self._outbox = outbox
         self.renderer = renderer
-        self.prefix = prefix
-        self.engine = engine
-        self.now = now
-        self.batch = batch
+        super().__init__(self._send, prefix=prefix, engine=engine, now=now, batch=batch)
 
-    def _session(self):
-        from bot.core.db import session_scope
-
-        return session_scope(self.engine)
-
-    def _claim(self) -> list[_Claimed]:
-        with self._session() as session:
-            rows = self._outbox.claim_due(session, self.prefix, self.now(), limit=self.batch)
-            return [_Claimed(row.id, str(row.recipient), str(row.text or "")) for row in rows]
-
-    def _mark_sent(self, message_id: Any) -> None:
-        with self._session() as session:
-            self._outbox.mark_sent(session, message_id, self.now())
-
-    def _mark_failed(self, message_id: Any, error: str) -> None:
-        with self._session() as session:
-            self._outbox.mark_failed(session, message_id, error[:500], self.now())
-
-    async def deliver_due(self) -> tuple[int, int]:
-        """One pass: returns (sent, failed)."""
-        claimed = await asyncio.to_thread(self._claim)
-        sent = failed = 0
-        for message in claimed:
-            chat_id = parse_recipient(message.recipient)
-            error: Optional[str] = None
-            if chat_id is None:
-                error = f"recipient {message.recipient!r} is not tg-<chat_id>"
-            elif not message.text.strip():
-                error = "empty text"
-            else:
-                try:
-                    await self.renderer.send_text(chat_id, message.text)
-                except TelegramError as exc:
-                    error = f"{type(exc).__name__}: {exc}"
-            try:
-                if error is None:
-                    await asyncio.to_thread(self._mark_sent, message.id)
-                    sent += 1
-                else:
-                    log.warning("outbox message %s not delivered: %s", message.id, error)
-                    await asyncio.to_thread(self._mark_failed, message.id, error)
-                    failed += 1
-            except Exception:
-                # The row stays claimed; the outbox decides when (if ever) it is handed out again.
-                log.exception("could not record the outcome of outbox message %s", message.id)
-        return sent, failed
-
-    async def run(self, stop: asyncio.Event, interval: float) -> None:
-        """Background task; database or Telegram trouble is logged and retried next round."""
-        failing = False
-        while not stop.is_set():
-            try:
-                while True:
-                    sent, failed = await self.deliver_due()
-                    if sent + failed < self.batch:
-                        break  # a full batch means more may be due right now
-                failing = False
-            except Exception as exc:
-                if not failing:  # full traceback once; then one line per round until it recovers
-                    log.exception("outbox delivery pass failed (will keep retrying)")
-                else:
-                    log.warning("outbox delivery still failing: %s", type(exc).__name__)
-                failing = True
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=interval)
-            except asyncio.TimeoutError:
-                pass
+    async def _send(self, recipient: str, text: str) -> None:
+        chat_id = parse_recipient(recipient)
+        if chat_id is None:
+            raise DeliveryFailed(f"recipient {recipient!r} is not tg-<chat_id>")
+        try:
+            await self.renderer.send_text(chat_id, text)
+        except TelegramError as exc:  # retried with the outbox's backoff, up to its attempts
+            raise DeliveryFailed(f"{type(exc).__name__}: {exc}") from exc

@@ -15,59 +15,20 @@ from typing import Any, Iterable, Mapping, Optional, Sequence
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
 
+from bot.channels import text_split
 from bot.channels.telegram.callback_store import CallbackStore
 from bot.channels.telegram.texts import Texts
+from bot.channels.text_split import utf16_len
 
 log = logging.getLogger(__name__)
 
 MAX_MESSAGE_UNITS = 4096  # Telegram's limit for one text message, counted in UTF-16 code units
 MAX_CAPTION_UNITS = 1024
-_SENTENCE_ENDS = ("。", "！", "？", "；", "!", "?", ";", "…")
-
-
-def utf16_len(text: str) -> int:
-    """Length as Telegram counts it: characters outside the BMP (emoji) count twice."""
-    return len(text.encode("utf-16-le")) // 2
-
-
-def _fit(text: str, limit: int) -> int:
-    """Largest index ``i`` (a code-point boundary, so never mid-surrogate) with utf16_len(text[:i]) <= limit."""
-    i = min(len(text), limit)
-    while i > 0:
-        over = utf16_len(text[:i]) - limit
-        if over <= 0:
-            return i
-        i -= max(1, (over + 1) // 2)
-    return 0
 
 
 def split_text(text: str, limit: int = MAX_MESSAGE_UNITS) -> list[str]:
-    """Split ``text`` into messages of at most ``limit`` UTF-16 units.
-
-    Cuts prefer a paragraph break, then a line break, then the end of a sentence, then a space,
-    and only as a last resort fall in the middle of a line. Whitespace at the cut is dropped.
-    """
-    if limit < 2:
-        raise ValueError("limit too small")
-    chunks: list[str] = []
-    rest = text
-    while utf16_len(rest) > limit:
-        window_end = _fit(rest, limit)
-        window = rest[:window_end]
-        cut = window_end
-        min_len = max(1, window_end // 4)  # do not produce tiny chunks for a far-away boundary
-        for seps in (("\n\n",), ("\n",), _SENTENCE_ENDS, (" ", "\u3000")):
-            best = max((window.rfind(sep) + len(sep) for sep in seps if sep in window), default=-1)
-            if best >= min_len:
-                cut = best
-                break
-        head = rest[:cut].rstrip()
-        if head:
-            chunks.append(head)
-        rest = rest[cut:].lstrip("\n ")
-    if rest.strip():
-        chunks.append(rest.rstrip())
-    return chunks
+    """Split ``text`` into Telegram messages of at most ``limit`` UTF-16 units (see text_split)."""
+    return text_split.split_text(text, limit, utf16_len)
 
 
 def _button_title(button: Mapping[str, Any]) -> str:

@@ -63,6 +63,21 @@ def _history(s, sender_id: str) -> dict:
     }
 
 
+def _undelivered(s, sender_id: str) -> list:
+    """Outbox messages WeChat would not deliver (48-hour window, unfollowed), for the agent."""
+    from bot.core import contacts, outbox, people
+
+    rows = []
+    for row in contacts.undeliverable_for(s, sender_id):
+        reason = (row.last_error or "")[len(outbox.UNDELIVERABLE_PREFIX):]
+        rows.append({
+            "time": row.due_at.strftime("%m-%d %H:%M"),
+            "text": people.mask_text(row.text),
+            "reason": t("undelivered.reasons").get(reason, reason),
+        })
+    return rows
+
+
 async def conversation_page(request: web.Request) -> web.Response:
     sender_id = request.match_info["sender_id"]
     data = await conversation_data(request.app, sender_id) or {
@@ -80,11 +95,15 @@ async def conversation_page(request: web.Request) -> web.Response:
         note["text"] = people.mask_text(note["text"])
     for item in history["wrapups"]:
         item["summary"] = people.mask_text(item["summary"])
+    undelivered = []
+    if channel_of(sender_id) == "wx":
+        undelivered = await db_call(request, _undelivered, sender_id)
     user = current_user(request)
     return render(
         request,
         "conversation.html",
         {
+            "undelivered": undelivered,
             "conv": data,
             "handoff": open_item,
             "mine": bool(open_item and open_item["agent"] == user.username),
@@ -139,7 +158,7 @@ async def reply(request: web.Request) -> web.Response:
     message = await request.app[HUB].add_agent_message(sender_id, user.username, text, status)
     return json_response(
         {
-            "ok": status != delivery.FAILED,
+            "ok": status not in (delivery.FAILED, delivery.UNREACHABLE),
             "status": status,
             "status_label": t(f"delivery.{status}"),
             "message": message,

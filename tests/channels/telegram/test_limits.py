@@ -5,7 +5,7 @@ import asyncio
 
 import pytest
 
-from bot.channels.telegram.rate_limit import RateLimiter
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.texts import default_texts
 
 TEXTS = default_texts()

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import time
 from collections import OrderedDict
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass
-from typing import Callable, Hashable
 
 
 @dataclass(frozen=True)
@@ -42,7 +42,7 @@ class RateLimiter:
         self.rate = capacity / window
         self.max_keys = max_keys
         self._clock = clock
-        self._buckets: "OrderedDict[Hashable, _Bucket]" = OrderedDict()
+        self._buckets: OrderedDict[Hashable, _Bucket] = OrderedDict()
 
     def check(self, key: Hashable) -> Decision:
         now = self._clock()
