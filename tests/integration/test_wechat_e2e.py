@@ -131,10 +131,7 @@ async def test_booking_through_wechat_is_stored_and_its_reminder_is_pushed_once(
             ).one()
             assert booked.status == "booked" and booked.sender_id == f"wx-{OPENID}"
             key = f"appointment:{booked.id}:reminder"
-            if "wx-" not in appointments.PUSH_PREFIXES:
-                # bot/core/appointments.py queues reminders only for the prefixes it lists; adding
-                # "wx-" there is a one-line change left to the module's ongoing split.
-                pytest.xfail("bot.core.appointments.PUSH_PREFIXES does not list wx- yet")
+            assert "wx-" in appointments.PUSH_PREFIXES
             connection.execute(
                 text("UPDATE outbox_messages SET due_at = '2000-01-01 00:00:00', "
                      "next_attempt_at = '2000-01-01 00:00:00' WHERE dedupe_key = :k"),

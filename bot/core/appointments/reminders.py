@@ -14,7 +14,7 @@ from bot.core.appointments.models import Appointment
 from bot.core.script import to_script
 
 REMINDER_AT = time(18, 0)
-PUSH_PREFIXES = ("tg-", "web-")
+PUSH_PREFIXES = ("tg-", "web-", "wx-")
 
 
 def reminder_key(appointment_id: int) -> str:

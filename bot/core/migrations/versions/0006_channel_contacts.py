@@ -1,15 +1,15 @@
 """Per-user last incoming message and unfollow time, for channels with a push window (WeChat).
 
-Revision ID: 0005_channel_contacts
-Revises: 0004_capacity
+Revision ID: 0006_channel_contacts
+Revises: 0005_console_sessions
 """
 from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_channel_contacts"
-down_revision = "0004_capacity"
+revision = "0006_channel_contacts"
+down_revision = "0005_console_sessions"
 branch_labels = None
 depends_on = None
 
