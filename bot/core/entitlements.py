@@ -25,7 +25,7 @@ from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from bot.core import settings
+from bot.core import settings, sources
 
 PROGRAMMES_FILE = settings.DATA_FILES / "programmes.yml"
 
@@ -84,9 +84,13 @@ class Programme:
     how_to_apply: str = ""
     where: str = ""
     documents: Tuple[str, ...] = ()
-    source: str = ""
-    placeholder: bool = False
+    source: str = ""  # the rendered citation (from ``sources:`` and data/sources.yml)
     notice: str = ""
+    figures: str = ""  # reported statistics, shown after the summary
+    finder: bool = True  # False: eligibility is not published, so the finder never claims it
+    source_keys: Tuple[str, ...] = ()
+    source_label: str = ""
+    documents_unknown: str = ""
 
 
 def canonical_category(value: Any) -> Any:
@@ -106,7 +110,8 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _parse_programme(raw: Mapping, notice: str) -> Programme:
+def _parse_programme(raw: Mapping, notice: str, file: Mapping = None,
+                     register: Optional[Mapping[str, sources.Source]] = None) -> Programme:
     pid = _text(raw.get("id"))
     name = _text(raw.get("name"))
     if not pid or not name:
@@ -138,16 +143,25 @@ def _parse_programme(raw: Mapping, notice: str) -> Programme:
         how_to_apply=_text(raw.get("how_to_apply")),
         where=_text(raw.get("where")),
         documents=tuple(_text(d) for d in (raw.get("documents") or ()) if _text(d)),
-        source=_text(raw.get("source")),
-        placeholder=bool(raw.get("placeholder")),
+        source=sources.cite(raw.get("sources"), where=f"programme {pid}", sources=register),
         notice=notice,
+        figures=_text(raw.get("figures")),
+        finder=raw.get("finder", True) is not False,
+        source_keys=tuple(sources.keys(raw.get("sources"))),
+        source_label=_text((file or {}).get("source_label")),
+        documents_unknown=_text((file or {}).get("documents_unknown")),
     )
 
 
-def parse_catalogue(data: Mapping) -> Tuple[Programme, ...]:
-    """Programmes from the parsed YAML document (validated: ids and names unique)."""
+def parse_catalogue(
+    data: Mapping, register: Optional[Mapping[str, sources.Source]] = None
+) -> Tuple[Programme, ...]:
+    """Programmes from the parsed YAML document (validated: ids and names unique, every programme
+    sourced). Entries marked ``placeholder: true`` are unverified drafts and are left out."""
     notice = _text((data or {}).get("notice"))
-    programmes = tuple(_parse_programme(raw, notice) for raw in ((data or {}).get("programmes") or ()))
+    programmes = tuple(_parse_programme(raw, notice, data, register)
+                       for raw in ((data or {}).get("programmes") or ())
+                       if not (isinstance(raw, Mapping) and raw.get("placeholder") is True))
     for attr in ("id", "name"):
         values = [getattr(p, attr) for p in programmes]
         dupes = sorted({v for v in values if values.count(v) > 1})
@@ -198,20 +212,24 @@ def programme_by_name(name_or_id: Optional[str],
 
 
 def details(programme: Programme) -> Dict[str, Any]:
-    """The text parts an action or the console renders (Simplified; notice to end the answer)."""
+    """The text parts an action or the console renders (Simplified). ``summary`` includes the
+    reported figures; ``documents_text`` says to ask when no documents are published; ``footer``
+    is the closing source-and-notice line."""
+    summary = "\n".join(part for part in (programme.summary, programme.figures) if part)
     return {
         "id": programme.id,
         "name": programme.name,
         "kind": programme.kind,
-        "summary": programme.summary,
+        "summary": summary,
         "gives": programme.gives,
         "eligibility_text": programme.eligibility_text,
         "how_to_apply": programme.how_to_apply,
         "where": programme.where,
         "documents": list(programme.documents),
+        "documents_text": "、".join(programme.documents) or programme.documents_unknown,
         "source": programme.source,
-        "placeholder": programme.placeholder,
         "notice": programme.notice,
+        "footer": sources.footer(programme.source, programme.source_label, programme.notice),
     }
 
 
@@ -407,6 +425,7 @@ def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ..
 def find(profile: Optional[Mapping[str, Any]], programmes: Optional[Sequence[Programme]] = None) -> FinderResult:
     """Sort the catalogue for ``profile`` and pick the one question worth asking next (or None)."""
     programmes = load_catalogue() if programmes is None else programmes
+    programmes = [p for p in programmes if p.finder]
     prof = normalise_profile(profile)
     qualifies: List[Programme] = []
     maybe: List[Tuple[Programme, Tuple[str, ...]]] = []

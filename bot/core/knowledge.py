@@ -1,7 +1,9 @@
 """FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category (data/reporting.yml).
 
-Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with the
-file's ``notice`` (以官方最新公布为准); the source is returned separately so the caller can show it.
+Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with
+the source line and the notice — the citation rendered from the topic's ``sources:`` (see
+bot.core.sources), also returned separately. A topic marked ``placeholder: true`` is an
+unverified draft and is never answered.
 """
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import yaml
 
-from bot.core import settings
+from bot.core import settings, sources
 
 KNOWLEDGE_FILE = settings.DATA_FILES / "knowledge.yml"
 REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
@@ -60,19 +62,25 @@ def _topic(intent: str, path=None) -> Optional[Mapping]:
     return topic if isinstance(topic, Mapping) else None
 
 
-def answer(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[Answer]:
-    """The FAQ answer for ``intent`` — (text with notice appended, source, followups) — or None
-    when the intent has no answer (label-only topics such as book_appointment, or unknown intents)."""
+def answer(intent: str, *, path: Optional[Union[str, Path]] = None,
+           register: Optional[Mapping[str, sources.Source]] = None) -> Optional[Answer]:
+    """The FAQ answer for ``intent`` — (text ending with 来源：….以官方最新公布为准。, citation,
+    followups) — or None when the intent has no answer (label-only topics such as book_appointment,
+    placeholder drafts, unknown intents). Raises SourceError for an answer without a valid
+    source."""
     topic = _topic(intent, path)
-    if not topic or not _text(topic.get("answer")):
+    if not topic or not _text(topic.get("answer")) or topic.get("placeholder") is True:
         return None
-    notice = _text(topic.get("notice")) or _text(_knowledge(path).get("notice"))
+    data = _knowledge(path)
+    notice = _text(topic.get("notice")) or _text(data.get("notice"))
+    citation = sources.cite(topic.get("sources"), where=f"knowledge {intent}", sources=register)
     followups = [
         {"title": _text(f.get("title")), "payload": _text(f.get("payload"))}
         for f in (topic.get("followups") or ())
         if isinstance(f, Mapping) and _text(f.get("title")) and _text(f.get("payload"))
     ]
-    return Answer(with_notice(topic["answer"], notice), _text(topic.get("source")), followups)
+    text = sources.with_footer(topic["answer"], citation, _text(data.get("source_label")), notice)
+    return Answer(text, citation, followups)
 
 
 def label(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[str]:
@@ -91,7 +99,7 @@ def topic_labels(*, path: Optional[Union[str, Path]] = None,
     for intent, topic in (_knowledge(path).get("topics") or {}).items():
         if not isinstance(topic, Mapping) or not _text(topic.get("label")):
             continue
-        if answered_only and not _text(topic.get("answer")):
+        if answered_only and (not _text(topic.get("answer")) or topic.get("placeholder") is True):
             continue
         out.append((str(intent), _text(topic["label"])))
     return out
@@ -105,12 +113,15 @@ def reporting_categories(*, path: Optional[Union[str, Path]] = None) -> List[str
     return [str(c) for c in (_reporting(path).get("categories") or {})]
 
 
-def reporting_requirements(category: Optional[str], *,
-                           path: Optional[Union[str, Path]] = None) -> Dict[str, Any]:
+def reporting_requirements(
+    category: Optional[str], *, path: Optional[Union[str, Path]] = None,
+    register: Optional[Mapping[str, sources.Source]] = None,
+) -> Dict[str, Any]:
     """Documents and deadline for reporting (报到) as ``category``; the ``default`` entry when the
     category is unknown or missing (``is_default`` tells which).
 
-    Keys: category, documents, deadline_days, deadline_from, notes, source, notice, is_default.
+    Keys: category, documents, deadline_days, deadline_from, notes, source (the rendered citation),
+    notice, is_default.
     """
     from bot.core.entitlements import canonical_category
 
@@ -129,7 +140,8 @@ def reporting_requirements(category: Optional[str], *,
         "deadline_days": int(days) if days is not None else None,
         "deadline_from": _text(entry.get("deadline_from")) or None,
         "notes": _text(entry.get("notes")),
-        "source": _text(entry.get("source")) or _text((data.get("default") or {}).get("source")),
+        "source": sources.cite(entry.get("sources") or (data.get("default") or {}).get("sources"),
+                               where=f"reporting {key or 'default'}", sources=register),
         "notice": _text(data.get("notice")) or notice(),
         "is_default": is_default,
     }

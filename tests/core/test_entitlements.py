@@ -10,23 +10,27 @@ import yaml
 from bot.core import entitlements as E
 from bot.core.entitlements import UNKNOWN
 
+REPORT = [{"ref": "xinwang_2024"}]
 SYNTHETIC = {
     "notice": "以官方最新公布为准",
+    "source_label": "来源：",
+    "documents_unknown": "请向经办部门确认",
     "programmes": [
         {"id": "card", "name": "示例卡", "kind": "荣军矩阵", "summary": "卡",
          "eligibility": {"categories": ["退役士兵", "伤残军人"], "qingdao_hukou": True},
          "gives": "免费乘车", "eligibility_text": "青岛户籍退役军人", "how_to_apply": "到服务站",
-         "where": "服务站", "documents": ["身份证"], "source": "示例来源"},
-        {"id": "pension", "name": "示例抚恤金", "kind": "法定优待",
+         "where": "服务站", "documents": ["身份证"],
+         "sources": [{"ref": "fuxu_2024", "art": [52, 53]}]},
+        {"id": "pension", "name": "示例抚恤金", "kind": "法定优待", "sources": REPORT,
          "eligibility": {"categories": ["伤残军人"], "disability_grades": [1, 2, 3, 4, 5, 6]}},
-        {"id": "elder", "name": "示例老年补助", "kind": "法定优待",
+        {"id": "elder", "name": "示例老年补助", "kind": "法定优待", "sources": REPORT,
          "eligibility": {"categories": ["退役士兵"], "age_min": 60}},
-        {"id": "hardship", "name": "示例困难帮扶", "kind": "荣军矩阵",
+        {"id": "hardship", "name": "示例困难帮扶", "kind": "荣军矩阵", "sources": REPORT,
          "eligibility": {"qingdao_hukou": True, "income_difficulty": True}},
-        {"id": "open", "name": "示例开放服务", "kind": "荣军矩阵"},
-        {"id": "family", "name": "示例家属优待", "kind": "法定优待",
+        {"id": "open", "name": "示例开放服务", "kind": "荣军矩阵", "sources": REPORT},
+        {"id": "family", "name": "示例家属优待", "kind": "法定优待", "sources": REPORT,
          "eligibility": {"categories": ["现役军人家属"]}},
-        {"id": "young", "name": "示例青年培训", "kind": "法定优待",
+        {"id": "young", "name": "示例青年培训", "kind": "法定优待", "sources": REPORT,
          "eligibility": {"categories": ["退役士兵", "转业军官"], "age_max": 45}},
     ],
 }
@@ -62,6 +66,9 @@ def test_parse_catalogue(cat):
     (lambda d: d["programmes"][0]["eligibility"].update(veteran=True), "unknown eligibility"),
     (lambda d: d["programmes"][0].update(id="Card-1"), "ascii"),
     (lambda d: d["programmes"][0].update(name=""), "without id or name"),
+    (lambda d: d["programmes"][0].pop("sources"), "no sources"),
+    (lambda d: d["programmes"][1].update(sources=[{"ref": "fuxu_2024"}]), "cite its article"),
+    (lambda d: d["programmes"][1].update(sources=["invented_source"]), "unknown source"),
 ])
 def test_parse_catalogue_rejects_bad_files(mutate, message):
     import copy
@@ -103,9 +110,44 @@ def test_details(cat):
     d = E.details(by_id(cat, "card"))
     assert d["gives"] == "免费乘车" and d["eligibility_text"] == "青岛户籍退役军人"
     assert d["how_to_apply"] == "到服务站" and d["where"] == "服务站"
-    assert d["documents"] == ["身份证"] and d["source"] == "示例来源"
-    assert d["notice"] == "以官方最新公布为准" and d["placeholder"] is False
+    assert d["documents"] == ["身份证"] and d["documents_text"] == "身份证"
+    assert d["source"] == "《军人抚恤优待条例》（2024年修订）第52、53条"
+    assert d["footer"] == "来源：《军人抚恤优待条例》（2024年修订）第52、53条。以官方最新公布为准。"
+    assert d["notice"] == "以官方最新公布为准"
     assert {"id", "name", "summary", "kind"} <= set(d)
+    assert E.details(by_id(cat, "open"))["documents_text"] == "请向经办部门确认"
+
+
+def test_figures_follow_the_summary():
+    import copy
+
+    data = copy.deepcopy(SYNTHETIC)
+    data["programmes"][4]["summary"] = "开放服务。"
+    data["programmes"][4]["figures"] = "据报道服务了很多人。"
+    [open_] = [p for p in E.parse_catalogue(data) if p.id == "open"]
+    assert E.details(open_)["summary"] == "开放服务。\n据报道服务了很多人。"
+
+
+def test_placeholder_entries_are_never_loaded():
+    import copy
+
+    data = copy.deepcopy(SYNTHETIC)
+    data["programmes"][0]["placeholder"] = True
+    data["programmes"][0].pop("sources")  # a draft may lack its source: it is skipped, not shown
+    assert "card" not in {p.id for p in E.parse_catalogue(data)}
+
+
+def test_finder_never_claims_programmes_with_unpublished_eligibility():
+    import copy
+
+    data = copy.deepcopy(SYNTHETIC)
+    data["programmes"][4]["finder"] = False
+    cat = E.parse_catalogue(data)
+    result = E.find({"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 30,
+                     "income_difficulty": True}, cat)
+    shown = {p.id for p in result.qualifies} | {p.id for p, _ in result.maybe}
+    assert "open" not in shown and "card" in shown
+    assert E.programme_by_name("示例开放服务", cat).id == "open"  # details still available
 
 
 # --- profile --------------------------------------------------------------------------------------
@@ -244,7 +286,8 @@ def test_grade_is_not_asked_before_the_category_nor_for_other_categories(cat):
 
 def test_grade_not_asked_when_it_does_not_matter():
     cat = E.parse_catalogue({"programmes": [
-        {"id": "card", "name": "卡", "eligibility": {"categories": ["伤残军人"], "qingdao_hukou": True}},
+        {"id": "card", "name": "卡", "sources": REPORT,
+         "eligibility": {"categories": ["伤残军人"], "qingdao_hukou": True}},
     ]})
     asked, result = run_dialogue(cat, {"veteran_category": "伤残军人", "qingdao_hukou": True})
     assert asked == ["veteran_category", "qingdao_hukou"]
@@ -254,10 +297,12 @@ def test_grade_not_asked_when_it_does_not_matter():
 
 def test_prefers_the_field_that_settles_most():
     cat = E.parse_catalogue({"programmes": [
-        {"id": "a", "name": "甲", "eligibility": {"income_difficulty": True}},
-        {"id": "b", "name": "乙", "eligibility": {"income_difficulty": True}},
-        {"id": "c", "name": "丙", "eligibility": {"qingdao_hukou": True, "income_difficulty": True}},
-        {"id": "d", "name": "丁", "eligibility": {"qingdao_hukou": True, "age_min": 60}},
+        {"id": "a", "name": "甲", "sources": REPORT, "eligibility": {"income_difficulty": True}},
+        {"id": "b", "name": "乙", "sources": REPORT, "eligibility": {"income_difficulty": True}},
+        {"id": "c", "name": "丙", "sources": REPORT,
+         "eligibility": {"qingdao_hukou": True, "income_difficulty": True}},
+        {"id": "d", "name": "丁", "sources": REPORT,
+         "eligibility": {"qingdao_hukou": True, "age_min": 60}},
     ]})
     # income settles a and b whatever the answer (and c when "no"); hukou settles only when "no"
     assert E.find({}, cat).next_question == "income_difficulty"
@@ -265,8 +310,8 @@ def test_prefers_the_field_that_settles_most():
 
 def test_ties_follow_field_order():
     cat = E.parse_catalogue({"programmes": [
-        {"id": "a", "name": "甲", "eligibility": {"income_difficulty": True}},
-        {"id": "b", "name": "乙", "eligibility": {"qingdao_hukou": True}},
+        {"id": "a", "name": "甲", "sources": REPORT, "eligibility": {"income_difficulty": True}},
+        {"id": "b", "name": "乙", "sources": REPORT, "eligibility": {"qingdao_hukou": True}},
     ]})
     assert E.find({}, cat).next_question == "qingdao_hukou"
     assert E.find({"qingdao_hukou": UNKNOWN}, cat).next_question == "income_difficulty"
@@ -320,7 +365,7 @@ def test_real_catalogue_loads():
     cat = E.load_catalogue()
     matrix = [p for p in cat if p.kind == "荣军矩阵"]
     assert sorted(p.name for p in matrix) == sorted(MATRIX)
-    assert all(p.kind in ("荣军矩阵", "法定优待") for p in cat)
+    assert all(p.kind in ("荣军矩阵", "青岛服务", "法定优待") for p in cat)
     for p in cat:
         assert p.notice == "以官方最新公布为准" and p.source and p.eligibility_text and p.how_to_apply
         assert set(p.eligibility.categories or ()) <= set(E.VETERAN_CATEGORIES)
