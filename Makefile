@@ -15,13 +15,14 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 
 .PHONY: help setup train run shell test test-python test-stories test-nlu validate browser \
-        migrate bench-nlu bench-booking bench-telegram lock clean
+        migrate demo-data bench-nlu bench-booking bench-telegram lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test      set up, train if needed, run every test"
 	@echo "make shell     chat in the terminal"
 	@echo "make train     train the model if config, domain or data changed"
+	@echo "make demo-data load marked demo jobs for trying the console (never shown to veterans)"
 	@echo "make bench-nlu | bench-booking | bench-telegram   print benchmark figures"
 
 # --- set-up ------------------------------------------------------------------------------
@@ -41,6 +42,10 @@ setup: $(STAMP)
 
 migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
+
+# Invented 示例 jobs for trying the agent console (marked is_sample; never shown to veterans).
+demo-data: $(STAMP)
+	$(PY) -m bot.core.demo_data
 
 # --- model -------------------------------------------------------------------------------
 train: $(STAMP)

@@ -1,8 +1,10 @@
 """荣军就业 — job seekers, job postings and a small, explainable matcher.
 
 * ``job_seekers``: one registration per sender (re-registering updates it).
-* ``jobs``: postings managed from the agent console; ``data/jobs_seed.yml`` holds invented 示例 jobs
-  (``is_sample``) loaded idempotently by :func:`seed_jobs`.
+* ``jobs``: postings managed from the agent console. ``data/demo/jobs.yml`` holds invented
+  示例 demo jobs (``is_sample``), loaded idempotently by :func:`seed_jobs` only through
+  ``make demo-data``; the veteran-facing actions never show ``is_sample`` rows.
+* ``data/jobs_vocabulary.yml``: synonyms, stopwords and reason templates for the matcher.
 * :func:`match_jobs` ranks active jobs by TF-IDF cosine similarity between the seeker's skills +
   desired job and each job's title + requirements + skills (jieba words, synonyms folded, skills
   counted twice), plus a bonus for the same or a neighbouring district, and explains each match.
@@ -26,7 +28,8 @@ from sqlalchemy.orm import Session
 from bot.core import clock, people, settings
 from bot.core.db import Base
 
-SEED_FILE = settings.DATA_FILES / "jobs_seed.yml"
+VOCABULARY_FILE = settings.DATA_FILES / "jobs_vocabulary.yml"
+DEMO_JOBS_FILE = settings.DATA_FILES / "demo" / "jobs.yml"
 
 DISTRICTS = ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区", "即墨区", "胶州市", "平度市", "莱西市")
 DISTRICT_ALIASES = {"西海岸新区": "黄岛区", "西海岸": "黄岛区", "黄岛": "黄岛区"}
@@ -92,7 +95,7 @@ class Job(Base):
     )
 
     id = Column(Integer, primary_key=True)
-    seed_key = Column(String(40), nullable=True)  # set for rows loaded from jobs_seed.yml
+    seed_key = Column(String(40), nullable=True)  # set for rows loaded from demo/jobs.yml
     employer = Column(String(200), nullable=False)
     title = Column(String(200), nullable=False)
     requirements = Column(Text, nullable=False, default="")
@@ -125,7 +128,6 @@ class Vocabulary:
     synonyms: Mapping[str, str]
     stopwords: frozenset
     reasons: Mapping[str, str]
-    seed_jobs: Tuple[Mapping, ...]
     words: Tuple[str, ...]  # extra dictionary words for the tokenizer
 
 
@@ -133,25 +135,30 @@ class Vocabulary:
 def _vocabulary(path: str, mtime: float) -> Vocabulary:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
-    jobs = tuple(data.get("jobs") or ())
     words = set(synonyms) | set(synonyms.values())
-    for job in jobs:
-        words.update(_pieces(str(job.get("skills") or "")))
     return Vocabulary(
         synonyms=synonyms,
         stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
         reasons=dict(data.get("reasons") or {}),
-        seed_jobs=jobs,
         words=tuple(sorted(w for w in words if 2 <= len(w) <= 12)),
     )
 
 
 def vocabulary(path: Optional[Path] = None) -> Vocabulary:
-    path = Path(path or SEED_FILE)
+    path = Path(path or VOCABULARY_FILE)
     return _vocabulary(str(path), path.stat().st_mtime)
 
 
-# Words that say nothing about a job (also extendable through `stopwords:` in jobs_seed.yml).
+def demo_jobs(path: Optional[Path] = None) -> Tuple[Mapping, ...]:
+    """The demo postings in ``demo/jobs.yml`` (the file must say ``demo: true``)."""
+    path = Path(path or DEMO_JOBS_FILE)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if data.get("demo") is not True:
+        raise ValueError(f"{path}: not marked demo: true")
+    return tuple(data.get("jobs") or ())
+
+
+# Words that say nothing about a job (also extendable through `stopwords:` in jobs_vocabulary.yml).
 _STOPWORDS = frozenset(
     "以上 以下 经验 优先 相关 专业 能够 能力 适应 身体健康 健康 要求 具有 熟悉 熟练 工作 岗位 退役 退役军人 军人 "
     "部队 当过 干过 做过 会 有 能 持 年 一年 两年 三年 五年 多年 之前 以前 我 我会 可以 一些 或 和 及 等 "
@@ -383,15 +390,15 @@ def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] =
 
 
 def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path] = None) -> int:
-    """Insert the 示例 jobs whose ``key`` is not in the table yet; returns how many were added.
+    """Insert the demo (示例) jobs whose ``key`` is not in the table yet, all as ``is_sample``;
+    returns how many were added. Only ``make demo-data`` calls this outside tests.
 
     Idempotent: rows already seeded (even if later edited or deactivated in the console) are left alone.
     """
     now = now or clock.now()
-    vocab = vocabulary(path)
     existing = set(s.execute(select(Job.seed_key).where(Job.seed_key.isnot(None))).scalars())
     added = 0
-    for item in vocab.seed_jobs:
+    for item in demo_jobs(path):
         key = str(item["key"])
         if key in existing:
             continue
@@ -403,7 +410,7 @@ def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path
             skills=item.get("skills") or "",
             district=item.get("district"),
             pay=item.get("pay"),
-            is_sample=bool(item.get("is_sample", True)),
+            is_sample=True,
             now=now,
             seed_key=key,
         )
