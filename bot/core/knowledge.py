@@ -47,15 +47,6 @@ def _reporting(path: Optional[Union[str, Path]] = None) -> Mapping:
     return _load(path or REPORTING_FILE)
 
 
-def with_notice(text: str, notice: str) -> str:
-    """``text`` ending with ``notice`` (added once)."""
-    text = _text(text)
-    notice = _text(notice)
-    if not notice or text.endswith(notice):
-        return text
-    return f"{text}\n\n{notice}" if text else notice
-
-
 def _topic(intent: str, path=None) -> Optional[Mapping]:
     topics = _knowledge(path).get("topics") or {}
     topic = topics.get(intent)
