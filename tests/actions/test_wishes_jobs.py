@@ -114,7 +114,7 @@ async def test_register_and_match_shows_real_jobs_never_demo_ones(domain, sessio
     assert [m["title"] for m in matches] == ["配送司机"]
     assert all("示例" not in str(m) for m in messages)
     payload = matches[0]["buttons"][0]["payload"]
-    assert payload == '/inform{"job_id": "%d"}' % real
+    assert payload == f'/inform{{"job_id": "{real}"}}'
     seeker = jobs.get_seeker(session, "tg-4242")
     assert seeker.skills.startswith("会开车") and seeker.district == "城阳区"
     assert all(slot_events(events)[slot] is None for slot in J.JOB_SLOTS)
