@@ -17,13 +17,15 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        migrate purge bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue lock clean
+        migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue \
+        lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
 	@echo "make test      set up, train if needed, run every test"
 	@echo "make shell     chat in the terminal"
 	@echo "make train     train the model if config, domain or data changed"
+	@echo "make demo-data load marked demo jobs for trying the console (never shown to veterans)"
 	@echo "make bench-nlu | bench-booking | bench-telegram | bench-wechat | bench-dialogue   print figures"
 
 # --- set-up ------------------------------------------------------------------------------
@@ -47,6 +49,10 @@ migrate: $(STAMP)
 # Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days; DAYS=N overrides.
 purge: $(STAMP)
 	$(PY) -m bot.core.retention $(if $(DAYS),--days $(DAYS))
+
+# Invented 示例 jobs for trying the agent console (marked is_sample; never shown to veterans).
+demo-data: $(STAMP)
+	$(PY) -m bot.core.demo_data
 
 # --- model -------------------------------------------------------------------------------
 # The form digression rules and protected-intent lists, written from bot/dialogue_rules.py.

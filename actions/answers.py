@@ -104,7 +104,7 @@ class ActionExplainBenefit(Action):
             eligibility=parts["eligibility_text"].strip(),
             how_to_apply=parts["how_to_apply"].strip(),
             where=parts["where"].strip(),
-            documents="、".join(parts["documents"]),
+            documents=parts["documents_text"],
             source=parts["source"],
         )
         return [SlotSet("benefit", programme.name)]

@@ -76,15 +76,10 @@ class ActionRegisterJobSeeker(Action):
                     now=fc.local_now(),
                 )
                 matches = [
-                    {
-                        "id": m.job.id,
-                        "title": m.job.title,
-                        "employer": m.job.employer,
-                        "district": m.job.district,
-                        "pay": m.job.pay,
-                        "reason": m.reason,
-                    }
-                    for m in jobs.match_jobs(session, seeker, limit=MATCHES)
+                    dict(id=m.job.id, title=m.job.title, employer=m.job.employer,
+                         district=m.job.district, pay=m.job.pay, reason=m.reason)
+                    for m in jobs.match_jobs(session, seeker, limit=MATCHES,
+                                             jobs=jobs.list_jobs(session, include_samples=False))
                 ]
                 mobile = seeker.mobile
         except Exception:
@@ -123,7 +118,9 @@ class ActionJobDetails(Action):
         try:
             with session_scope() as session:
                 job = jobs.get_job(session, int(job_id)) if job_id and job_id.isdigit() else None
-                found = jobs.job_dict(job) if job is not None and job.active else None
+                # demo (is_sample) rows stay in the console
+                shown = job is not None and job.active and not job.is_sample
+                found = jobs.job_dict(job) if shown else None
         except Exception:
             logger.exception("job look-up failed")
             fc.utter(dispatcher, tracker, "utter_service_unavailable")
@@ -132,16 +129,7 @@ class ActionJobDetails(Action):
             fc.utter(dispatcher, tracker, "utter_job_not_found")
             return []
         unknown = fc.domain_text(domain, "utter_job_unknown")
-        fc.utter(
-            dispatcher,
-            tracker,
-            "utter_job_details",
-            title=found["title"],
-            employer=found["employer"],
-            district=found["district"] or unknown,
-            pay=found["pay"] or unknown,
-            requirements=found["requirements"] or unknown,
-            skills=found["skills"] or unknown,
-            sample=fc.domain_text(domain, "utter_job_sample_note") if found["is_sample"] else "",
-        )
+        fc.utter(dispatcher, tracker, "utter_job_details", title=found["title"], employer=found["employer"],
+                 district=found["district"] or unknown, pay=found["pay"] or unknown,
+                 requirements=found["requirements"] or unknown, skills=found["skills"] or unknown)
         return []

@@ -1,33 +1,31 @@
 """The programme catalogue (data/programmes.yml) and the entitlement finder.
 
-A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool),
-``age`` (int), ``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field
-the user said they do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa
-slot): it counts as missing for the verdict but is never asked again.
+A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool), ``age`` (int),
+``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field the user said they
+do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa slot): it counts as missing
+for the verdict but is never asked again.
 
 Finder, in short:
 1. every programme is evaluated: ``"yes"``, ``"no"`` (a known answer breaks a condition) or
    ``("maybe", missing_fields)``;
 2. askable fields = fields missing for some maybe-programme, not answered, not declined;
    ``disability_grade`` only once ``veteran_category`` is 伤残军人 or declined;
-3. for each askable field, simulate every possible answer and count maybe-programmes it would
-   settle; ask the field with the highest average (ties: more programmes concerned, then
-   FIELD_ORDER);
+3. for each askable field, simulate every possible answer and count maybe-programmes it would settle;
+   ask the field with the highest average (ties: more programmes concerned, then FIELD_ORDER);
 4. no askable field left → ``next_question`` is None and the result is ``settled``.
 """
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 import yaml
 
-from bot.core import numerals, settings
+from bot.core import numerals, settings, sources
 
 PROGRAMMES_FILE = settings.DATA_FILES / "programmes.yml"
 
@@ -42,28 +40,12 @@ INCOME_DIFFICULTY = "income_difficulty"
 FIELD_ORDER = (VETERAN_CATEGORY, QINGDAO_HUKOU, AGE, INCOME_DIFFICULTY, DISABILITY_GRADE)
 
 DISABLED_VETERAN = "伤残军人"
-VETERAN_CATEGORIES = (
-    "退役士兵",
-    "转业军官",
-    "军休干部",
-    "伤残军人",
-    "烈士遗属",
-    "因公牺牲军人遗属",
-    "病故军人遗属",
-    "现役军人家属",
-    "复员军人",
-)
+VETERAN_CATEGORIES = ("退役士兵", "转业军官", "军休干部", "伤残军人", "烈士遗属", "因公牺牲军人遗属",
+                      "病故军人遗属", "现役军人家属", "复员军人")
 CATEGORY_ALIASES = {
-    "自主择业军转干部": "转业军官",
-    "军转干部": "转业军官",
-    "转业干部": "转业军官",
-    "退休军人": "军休干部",
-    "残疾军人": "伤残军人",
-    "伤残退役军人": "伤残军人",
-    "退伍军人": "退役士兵",
-    "退伍兵": "退役士兵",
-    "军属": "现役军人家属",
-    "烈属": "烈士遗属",
+    "自主择业军转干部": "转业军官", "军转干部": "转业军官", "转业干部": "转业军官", "退休军人": "军休干部",
+    "残疾军人": "伤残军人", "伤残退役军人": "伤残军人", "退伍军人": "退役士兵", "退伍兵": "退役士兵",
+    "军属": "现役军人家属", "烈属": "烈士遗属",
 }
 DISABILITY_GRADES = tuple(range(1, 11))
 
@@ -74,7 +56,7 @@ YES = "yes"
 NO = "no"
 MAYBE = "maybe"
 
-Verdict = str | tuple[str, tuple[str, ...]]
+Verdict = Union[str, Tuple[str, Tuple[str, ...]]]
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -82,11 +64,11 @@ Verdict = str | tuple[str, tuple[str, ...]]
 
 @dataclass(frozen=True)
 class Eligibility:
-    categories: tuple[str, ...] | None = None
+    categories: Optional[Tuple[str, ...]] = None
     qingdao_hukou: bool = False  # True = required
-    age_min: int | None = None
-    age_max: int | None = None
-    disability_grades: tuple[int, ...] | None = None
+    age_min: Optional[int] = None
+    age_max: Optional[int] = None
+    disability_grades: Optional[Tuple[int, ...]] = None
     income_difficulty: bool = False  # True = required
 
 
@@ -101,10 +83,14 @@ class Programme:
     eligibility_text: str = ""
     how_to_apply: str = ""
     where: str = ""
-    documents: tuple[str, ...] = ()
-    source: str = ""
-    placeholder: bool = False
+    documents: Tuple[str, ...] = ()
+    source: str = ""  # the rendered citation (from ``sources:`` and data/sources.yml)
     notice: str = ""
+    figures: str = ""  # reported statistics, shown after the summary
+    finder: bool = True  # False: eligibility is not published, so the finder never claims it
+    source_keys: Tuple[str, ...] = ()
+    source_label: str = ""
+    documents_unknown: str = ""
 
 
 def canonical_category(value: Any) -> Any:
@@ -124,7 +110,8 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _parse_programme(raw: Mapping, notice: str) -> Programme:
+def _parse_programme(raw: Mapping, notice: str, file: Mapping = None,
+                     register: Optional[Mapping[str, sources.Source]] = None) -> Programme:
     pid = _text(raw.get("id"))
     name = _text(raw.get("name"))
     if not pid or not name:
@@ -156,18 +143,25 @@ def _parse_programme(raw: Mapping, notice: str) -> Programme:
         how_to_apply=_text(raw.get("how_to_apply")),
         where=_text(raw.get("where")),
         documents=tuple(_text(d) for d in (raw.get("documents") or ()) if _text(d)),
-        source=_text(raw.get("source")),
-        placeholder=bool(raw.get("placeholder")),
+        source=sources.cite(raw.get("sources"), where=f"programme {pid}", sources=register),
         notice=notice,
+        figures=_text(raw.get("figures")),
+        finder=raw.get("finder", True) is not False,
+        source_keys=tuple(sources.keys(raw.get("sources"))),
+        source_label=_text((file or {}).get("source_label")),
+        documents_unknown=_text((file or {}).get("documents_unknown")),
     )
 
 
-def parse_catalogue(data: Mapping) -> tuple[Programme, ...]:
-    """Programmes from the parsed YAML document (validated: ids and names unique)."""
+def parse_catalogue(
+    data: Mapping, register: Optional[Mapping[str, sources.Source]] = None
+) -> Tuple[Programme, ...]:
+    """Programmes from the parsed YAML document (validated: ids and names unique, every programme
+    sourced). Entries marked ``placeholder: true`` are unverified drafts and are left out."""
     notice = _text((data or {}).get("notice"))
-    programmes = tuple(
-        _parse_programme(raw, notice) for raw in ((data or {}).get("programmes") or ())
-    )
+    programmes = tuple(_parse_programme(raw, notice, data, register)
+                       for raw in ((data or {}).get("programmes") or ())
+                       if not (isinstance(raw, Mapping) and raw.get("placeholder") is True))
     for attr in ("id", "name"):
         values = [getattr(p, attr) for p in programmes]
         dupes = sorted({v for v in values if values.count(v) > 1})
@@ -177,24 +171,24 @@ def parse_catalogue(data: Mapping) -> tuple[Programme, ...]:
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> tuple[tuple[Programme, ...], str]:
+def _load(path: str, mtime: float) -> Tuple[Tuple[Programme, ...], str]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return parse_catalogue(data), _text(data.get("notice"))
 
 
-def load_catalogue(path: str | Path | None = None) -> tuple[Programme, ...]:
+def load_catalogue(path: Optional[Union[str, Path]] = None) -> Tuple[Programme, ...]:
     """All programmes in file order (cached; reloaded when the file changes)."""
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[0]
 
 
-def catalogue_notice(path: str | Path | None = None) -> str:
+def catalogue_notice(path: Optional[Union[str, Path]] = None) -> str:
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[1]
 
 
-def programme_by_name(name_or_id: str | None,
-                      programmes: Sequence[Programme] | None = None) -> Programme | None:
+def programme_by_name(name_or_id: Optional[str],
+                      programmes: Optional[Sequence[Programme]] = None) -> Optional[Programme]:
     """A programme by id or canonical name (Traditional / full-width input accepted).
 
     Falls back to the longest programme name contained in the text, then to a name that uniquely
@@ -217,21 +211,25 @@ def programme_by_name(name_or_id: str | None,
     return None
 
 
-def details(programme: Programme) -> dict[str, Any]:
-    """The text parts an action or the console renders (Simplified; notice to end the answer)."""
+def details(programme: Programme) -> Dict[str, Any]:
+    """The text parts an action or the console renders (Simplified). ``summary`` includes the
+    reported figures; ``documents_text`` says to ask when no documents are published; ``footer``
+    is the closing source-and-notice line."""
+    summary = "\n".join(part for part in (programme.summary, programme.figures) if part)
     return {
         "id": programme.id,
         "name": programme.name,
         "kind": programme.kind,
-        "summary": programme.summary,
+        "summary": summary,
         "gives": programme.gives,
         "eligibility_text": programme.eligibility_text,
         "how_to_apply": programme.how_to_apply,
         "where": programme.where,
         "documents": list(programme.documents),
+        "documents_text": "、".join(programme.documents) or programme.documents_unknown,
         "source": programme.source,
-        "placeholder": programme.placeholder,
         "notice": programme.notice,
+        "footer": sources.footer(programme.source, programme.source_label, programme.notice),
     }
 
 
@@ -239,17 +237,7 @@ def details(programme: Programme) -> dict[str, Any]:
 
 _TRUE = {"true", "yes", "y", "1", "是", "是的", "有", "对", "对的", "嗯", "属于"}
 _FALSE = {"false", "no", "n", "0", "否", "不是", "没有", "无", "不", "不属于"}
-_UNKNOWN_WORDS = {
-    UNKNOWN,
-    "不知道",
-    "不清楚",
-    "不确定",
-    "说不清",
-    "不方便说",
-    "跳过",
-    "skip",
-    "dont_know",
-}
+_UNKNOWN_WORDS = {UNKNOWN, "不知道", "不清楚", "不确定", "说不清", "不方便说", "跳过", "skip", "dont_know"}
 
 
 def is_declined(value: Any) -> bool:
@@ -282,19 +270,14 @@ def _int(value: Any) -> int:
     raise ValueError(f"not a number: {value!r}")
 
 
-def normalise_profile(profile: Mapping[str, Any] | None) -> dict[str, Any]:
-    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases
-    resolved.
+def normalise_profile(profile: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
+    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases resolved.
 
     Keys outside FIELD_ORDER and None values are dropped; unparseable values raise ValueError.
     """
-    out: dict[str, Any] = {}
+    out: Dict[str, Any] = {}
     for key, value in (profile or {}).items():
-        if (
-            key not in FIELD_ORDER
-            or value is None
-            or (isinstance(value, str) and not value.strip())
-        ):
+        if key not in FIELD_ORDER or value is None or (isinstance(value, str) and not value.strip()):
             continue
         if isinstance(value, str) and _norm_text(value).lower() in _UNKNOWN_WORDS:
             out[key] = UNKNOWN
@@ -314,9 +297,9 @@ def _known(profile: Mapping[str, Any], key: str) -> bool:
 # --- verdicts -------------------------------------------------------------------------------------
 
 
-def _check(rules: Eligibility, profile: Mapping[str, Any]) -> tuple[bool, list[str]]:
+def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[str]]:
     """(fails, missing) for one programme."""
-    missing: list[str] = []
+    missing: List[str] = []
     category = profile.get(VETERAN_CATEGORY) if _known(profile, VETERAN_CATEGORY) else None
     grade = profile.get(DISABILITY_GRADE) if _known(profile, DISABILITY_GRADE) else None
 
@@ -367,7 +350,7 @@ def _check(rules: Eligibility, profile: Mapping[str, Any]) -> tuple[bool, list[s
     return False, missing
 
 
-def evaluate(programme: Programme, profile: Mapping[str, Any] | None) -> Verdict:
+def evaluate(programme: Programme, profile: Optional[Mapping[str, Any]]) -> Verdict:
     """``'yes'``, ``'no'`` or ``('maybe', missing_fields)`` (fields in FIELD_ORDER order)."""
     profile = normalise_profile(profile)
     fails, missing = _check(programme.eligibility, profile)
@@ -383,12 +366,12 @@ def evaluate(programme: Programme, profile: Mapping[str, Any] | None) -> Verdict
 
 @dataclass
 class FinderResult:
-    qualifies: list[Programme]
-    maybe: list[tuple[Programme, tuple[str, ...]]]
-    not_eligible: list[Programme]
-    next_question: str | None
+    qualifies: List[Programme]
+    maybe: List[Tuple[Programme, Tuple[str, ...]]]
+    not_eligible: List[Programme]
+    next_question: Optional[str]
     settled: bool
-    declined: tuple[str, ...] = ()
+    declined: Tuple[str, ...] = ()
 
 
 def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
@@ -400,7 +383,7 @@ def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
     return True
 
 
-def _answers(field_name: str, maybes: Sequence[tuple[Programme, tuple[str, ...]]]) -> list[Any]:
+def _answers(field_name: str, maybes: Sequence[Tuple[Programme, Tuple[str, ...]]]) -> List[Any]:
     """Representative answers for simulating a question (one per outcome class)."""
     if field_name == VETERAN_CATEGORY:
         values = list(VETERAN_CATEGORIES)
@@ -414,14 +397,12 @@ def _answers(field_name: str, maybes: Sequence[tuple[Programme, tuple[str, ...]]
     if field_name == DISABILITY_GRADE:
         return list(DISABILITY_GRADES)
     # age: one value below every threshold, then each threshold (age_min, age_max + 1)
-    cuts = sorted(
-        {p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
-        | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None}
-    )
+    cuts = sorted({p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
+                  | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None})
     return [cuts[0] - 1] + cuts if cuts else [0]
 
 
-def _choose(profile: dict[str, Any], maybes: list[tuple[Programme, tuple[str, ...]]]) -> str | None:
+def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ...]]]) -> Optional[str]:
     candidates = [f for f in FIELD_ORDER
                   if any(f in missing for _, missing in maybes) and _askable(f, profile)]
     if not candidates:
@@ -441,15 +422,14 @@ def _choose(profile: dict[str, Any], maybes: list[tuple[Programme, tuple[str, ..
     return min(candidates, key=rank)
 
 
-def find(
-    profile: Mapping[str, Any] | None, programmes: Sequence[Programme] | None = None
-) -> FinderResult:
+def find(profile: Optional[Mapping[str, Any]], programmes: Optional[Sequence[Programme]] = None) -> FinderResult:
     """Sort the catalogue for ``profile`` and pick the one question worth asking next (or None)."""
     programmes = load_catalogue() if programmes is None else programmes
+    programmes = [p for p in programmes if p.finder]
     prof = normalise_profile(profile)
-    qualifies: list[Programme] = []
-    maybe: list[tuple[Programme, tuple[str, ...]]] = []
-    not_eligible: list[Programme] = []
+    qualifies: List[Programme] = []
+    maybe: List[Tuple[Programme, Tuple[str, ...]]] = []
+    not_eligible: List[Programme] = []
     for p in programmes:
         verdict = evaluate(p, prof)
         if verdict == YES:

@@ -1,8 +1,10 @@
 """荣军就业 — job seekers, job postings and a small, explainable matcher.
 
 * ``job_seekers``: one registration per sender (re-registering updates it).
-* ``jobs``: postings managed from the agent console; ``data/jobs_seed.yml`` holds invented 示例 jobs
-  (``is_sample``) loaded idempotently by :func:`seed_jobs`.
+* ``jobs``: postings managed from the agent console. ``data/demo/jobs.yml`` holds invented
+  示例 demo jobs (``is_sample``), loaded idempotently by :func:`seed_jobs` only through
+  ``make demo-data``; the veteran-facing actions never show ``is_sample`` rows.
+* ``data/jobs_vocabulary.yml``: synonyms, stopwords and reason templates for the matcher.
 * :func:`match_jobs` ranks active jobs by TF-IDF cosine similarity between the seeker's skills +
   desired job and each job's title + requirements + skills (jieba words, synonyms folded, skills
   counted twice), plus a bonus for the same or a neighbouring district, and explains each match.
@@ -13,30 +15,21 @@ import math
 import re
 import threading
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
-from sqlalchemy import (
-    Boolean,
-    Column,
-    DateTime,
-    Index,
-    Integer,
-    String,
-    Text,
-    UniqueConstraint,
-    select,
-)
+from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select
 from sqlalchemy.orm import Session
 
 from bot.core import clock, districts, people, settings
 from bot.core.db import Base
 
-SEED_FILE = settings.DATA_FILES / "jobs_seed.yml"
+VOCABULARY_FILE = settings.DATA_FILES / "jobs_vocabulary.yml"
+DEMO_JOBS_FILE = settings.DATA_FILES / "demo" / "jobs.yml"
 
 # Derived from the district registry (data/districts.yml), kept here for the job pages.
 DISTRICTS = districts.names()
@@ -67,11 +60,11 @@ class JobSeeker(Base):
     updated_at = Column(DateTime, nullable=False)
 
     @property
-    def mobile_masked(self) -> str | None:
+    def mobile_masked(self) -> Optional[str]:
         return people.mask_phone(self.mobile) if self.mobile else None
 
     @property
-    def name_masked(self) -> str | None:
+    def name_masked(self) -> Optional[str]:
         return people.mask_name(self.name) if self.name else None
 
     def __repr__(self) -> str:
@@ -86,7 +79,7 @@ class Job(Base):
     )
 
     id = Column(Integer, primary_key=True)
-    seed_key = Column(String(40), nullable=True)  # set for rows loaded from jobs_seed.yml
+    seed_key = Column(String(40), nullable=True)  # set for rows loaded from demo/jobs.yml
     employer = Column(String(200), nullable=False)
     title = Column(String(200), nullable=False)
     requirements = Column(Text, nullable=False, default="")
@@ -119,39 +112,42 @@ class Vocabulary:
     synonyms: Mapping[str, str]
     stopwords: frozenset
     reasons: Mapping[str, str]
-    seed_jobs: tuple[Mapping, ...]
-    words: tuple[str, ...]  # extra dictionary words for the tokenizer
+    words: Tuple[str, ...]  # extra dictionary words for the tokenizer
 
 
 @lru_cache(maxsize=4)
 def _vocabulary(path: str, mtime: float) -> Vocabulary:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     synonyms = {str(k): str(v) for k, v in (data.get("synonyms") or {}).items()}
-    jobs = tuple(data.get("jobs") or ())
     words = set(synonyms) | set(synonyms.values())
-    for job in jobs:
-        words.update(_pieces(str(job.get("skills") or "")))
     return Vocabulary(
         synonyms=synonyms,
         stopwords=frozenset(str(w) for w in (data.get("stopwords") or ())),
         reasons=dict(data.get("reasons") or {}),
-        seed_jobs=jobs,
         words=tuple(sorted(w for w in words if 2 <= len(w) <= 12)),
     )
 
 
-def vocabulary(path: Path | None = None) -> Vocabulary:
-    path = Path(path or SEED_FILE)
+def vocabulary(path: Optional[Path] = None) -> Vocabulary:
+    path = Path(path or VOCABULARY_FILE)
     return _vocabulary(str(path), path.stat().st_mtime)
 
 
-# Words that say nothing about a job (also extendable through `stopwords:` in jobs_seed.yml).
-_STOPWORDS = frozenset((
-    "以上", "以下", "经验", "优先", "相关", "专业", "能够", "能力", "适应", "身体健康", "健康",
-    "要求", "具有", "熟悉", "熟练", "工作", "岗位", "退役", "退役军人", "军人", "部队", "当过",
-    "干过", "做过", "会", "有", "能", "持", "年", "一年", "两年", "三年", "五年", "多年", "之前",
-    "以前", "我", "我会", "可以", "一些", "或", "和", "及", "等", "示例", "月", "元",
-))
+def demo_jobs(path: Optional[Path] = None) -> Tuple[Mapping, ...]:
+    """The demo postings in ``demo/jobs.yml`` (the file must say ``demo: true``)."""
+    path = Path(path or DEMO_JOBS_FILE)
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    if data.get("demo") is not True:
+        raise ValueError(f"{path}: not marked demo: true")
+    return tuple(data.get("jobs") or ())
+
+
+# Words that say nothing about a job (also extendable through `stopwords:` in jobs_vocabulary.yml).
+_STOPWORDS = frozenset(
+    "以上 以下 经验 优先 相关 专业 能够 能力 适应 身体健康 健康 要求 具有 熟悉 熟练 工作 岗位 退役 退役军人 军人 "
+    "部队 当过 干过 做过 会 有 能 持 年 一年 两年 三年 五年 多年 之前 以前 我 我会 可以 一些 或 和 及 等 "
+    "示例 月 元".split()
+)
 # Place names say where a job is, not what it is; the district bonus handles them.
 _PLACE_WORDS = frozenset(
     ["青岛", "青岛市", "山东", "山东省"] + list(DISTRICTS) + list(districts.aliases())
@@ -160,7 +156,7 @@ _SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'�
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
-def _pieces(text: str) -> list[str]:
+def _pieces(text: str) -> List[str]:
     return [p for p in _SEPARATORS.split(text.translate(_HALFWIDTH)) if p]
 
 
@@ -201,18 +197,17 @@ def _keep(token: str) -> bool:
     return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,}", token))
 
 
-def tokens(text: str | None, vocab: Vocabulary | None = None, *, learn: bool = False) -> list[str]:
+def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bool = False) -> List[str]:
     """Content words of ``text`` with synonyms folded (开车 → 驾驶); order kept, repeats kept.
 
-    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to
-    the tokenizer.
+    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to the tokenizer.
     """
     if not text:
         return []
     vocab = vocab or vocabulary()
     _ensure_words(vocab.words)
     stop = _STOPWORDS | vocab.stopwords
-    out: list[str] = []
+    out: List[str] = []
     tok = _tokenizer()
     from bot.core.script import to_simplified
 
@@ -235,13 +230,18 @@ def tokens(text: str | None, vocab: Vocabulary | None = None, *, learn: bool = F
 # --- seekers --------------------------------------------------------------------------------------
 
 
-def get_seeker(s: Session, sender_id: str) -> JobSeeker | None:
+def normalise_district(district: str | None) -> str | None:
+    """The registry's name for a district (市南 → 市南区, 西海岸 → 黄岛区), or None."""
+    return districts.normalise(district) if district else None
+
+
+def get_seeker(s: Session, sender_id: str) -> Optional[JobSeeker]:
     return s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id)).scalars().first()
 
 
-def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: str | None = None,
-                    district: str | None = None, mobile: str | None = None,
-                    name: str | None = None, now: datetime) -> JobSeeker:
+def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Optional[str] = None,
+                    district: Optional[str] = None, mobile: Optional[str] = None,
+                    name: Optional[str] = None, now: datetime) -> JobSeeker:
     """Create or update (same sender) the sender's registration; it becomes active again."""
     if not (sender_id or "").strip():
         raise JobError("sender_required")
@@ -249,7 +249,7 @@ def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: str
     if not skills:
         raise JobError("skills_required")
     # optional: canonical (西海岸新区 → 黄岛区), or dropped when not a Qingdao district
-    district = districts.normalise(district) if district else None
+    district = normalise_district(district) if district else None
     if mobile:
         try:
             mobile = people.validate_mobile(mobile)
@@ -284,14 +284,12 @@ def withdraw_seeker(s: Session, sender_id: str, now: datetime) -> bool:
     return True
 
 
-def list_seekers(
-    s: Session, *, active_only: bool = True, district: str | None = None
-) -> list[JobSeeker]:
+def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str] = None) -> List[JobSeeker]:
     stmt = select(JobSeeker)
     if active_only:
         stmt = stmt.where(JobSeeker.active.is_(True))
     if district:
-        stmt = stmt.where(JobSeeker.district == districts.normalise(district))
+        stmt = stmt.where(JobSeeker.district == normalise_district(district))
     return list(s.execute(stmt.order_by(JobSeeker.updated_at.desc(), JobSeeker.id)).scalars().all())
 
 
@@ -299,14 +297,14 @@ def list_seekers(
 
 
 def add_job(s: Session, *, employer: str, title: str, requirements: str = "", skills: str = "",
-            district: str | None = None, pay: str | None = None, is_sample: bool = False,
-            now: datetime, seed_key: str | None = None) -> Job:
+            district: Optional[str] = None, pay: Optional[str] = None, is_sample: bool = False,
+            now: datetime, seed_key: Optional[str] = None) -> Job:
     if not (employer or "").strip():
         raise JobError("employer_required")
     if not (title or "").strip():
         raise JobError("title_required")
     if district:
-        normalised = districts.normalise(district)
+        normalised = normalise_district(district)
         if not normalised:
             raise JobError("bad_district", f"unknown district {district!r}")
         district = normalised
@@ -328,7 +326,7 @@ def add_job(s: Session, *, employer: str, title: str, requirements: str = "", sk
     return job
 
 
-def get_job(s: Session, job_id: int) -> Job | None:
+def get_job(s: Session, job_id: int) -> Optional[Job]:
     return s.get(Job, int(job_id))
 
 
@@ -354,29 +352,28 @@ def reactivate_job(s: Session, job_id: int, now: datetime) -> Job:
     return job
 
 
-def list_jobs(s: Session, *, active_only: bool = True, district: str | None = None,
-              include_samples: bool = True) -> list[Job]:
+def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] = None,
+              include_samples: bool = True) -> List[Job]:
     stmt = select(Job)
     if active_only:
         stmt = stmt.where(Job.active.is_(True))
     if district:
-        stmt = stmt.where(Job.district == districts.normalise(district))
+        stmt = stmt.where(Job.district == normalise_district(district))
     if not include_samples:
         stmt = stmt.where(Job.is_sample.is_(False))
     return list(s.execute(stmt.order_by(Job.id)).scalars().all())
 
 
-def seed_jobs(s: Session, *, now: datetime | None = None, path: Path | None = None) -> int:
-    """Insert the 示例 jobs whose ``key`` is not in the table yet; returns how many were added.
+def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path] = None) -> int:
+    """Insert the demo (示例) jobs whose ``key`` is not in the table yet, all as ``is_sample``;
+    returns how many were added. Only ``make demo-data`` calls this outside tests.
 
-    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left
-    alone.
+    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left alone.
     """
     now = now or clock.now()
-    vocab = vocabulary(path)
     existing = set(s.execute(select(Job.seed_key).where(Job.seed_key.isnot(None))).scalars())
     added = 0
-    for item in vocab.seed_jobs:
+    for item in demo_jobs(path):
         key = str(item["key"])
         if key in existing:
             continue
@@ -388,7 +385,7 @@ def seed_jobs(s: Session, *, now: datetime | None = None, path: Path | None = No
             skills=item.get("skills") or "",
             district=item.get("district"),
             pay=item.get("pay"),
-            is_sample=bool(item.get("is_sample", True)),
+            is_sample=True,
             now=now,
             seed_key=key,
         )
@@ -397,18 +394,10 @@ def seed_jobs(s: Session, *, now: datetime | None = None, path: Path | None = No
     return added
 
 
-def job_dict(job: Job) -> dict:
-    return {
-        "id": job.id,
-        "employer": job.employer,
-        "title": job.title,
-        "requirements": job.requirements,
-        "skills": job.skills,
-        "district": job.district,
-        "pay": job.pay,
-        "is_sample": job.is_sample,
-        "active": job.active,
-    }
+def job_dict(job: Job) -> Dict:
+    return {"id": job.id, "employer": job.employer, "title": job.title, "requirements": job.requirements,
+            "skills": job.skills, "district": job.district, "pay": job.pay, "is_sample": job.is_sample,
+            "active": job.active}
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -419,17 +408,17 @@ class JobMatch:
     job: Job
     score: float
     reason: str
-    matched_terms: tuple[str, ...] = ()
-    desired_terms: tuple[str, ...] = ()
-    district_match: str | None = None  # "same" | "near" | None
+    matched_terms: Tuple[str, ...] = ()
+    desired_terms: Tuple[str, ...] = ()
+    district_match: Optional[str] = None  # "same" | "near" | None
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict:
         return {**job_dict(self.job), "score": self.score, "reason": self.reason,
                 "matched_terms": list(self.matched_terms), "district_match": self.district_match}
 
 
-def district_relation(a: str | None, b: str | None) -> str | None:
-    a, b = districts.normalise(a), districts.normalise(b)
+def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
+    a, b = normalise_district(a), normalise_district(b)
     if not a or not b:
         return None
     if a == b:
@@ -439,26 +428,17 @@ def district_relation(a: str | None, b: str | None) -> str | None:
     return None
 
 
-def _profile(seeker_or_profile) -> tuple[str, str, str | None]:
+def _profile(seeker_or_profile) -> Tuple[str, str, Optional[str]]:
     if isinstance(seeker_or_profile, JobSeeker):
-        return (
-            seeker_or_profile.skills or "",
-            seeker_or_profile.desired_job or "",
-            seeker_or_profile.district,
-        )
+        return seeker_or_profile.skills or "", seeker_or_profile.desired_job or "", seeker_or_profile.district
     if isinstance(seeker_or_profile, Mapping):
-        return (
-            str(seeker_or_profile.get("skills") or ""),
-            str(seeker_or_profile.get("desired_job") or ""),
-            seeker_or_profile.get("district"),
-        )
-    raise TypeError(
-        "match_jobs needs a JobSeeker or a mapping with skills / desired_job / district"
-    )
+        return (str(seeker_or_profile.get("skills") or ""), str(seeker_or_profile.get("desired_job") or ""),
+                seeker_or_profile.get("district"))
+    raise TypeError("match_jobs needs a JobSeeker or a mapping with skills / desired_job / district")
 
 
-def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: str | None,
-            district: str | None) -> str:
+def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: Optional[str],
+            district: Optional[str]) -> str:
     r = vocab.reasons
     join_terms = r.get("term_joiner", "、")
     parts = []
@@ -474,7 +454,7 @@ def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], rel
 
 
 def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
-               jobs: Sequence[Job] | None = None) -> list[JobMatch]:
+               jobs: Optional[Sequence[Job]] = None) -> List[JobMatch]:
     """Best active jobs for a seeker (or a dict with skills, desired_job, district), best first.
 
     score = cosine(tf-idf(seeker skills + desired job), tf-idf(job title + requirements + 2×skills))
@@ -489,8 +469,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
         return []
     for job in jobs:  # learn every skills item first so all texts are cut the same way
         tokens(job.skills, vocab, learn=True)
-    docs: list[Counter] = []
-    titles: list[set] = []
+    docs: List[Counter] = []
+    titles: List[set] = []
     for job in jobs:
         counts = Counter(tokens(job.title, vocab))
         titles.append(set(counts))
@@ -508,8 +488,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
     qvec = {t: c * idf.get(t, 0.0) for t, c in query.items() if t in idf}
     qnorm = math.sqrt(sum(v * v for v in qvec.values()))
 
-    results: list[JobMatch] = []
-    for job, doc, title_terms in zip(jobs, docs, titles, strict=True):
+    results: List[JobMatch] = []
+    for job, doc, title_terms in zip(jobs, docs, titles):
         dvec = {t: c * idf[t] for t, c in doc.items()}
         dnorm = math.sqrt(sum(v * v for v in dvec.values()))
         shared = [t for t in qvec if t in dvec]

@@ -1,19 +1,19 @@
-"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category
-(data/reporting.yml).
+"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category (data/reporting.yml).
 
-Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with the
-file's ``notice`` (以官方最新公布为准); the source is returned separately so the caller can show it.
+Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with
+the source line and the notice — the citation rendered from the topic's ``sources:`` (see
+bot.core.sources), also returned separately. A topic marked ``placeholder: true`` is an
+unverified draft and is never answered.
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
 
 import yaml
 
-from bot.core import settings
+from bot.core import settings, sources
 
 KNOWLEDGE_FILE = settings.DATA_FILES / "knowledge.yml"
 REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
@@ -22,7 +22,7 @@ REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
 class Answer(NamedTuple):
     text: str  # answer + blank line + notice
     source: str
-    followups: list[dict[str, str]]  # [{"title", "payload"}]
+    followups: List[Dict[str, str]]  # [{"title", "payload"}]
 
 
 def _text(value: Any) -> str:
@@ -34,58 +34,54 @@ def _read(path: str, mtime: float) -> Mapping:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
-def _load(path: str | Path) -> Mapping:
+def _load(path: Union[str, Path]) -> Mapping:
     path = Path(path)
     return _read(str(path), path.stat().st_mtime)
 
 
-def _knowledge(path: str | Path | None = None) -> Mapping:
+def _knowledge(path: Optional[Union[str, Path]] = None) -> Mapping:
     return _load(path or KNOWLEDGE_FILE)
 
 
-def _reporting(path: str | Path | None = None) -> Mapping:
+def _reporting(path: Optional[Union[str, Path]] = None) -> Mapping:
     return _load(path or REPORTING_FILE)
 
 
-def with_notice(text: str, notice: str) -> str:
-    """``text`` ending with ``notice`` (added once)."""
-    text = _text(text)
-    notice = _text(notice)
-    if not notice or text.endswith(notice):
-        return text
-    return f"{text}\n\n{notice}" if text else notice
-
-
-def _topic(intent: str, path=None) -> Mapping | None:
+def _topic(intent: str, path=None) -> Optional[Mapping]:
     topics = _knowledge(path).get("topics") or {}
     topic = topics.get(intent)
     return topic if isinstance(topic, Mapping) else None
 
 
-def answer(intent: str, *, path: str | Path | None = None) -> Answer | None:
-    """The FAQ answer for ``intent`` — (text with notice appended, source, followups) — or None
-    when the intent has no answer (label-only topics such as book_appointment, or unknown
-    intents)."""
+def answer(intent: str, *, path: Optional[Union[str, Path]] = None,
+           register: Optional[Mapping[str, sources.Source]] = None) -> Optional[Answer]:
+    """The FAQ answer for ``intent`` — (text ending with 来源：….以官方最新公布为准。, citation,
+    followups) — or None when the intent has no answer (label-only topics such as book_appointment,
+    placeholder drafts, unknown intents). Raises SourceError for an answer without a valid
+    source."""
     topic = _topic(intent, path)
-    if not topic or not _text(topic.get("answer")):
+    if not topic or not _text(topic.get("answer")) or topic.get("placeholder") is True:
         return None
-    notice = _text(topic.get("notice")) or _text(_knowledge(path).get("notice"))
+    data = _knowledge(path)
+    notice = _text(topic.get("notice")) or _text(data.get("notice"))
+    citation = sources.cite(topic.get("sources"), where=f"knowledge {intent}", sources=register)
     followups = [
         {"title": _text(f.get("title")), "payload": _text(f.get("payload"))}
         for f in (topic.get("followups") or ())
         if isinstance(f, Mapping) and _text(f.get("title")) and _text(f.get("payload"))
     ]
-    return Answer(with_notice(topic["answer"], notice), _text(topic.get("source")), followups)
+    text = sources.with_footer(topic["answer"], citation, _text(data.get("source_label")), notice)
+    return Answer(text, citation, followups)
 
 
-def label(intent: str, *, path: str | Path | None = None) -> str | None:
+def label(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[str]:
     """Short button label for ``intent`` (None if the file has none)."""
     topic = _topic(intent, path)
     return _text(topic.get("label")) or None if topic else None
 
 
-def topic_labels(*, path: str | Path | None = None,
-                 answered_only: bool = False) -> list[tuple[str, str]]:
+def topic_labels(*, path: Optional[Union[str, Path]] = None,
+                 answered_only: bool = False) -> List[Tuple[str, str]]:
     """[(intent, label)] in file order — the buttons offered on fallback.
 
     ``answered_only`` keeps only informational topics (those with an answer).
@@ -94,26 +90,29 @@ def topic_labels(*, path: str | Path | None = None,
     for intent, topic in (_knowledge(path).get("topics") or {}).items():
         if not isinstance(topic, Mapping) or not _text(topic.get("label")):
             continue
-        if answered_only and not _text(topic.get("answer")):
+        if answered_only and (not _text(topic.get("answer")) or topic.get("placeholder") is True):
             continue
         out.append((str(intent), _text(topic["label"])))
     return out
 
 
-def notice(*, path: str | Path | None = None) -> str:
+def notice(*, path: Optional[Union[str, Path]] = None) -> str:
     return _text(_knowledge(path).get("notice"))
 
 
-def reporting_categories(*, path: str | Path | None = None) -> list[str]:
+def reporting_categories(*, path: Optional[Union[str, Path]] = None) -> List[str]:
     return [str(c) for c in (_reporting(path).get("categories") or {})]
 
 
-def reporting_requirements(category: str | None, *,
-                           path: str | Path | None = None) -> dict[str, Any]:
+def reporting_requirements(
+    category: Optional[str], *, path: Optional[Union[str, Path]] = None,
+    register: Optional[Mapping[str, sources.Source]] = None,
+) -> Dict[str, Any]:
     """Documents and deadline for reporting (报到) as ``category``; the ``default`` entry when the
     category is unknown or missing (``is_default`` tells which).
 
-    Keys: category, documents, deadline_days, deadline_from, notes, source, notice, is_default.
+    Keys: category, documents, deadline_days, deadline_from, notes, source (the rendered citation),
+    notice, is_default.
     """
     from bot.core.entitlements import canonical_category
 
@@ -132,7 +131,8 @@ def reporting_requirements(category: str | None, *,
         "deadline_days": int(days) if days is not None else None,
         "deadline_from": _text(entry.get("deadline_from")) or None,
         "notes": _text(entry.get("notes")),
-        "source": _text(entry.get("source")) or _text((data.get("default") or {}).get("source")),
+        "source": sources.cite(entry.get("sources") or (data.get("default") or {}).get("sources"),
+                               where=f"reporting {key or 'default'}", sources=register),
         "notice": _text(data.get("notice")) or notice(),
         "is_default": is_default,
     }

@@ -82,23 +82,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Upgrade the 荣军助手 database schema.")
     parser.add_argument("--url", help="SQLAlchemy URL (default: DATABASE_URL or the SQLite file)")
     parser.add_argument("--revision", default="head")
-    parser.add_argument(
-        "--no-seed", action="store_true", help="do not add the 示例 jobs (data/jobs_seed.yml)"
-    )
     args = parser.parse_args(argv)
     os.umask(0o077)  # a new SQLite database file is readable by its owner only
     upgrade(args.url, args.revision)
     print(f"database at revision {current_revision(args.url)}")
-    if not args.no_seed and args.revision == "head":
-        print(f"示例 jobs added: {seed_sample_jobs(args.url)}")
-
-
-def seed_sample_jobs(url: str | None = None) -> int:
-    """Idempotently add the 示例 jobs so a new installation's job matching has something to show."""
-    from bot.core import db, jobs
-
-    with db.session_scope(db.make_engine(url) if url else None) as session:
-        return jobs.seed_jobs(session)
 
 
 if __name__ == "__main__":

@@ -97,28 +97,37 @@ async def test_job_form_answers(domain):
     assert slot_events(events)["job_skills"] is None and responses(messages) == ["utter_invalid_job_skills"]
 
 
-async def test_register_and_match(domain, session):
-    jobs.seed_jobs(session)
+async def test_register_and_match_shows_real_jobs_never_demo_ones(domain, session):
+    from bot.core import clock
+
+    jobs.seed_jobs(session)  # demo (示例) rows, e.g. a 货车司机 that fits this seeker perfectly
+    demo_ids = {j.id for j in jobs.list_jobs(session)}
+    real = jobs.add_job(session, employer="青岛某物流公司", title="配送司机",
+                        requirements="持C1驾照", skills="驾驶、驾驶证", district="城阳区", pay=None,
+                        now=clock.now()).id
     session.commit()
-    events, messages = await run(J.ActionRegisterJobSeeker(), tracker("13812345678", "inform", state("job_ready")),
-                                 domain)
+    events, messages = await run(J.ActionRegisterJobSeeker(),
+                                 tracker("13812345678", "inform", state("job_ready")), domain)
     assert responses(messages)[:2] == ["utter_job_registered", "utter_job_matches"]
     assert messages[0]["mobile"] == "138****5678"
     matches = [m for m in messages if m.get("response") == "utter_job_match"]
-    assert 1 <= len(matches) <= 3
-    assert "驾驶" in matches[0]["reason"] or "司机" in matches[0]["title"]
+    assert [m["title"] for m in matches] == ["配送司机"]
+    assert all("示例" not in str(m) for m in messages)
     payload = matches[0]["buttons"][0]["payload"]
-    assert payload.startswith('/inform{"job_id": ')
+    assert payload == f'/inform{{"job_id": "{real}"}}'
     seeker = jobs.get_seeker(session, "tg-4242")
     assert seeker.skills.startswith("会开车") and seeker.district == "城阳区"
     assert all(slot_events(events)[slot] is None for slot in J.JOB_SLOTS)
     session.rollback()
 
-    job_id = payload.split('"')[3]
-    t = tracker(payload, "inform", entities=[{"entity": "job_id", "value": job_id}])
+    t = tracker(payload, "inform", entities=[{"entity": "job_id", "value": str(real)}])
     _, messages = await run(J.ActionJobDetails(), t, domain)
-    assert messages[0]["response"] == "utter_job_details"
-    assert messages[0]["sample"]  # seeded jobs are 示例
+    assert messages[0]["response"] == "utter_job_details" and messages[0]["title"] == "配送司机"
+    for demo_id in demo_ids:  # a typed demo id is "not found", never shown
+        t = tracker(f'/inform{{"job_id": "{demo_id}"}}', "inform",
+                    entities=[{"entity": "job_id", "value": str(demo_id)}])
+        _, messages = await run(J.ActionJobDetails(), t, domain)
+        assert responses(messages) == ["utter_job_not_found"]
 
 
 async def test_no_jobs_no_match(domain, session):

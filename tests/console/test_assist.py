@@ -76,7 +76,8 @@ async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, 
     assert data["profile"]["veteran_category"] == "伤残军人" and data["profile"]["qingdao_hukou"] == "是"
     names = [p["name"] for p in data["entitlements"]["qualifies"]]
     assert "伤残抚恤金" in names and "荣军卡" in names
-    assert any(p["name"] == "荣军居" and p["missing"] == ["生活困难"] for p in data["entitlements"]["maybe"])
+    maybe = data["entitlements"]["maybe"]
+    assert any(p["name"] == "住房优待" and p["missing"] == ["生活困难"] for p in maybe)
     assert data["pii"] == {"phone": "138****5678"}
     text = await (await client.get(f"/api/conversations/{SENDER}/assist")).text()
     assert "13812345678" not in text

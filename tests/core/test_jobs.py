@@ -1,4 +1,4 @@
-"""荣军就业: seekers, jobs, the 示例 seed and the matcher."""
+"""荣军就业: seekers, jobs, the 示例 demo jobs and the matcher."""
 from __future__ import annotations
 
 from datetime import timedelta
@@ -27,8 +27,10 @@ def _job(session, now, title, skills, district, requirements="", employer="示�
 # --- seed -----------------------------------------------------------------------------------------
 
 
-def test_seed_file_is_all_samples():
-    data = yaml.safe_load(J.SEED_FILE.read_text(encoding="utf-8"))
+def test_demo_file_is_all_samples():
+    data = yaml.safe_load(J.DEMO_JOBS_FILE.read_text(encoding="utf-8"))
+    assert data["demo"] is True
+    assert "jobs" not in yaml.safe_load(J.VOCABULARY_FILE.read_text(encoding="utf-8"))
     items = data["jobs"]
     assert 8 <= len(items) <= 15
     assert len({i["key"] for i in items}) == len(items)
@@ -41,7 +43,7 @@ def test_seed_file_is_all_samples():
 
 
 def test_seed_jobs_is_idempotent(session, now):
-    count = len(yaml.safe_load(J.SEED_FILE.read_text(encoding="utf-8"))["jobs"])
+    count = len(yaml.safe_load(J.DEMO_JOBS_FILE.read_text(encoding="utf-8"))["jobs"])
     assert J.seed_jobs(session, now=now) == count
     assert J.seed_jobs(session, now=now) == 0
     jobs = J.list_jobs(session)

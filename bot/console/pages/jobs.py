@@ -1,6 +1,6 @@
 """岗位管理: job postings shown to veterans by the job matcher (``bot.core.jobs``).
 
-List (示例 rows from jobs_seed.yml are marked), add, take down (deactivate) and put back up.
+List (示例 demo rows from `make demo-data` are marked), add, take down (deactivate) and put back up.
 """
 
 from __future__ import annotations
