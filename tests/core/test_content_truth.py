@@ -221,7 +221,6 @@ def test_the_finder_only_claims_published_eligibility():
 
 # ───────────────────────── text built from service-centre data ─────────────────────────
 
-@pytest.mark.xfail(reason="centre facts move to deployment.yml", strict=False)
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_centre_texts(script):
     from bot.core import appointments
@@ -230,10 +229,10 @@ def test_centre_texts(script):
     for centre in appointments.load_centres():
         hours = "、".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in centre.hours)
         for response, values in (
-            ("utter_contact_centre_line", {"name": centre.name, "address": centre.address,
-                                           "phone": centre.phone, "hours": hours}),
+            ("utter_contact_centre_line", {"name": centre.name, "address": centre.address_text,
+                                           "phone": centre.phone_text, "hours": hours}),
             ("utter_appointment_booked", {"code": "K7QX3M", "centre": centre.name,
-                                          "address": centre.address, "when": "12月1日 09:00"}),
+                                          "address": centre.address_text, "when": "12月1日 09:00"}),
         ):
             text = to_script(_render(response, **values), script)
             problems += problems_in(text, f"{response} {centre.id} ({script})")
