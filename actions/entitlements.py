@@ -186,9 +186,17 @@ class ActionProgrammeDetails(Action):
             fc.utter(dispatcher, tracker, "utter_programme_not_found")
             return []
         parts = entitlements.details(programme)
-        fc.utter(dispatcher, tracker, "utter_benefit_details", name=programme.name,
-                 summary=parts["summary"], gives=parts["gives"].strip(),
-                 eligibility=parts["eligibility_text"].strip(), how_to_apply=parts["how_to_apply"].strip(),
-                 where=parts["where"].strip(), documents=parts["documents_text"],
-                 source=parts["source"])
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_benefit_details",
+            name=programme.name,
+            summary=parts["summary"],
+            gives=parts["gives"].strip(),
+            eligibility=parts["eligibility_text"].strip(),
+            how_to_apply=parts["how_to_apply"].strip(),
+            where=parts["where"].strip(),
+            documents=parts["documents_text"],
+            source=parts["source"],
+        )
         return []

@@ -76,10 +76,20 @@ class ActionRegisterJobSeeker(Action):
                     now=fc.local_now(),
                 )
                 matches = [
-                    dict(id=m.job.id, title=m.job.title, employer=m.job.employer,
-                         district=m.job.district, pay=m.job.pay, reason=m.reason)
-                    for m in jobs.match_jobs(session, seeker, limit=MATCHES,
-                                             jobs=jobs.list_jobs(session, include_samples=False))
+                    {
+                        "id": m.job.id,
+                        "title": m.job.title,
+                        "employer": m.job.employer,
+                        "district": m.job.district,
+                        "pay": m.job.pay,
+                        "reason": m.reason,
+                    }
+                    for m in jobs.match_jobs(
+                        session,
+                        seeker,
+                        limit=MATCHES,
+                        jobs=jobs.list_jobs(session, include_samples=False),
+                    )
                 ]
                 mobile = seeker.mobile
         except Exception:
@@ -129,7 +139,15 @@ class ActionJobDetails(Action):
             fc.utter(dispatcher, tracker, "utter_job_not_found")
             return []
         unknown = fc.domain_text(domain, "utter_job_unknown")
-        fc.utter(dispatcher, tracker, "utter_job_details", title=found["title"], employer=found["employer"],
-                 district=found["district"] or unknown, pay=found["pay"] or unknown,
-                 requirements=found["requirements"] or unknown, skills=found["skills"] or unknown)
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_job_details",
+            title=found["title"],
+            employer=found["employer"],
+            district=found["district"] or unknown,
+            pay=found["pay"] or unknown,
+            requirements=found["requirements"] or unknown,
+            skills=found["skills"] or unknown,
+        )
         return []

@@ -14,6 +14,7 @@ launcher builds the same rasa_sdk app and puts middleware in front of it:
 The response timeout is kept above Rasa's action timeout (RJ_ACTION_TIMEOUT), so Rasa gives up
 first and never writes to a connection the server already closed.
 """
+
 from __future__ import annotations
 
 import argparse

@@ -13,6 +13,7 @@ that a form never swallows those messages as answers, and (3) the protected inte
 server's validators ignore (``protected_intents``). Run ``make rules`` (``python -m
 bot.dialogue_rules``) after editing the table; ``--check`` fails when a written file is stale.
 """
+
 from __future__ import annotations
 
 import re
@@ -50,21 +51,44 @@ FORMS = {
 }
 # Questions answered from knowledge.yml by action_answer_question.
 QUESTION_INTENTS = (
-    "ask_capabilities", "ask_allowance", "ask_reporting_process", "ask_contact",
-    "ask_entitlements", "ask_training", "ask_employment", "ask_entrepreneurship",
-    "ask_platform_usage", "ask_rights_protection",
+    "ask_capabilities",
+    "ask_allowance",
+    "ask_reporting_process",
+    "ask_contact",
+    "ask_entitlements",
+    "ask_training",
+    "ask_employment",
+    "ask_entrepreneurship",
+    "ask_platform_usage",
+    "ask_rights_protection",
 )
 DIGRESSIONS = (
-    Digression("a question mid-form is answered, then the form resumes",
-               QUESTION_INTENTS, ("action_answer_question",), resumes=True),
-    Digression("a programme question mid-form is answered, then the form resumes",
-               ("ask_benefit",), ("action_explain_benefit",), resumes=True),
-    Digression("are you a bot, mid-form",
-               ("bot_challenge",), ("utter_iamabot",), resumes=True),
-    Digression("cancel stops the form",
-               ("cancel",), ("action_stop_form",), resumes=False, after_stop=("utter_cancelled",)),
-    Digression("a human is requested, then the form stops",
-               ("request_human",), ("action_request_human", "action_stop_form"), resumes=False),
+    Digression(
+        "a question mid-form is answered, then the form resumes",
+        QUESTION_INTENTS,
+        ("action_answer_question",),
+        resumes=True,
+    ),
+    Digression(
+        "a programme question mid-form is answered, then the form resumes",
+        ("ask_benefit",),
+        ("action_explain_benefit",),
+        resumes=True,
+    ),
+    Digression("are you a bot, mid-form", ("bot_challenge",), ("utter_iamabot",), resumes=True),
+    Digression(
+        "cancel stops the form",
+        ("cancel",),
+        ("action_stop_form",),
+        resumes=False,
+        after_stop=("utter_cancelled",),
+    ),
+    Digression(
+        "a human is requested, then the form stops",
+        ("request_human",),
+        ("action_request_human", "action_stop_form"),
+        resumes=False,
+    ),
 )
 # Handled for every form by an unconditional rule elsewhere (safety.yml), never an answer.
 ALWAYS_PROTECTED = ("crisis",)
@@ -175,8 +199,12 @@ def render_domain(text: str) -> str:
         match = pattern.search(text)
         if match is None:
             raise ValueError(f"domain.yml has no list anchored &{name}")
-        text = (text[: match.start()] + match.group(1) + _flow_list(intents, match.group(2))
-                + text[match.end():])
+        text = (
+            text[: match.start()]
+            + match.group(1)
+            + _flow_list(intents, match.group(2))
+            + text[match.end() :]
+        )
     return text
 
 
@@ -195,8 +223,9 @@ def write() -> list[Path]:
     """Write the files that are out of date (and only those, so their mtimes stay put)."""
     written = stale_files()
     if DOMAIN_FILE in written:
-        DOMAIN_FILE.write_text(render_domain(DOMAIN_FILE.read_text(encoding="utf-8")),
-                               encoding="utf-8")
+        DOMAIN_FILE.write_text(
+            render_domain(DOMAIN_FILE.read_text(encoding="utf-8")), encoding="utf-8"
+        )
     if RULES_FILE in written:
         RULES_FILE.write_text(render_rules(), encoding="utf-8")
     return written
@@ -213,8 +242,11 @@ def main(argv: list[str]) -> int:
             print(f"{_shown(path)} is out of date: run `make rules`")
         return 1 if stale else 0
     written = write()
-    print("Written: " + ", ".join(map(_shown, written)) if written
-          else "Form rules and protected-intent lists are up to date.")
+    print(
+        "Written: " + ", ".join(map(_shown, written))
+        if written
+        else "Form rules and protected-intent lists are up to date."
+    )
     return 0
 
 

@@ -4,9 +4,11 @@ Responses are authored once, in Simplified Chinese, in domain.yml. A veteran who
 should read Traditional; converting at generation time keeps a single source text.
 The user's original words are in the tracker (the normaliser only changes what NLU sees).
 """
+
 from __future__ import annotations
 
-from typing import Any, Dict, Iterator, Optional, Text
+from collections.abc import Iterator
+from typing import Any
 
 from rasa.core.nlg.response import TemplatedNaturalLanguageGenerator
 from rasa.shared.core.domain import Domain
@@ -17,13 +19,13 @@ from rasa.utils.endpoints import EndpointConfig
 from bot.core.script import conversation_script, to_script
 
 
-def user_texts_newest_first(tracker: DialogueStateTracker) -> Iterator[Optional[str]]:
+def user_texts_newest_first(tracker: DialogueStateTracker) -> Iterator[str | None]:
     for event in reversed(tracker.events):
         if isinstance(event, UserUttered):
             yield event.text
 
 
-def convert_reply(reply: Dict[Text, Any], script: str) -> Dict[Text, Any]:
+def convert_reply(reply: dict[str, Any], script: str) -> dict[str, Any]:
     """Convert the human-readable parts of a reply; payloads stay as they are."""
     converted = dict(reply)
     if converted.get("text"):
@@ -40,17 +42,17 @@ class ScriptAwareNLG(TemplatedNaturalLanguageGenerator):
     """Domain responses, converted to Traditional when the conversation is in Traditional."""
 
     def __init__(
-        self, endpoint_config: Optional[EndpointConfig] = None, domain: Optional[Domain] = None
+        self, endpoint_config: EndpointConfig | None = None, domain: Domain | None = None
     ) -> None:
         super().__init__((domain or Domain.empty()).responses)
 
     async def generate(
         self,
-        utter_action: Text,
+        utter_action: str,
         tracker: DialogueStateTracker,
-        output_channel: Text,
+        output_channel: str,
         **kwargs: Any,
-    ) -> Optional[Dict[Text, Any]]:
+    ) -> dict[str, Any] | None:
         reply = await super().generate(utter_action, tracker, output_channel, **kwargs)
         if reply is None:
             return None

@@ -7,6 +7,7 @@ limit is answered politely here and never reaches the NLU, the tracker store or 
 The rate limit counts per sender, never per IP: every gateway reaches Rasa from one address.
 A turn runs to its end even when the caller disconnects (see ``guard``).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -43,8 +44,9 @@ class LimitedRestInput(RestInput):
         async def guarded(message: UserMessage) -> Any:
             message.text = inbound.clean_text(message.text).strip()
             if len(message.text) > self.max_chars:
-                logger.info("refused a %d-character message from %s", len(message.text),
-                            message.sender_id)
+                logger.info(
+                    "refused a %d-character message from %s", len(message.text), message.sender_id
+                )
                 return await self._refuse(message, "too_long")
             if self.limiter is not None and not self.limiter.allow(str(message.sender_id)):
                 logger.info("rate limit: refused a message from %s", message.sender_id)

@@ -14,6 +14,7 @@ Rasa opens a new HTTP session for every action call (``EndpointConfig.request``)
 pooled keep-alive connection that could be found dead and need a retry; the action server's
 keep-alive and response timeouts are set above Rasa's (actions/server.py) for the same reason.
 """
+
 from __future__ import annotations
 
 import os

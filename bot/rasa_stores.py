@@ -15,6 +15,7 @@ same way, with the slot values masked rather than encrypted: nothing reads them 
 in-memory tracker of the current turn is never changed, so the action server and the form
 validators still see exactly what the user typed.
 """
+
 from __future__ import annotations
 
 import json
@@ -78,8 +79,10 @@ def protect(data: dict[str, Any], replacements: dict[str, str], seal: bool) -> d
             return data
         mask = SEALED_SLOTS[data["name"]]
         hidden = (SEALED + people.encrypt_value(value)) if seal else mask(value)
-        return {**scrub({k: v for k, v in data.items() if k != "value"}, replacements),
-                "value": hidden}
+        return {
+            **scrub({k: v for k, v in data.items() if k != "value"}, replacements),
+            "value": hidden,
+        }
     return scrub(data, replacements)
 
 
@@ -88,7 +91,7 @@ def reveal(data: dict[str, Any]) -> dict[str, Any]:
     value = data.get("value")
     if data.get("event") == "slot" and isinstance(value, str) and value.startswith(SEALED):
         try:
-            return {**data, "value": people.decrypt_value(value[len(SEALED):])}
+            return {**data, "value": people.decrypt_value(value[len(SEALED) :])}
         except Exception:  # a rotated key: the form asks again rather than failing the turn
             logger.warning("could not decrypt slot %s; it is left empty", data.get("name"))
             return {**data, "value": None}

@@ -8,6 +8,7 @@ is derived from endpoints.yml plus environment overrides (see the comment at its
                                 #  is set, + WeChat when WECHAT_TOKEN is set)
     python -m bot.run shell     # action server + a terminal chat
 """
+
 from __future__ import annotations
 
 import argparse
@@ -185,7 +186,11 @@ class Stack:
             os.chmod(out.name, 0o600)
             self.logs.append(out)
         process = subprocess.Popen(
-            args, cwd=REPO, env=self.env, stdout=out, stderr=subprocess.STDOUT if out else None,
+            args,
+            cwd=REPO,
+            env=self.env,
+            stdout=out,
+            stderr=subprocess.STDOUT if out else None,
             umask=0o077,
         )
         self.processes[name] = process
@@ -207,10 +212,21 @@ class Stack:
         process = self._spawn(
             "rasa",
             [
-                PYTHON, "-m", "bot.rasa_server", "run", "--enable-api",
-                "-i", self.host, "-p", str(self.rasa_port),
-                "-m", str(model or latest_model()), "--endpoints", str(endpoints),
-                "--credentials", str(REPO / "credentials.yml"),
+                PYTHON,
+                "-m",
+                "bot.rasa_server",
+                "run",
+                "--enable-api",
+                "-i",
+                self.host,
+                "-p",
+                str(self.rasa_port),
+                "-m",
+                str(model or latest_model()),
+                "--endpoints",
+                str(endpoints),
+                "--credentials",
+                str(REPO / "credentials.yml"),
             ],
         )
         wait_http(f"http://{self.local}:{self.rasa_port}/", self.rasa_start_timeout, process)
@@ -218,9 +234,7 @@ class Stack:
     def start_console(self) -> None:
         self.env.setdefault("RASA_URL", f"http://{self.local}:{self.rasa_port}")
         self.env["CONSOLE_PORT"] = str(self.console_port)
-        self.env.setdefault(
-            "TELEGRAM_PUSH_URL", f"http://{self.local}:{self.telegram_port}/push"
-        )
+        self.env.setdefault("TELEGRAM_PUSH_URL", f"http://{self.local}:{self.telegram_port}/push")
         self.env.setdefault("WECHAT_PUSH_URL", f"http://{self.local}:{self.wechat_port}/push")
         process = self._spawn("console", [PYTHON, "-m", "bot.console"])
         wait_http(f"http://{self.local}:{self.console_port}/login", 60, process)
@@ -255,8 +269,11 @@ class Stack:
 
 def migrate(log: IO[bytes] | None = None) -> None:
     subprocess.run(
-        [PYTHON, "-m", "bot.core.migrate"], cwd=REPO, check=True,
-        stdout=log, stderr=subprocess.STDOUT if log else None,
+        [PYTHON, "-m", "bot.core.migrate"],
+        cwd=REPO,
+        check=True,
+        stdout=log,
+        stderr=subprocess.STDOUT if log else None,
     )
 
 
@@ -327,8 +344,8 @@ def serve() -> int:
                 f"  WeChat 公众号 gateway:  http://{stack.local}:{stack.wechat_port}/wechat "
                 "(reverse-proxy your 服务器地址 URL here; push on /push)\n"
                 if wechat
-                else "  WeChat 公众号:          未启动 not started — set WECHAT_TOKEN, WECHAT_APPID, "
-                "WECHAT_SECRET (see README「WeChat 公众号」)\n"
+                else "  WeChat 公众号:          未启动 not started — set WECHAT_TOKEN, "
+                "WECHAT_APPID, WECHAT_SECRET (see README「WeChat 公众号」)\n"
             )
             + "按 Ctrl-C 停止 / press Ctrl-C to stop.",
             flush=True,
@@ -336,8 +353,11 @@ def serve() -> int:
         while not stopping:
             for name, process in stack.processes.items():
                 if process.poll() is not None:
-                    print(f"{name} exited with {process.returncode}; stopping "
-                          f"(see {log_dir / (name + '.log')}).", flush=True)
+                    print(
+                        f"{name} exited with {process.returncode}; stopping "
+                        f"(see {log_dir / (name + '.log')}).",
+                        flush=True,
+                    )
                     stopping = True
             time.sleep(0.5)
     finally:
@@ -355,9 +375,18 @@ def shell() -> int:
         stack.start_actions()
         endpoints = write_effective_endpoints(stack.env)
         return subprocess.call(
-            [PYTHON, "-m", "bot.rasa_server", "shell", "-m", str(latest_model()),
-             "--endpoints", str(endpoints)],
-            cwd=REPO, env=stack.env,
+            [
+                PYTHON,
+                "-m",
+                "bot.rasa_server",
+                "shell",
+                "-m",
+                str(latest_model()),
+                "--endpoints",
+                str(endpoints),
+            ],
+            cwd=REPO,
+            env=stack.env,
         )
     finally:
         stack.stop()

@@ -5,6 +5,7 @@ utterances …) around its progress bars. This runs it through ``bot.rasa_server
 off) and shows only Rasa's progress bars and its result lines; the complete output, warnings
 included, goes to ``<data dir>/logs/train.log``.
 """
+
 from __future__ import annotations
 
 import re
@@ -39,7 +40,8 @@ def main(argv: list[str] | None = None) -> int:
         log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} rasa train\n".encode())
         process = subprocess.Popen(
             [sys.executable, "-m", "bot.rasa_server", "train", *args],
-            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         assert process.stdout is not None
         pending = b""

@@ -3,6 +3,7 @@
 The stack is started lazily, once, by the first test that asks for ``stack``; it runs on free
 ports against a throw-away data directory, with the model `make test` trained.
 """
+
 from __future__ import annotations
 
 import os
@@ -10,8 +11,8 @@ import socket
 import subprocess
 import sys
 import uuid
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 
@@ -39,7 +40,7 @@ def stack_env(tmp_path_factory) -> dict:
 
 
 @pytest.fixture(scope="session")
-def stack(stack_env) -> Iterator["object"]:
+def stack(stack_env) -> Iterator[object]:
     """Rasa (API behind its token) + the action server (behind its secret), real processes.
 
     ``bot.run.Stack`` generates the token and secret into the data directory, exactly as
@@ -47,9 +48,7 @@ def stack(stack_env) -> Iterator["object"]:
     """
     from bot.run import Stack
 
-    subprocess.run(
-        [sys.executable, "-m", "bot.core.migrate"], cwd=REPO, env=stack_env, check=True
-    )
+    subprocess.run([sys.executable, "-m", "bot.core.migrate"], cwd=REPO, env=stack_env, check=True)
     running = Stack(
         rasa_port=free_port(),
         action_port=free_port(),

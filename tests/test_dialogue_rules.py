@@ -1,4 +1,5 @@
 """The digression table in bot/dialogue_rules.py and the files written from it."""
+
 from __future__ import annotations
 
 from pathlib import Path

@@ -3,17 +3,18 @@
 Walks every Python module with ``ast`` (no imports executed), so a violation anywhere fails here
 before it becomes a tangle.
 """
+
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator, List, Tuple
 
 REPO = Path(__file__).resolve().parents[1]
 MAX_LINES = 600
 
 
-def modules(*roots: str) -> Iterator[Tuple[str, Path]]:
+def modules(*roots: str) -> Iterator[tuple[str, Path]]:
     for root in roots:
         for path in sorted((REPO / root).rglob("*.py")):
             relative = path.relative_to(REPO).with_suffix("")
@@ -23,8 +24,8 @@ def modules(*roots: str) -> Iterator[Tuple[str, Path]]:
             yield ".".join(parts), path
 
 
-def imported(path: Path) -> List[str]:
-    names: List[str] = []
+def imported(path: Path) -> list[str]:
+    names: list[str] = []
     for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
         if isinstance(node, ast.Import):
             names += [alias.name for alias in node.names]
@@ -62,15 +63,21 @@ def test_channels_and_console_do_not_import_each_other():
     for module, path in modules("bot/channels", "bot/console"):
         own = ".".join(module.split(".")[:3])  # bot.channels.telegram / bot.console.pages …
         for name in imported(path):
-            if module.startswith("bot.console") and starts(name, "bot.channels") and not starts(
-                name, "bot.channels.rasa_client"
+            if (
+                module.startswith("bot.console")
+                and starts(name, "bot.channels")
+                and not starts(name, "bot.channels.rasa_client")
             ):
                 offenders.append(f"{module} imports {name}")
             if module.startswith("bot.channels.") and starts(name, "bot.console"):
                 offenders.append(f"{module} imports {name}")
-            if (module.startswith("bot.channels.") and starts(name, "bot.channels")
-                    and name.count(".") >= 2 and not starts(name, own)
-                    and module.count(".") >= 2):
+            if (
+                module.startswith("bot.channels.")
+                and starts(name, "bot.channels")
+                and name.count(".") >= 2
+                and not starts(name, own)
+                and module.count(".") >= 2
+            ):
                 sibling = ".".join(name.split(".")[:3])
                 if sibling.split(".")[-1] in {"telegram", "wechat"}:
                     offenders.append(f"{module} imports {name}")

@@ -1,4 +1,5 @@
 """The effective endpoints derived from endpoints.yml and the environment."""
+
 from bot.run import PRIVATE_TRACKER_STORE, effective_endpoints
 
 
@@ -7,7 +8,9 @@ def test_defaults_keep_everything_in_the_data_directory(tmp_path):
     assert endpoints["tracker_store"]["db"] == str(tmp_path / "rasa_tracker.db")
     assert endpoints["tracker_store"]["type"] == PRIVATE_TRACKER_STORE
     assert endpoints["event_broker"] == {
-        "type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "rasa_events.db")
+        "type": "SQL",
+        "dialect": "sqlite",
+        "db": str(tmp_path / "rasa_events.db"),
     }
     assert endpoints["nlg"]["type"] == "bot.nlg.ScriptAwareNLG"
     assert endpoints["lock_store"]["type"] == "in_memory"
@@ -27,8 +30,13 @@ def test_scale_out_settings(tmp_path):
     )
     assert endpoints["action_endpoint"]["url"] == "http://actions:5055/webhook"
     assert endpoints["tracker_store"] == {
-        "type": PRIVATE_TRACKER_STORE, "dialect": "postgresql", "db": "tracker",
-        "url": "db.internal", "port": 5433, "username": "rasa", "password": "secret",
+        "type": PRIVATE_TRACKER_STORE,
+        "dialect": "postgresql",
+        "db": "tracker",
+        "url": "db.internal",
+        "port": 5433,
+        "username": "rasa",
+        "password": "secret",
     }
     assert endpoints["event_broker"]["type"] == "pika"
     assert endpoints["event_broker"]["url"] == "mq" and endpoints["event_broker"]["port"] == 5673

@@ -6,6 +6,7 @@ Those responses are used; a response used nowhere at all still fails, as does an
 
     python -m tests.validate_data
 """
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,12 @@ def form_prompts(domain) -> set[str]:
     prompts: set[str] = set()
     for form in domain.form_names:
         for slot in domain.required_slots_for_form(form):
-            search = [f"action_ask_{form}_{slot}", f"utter_ask_{form}_{slot}",
-                      f"action_ask_{slot}", f"utter_ask_{slot}"]
+            search = [
+                f"action_ask_{form}_{slot}",
+                f"utter_ask_{form}_{slot}",
+                f"action_ask_{slot}",
+                f"utter_ask_{slot}",
+            ]
             chosen = next((name for name in search if name in domain.action_names_or_texts), None)
             if chosen and chosen.startswith("utter_"):
                 prompts.add(chosen)

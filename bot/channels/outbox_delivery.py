@@ -12,6 +12,7 @@ user exactly once when sending works.
 Database calls are synchronous (SQLAlchemy) and run in a worker thread so the event loop keeps
 serving chats while the database is slow.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,7 +24,7 @@ from typing import Any
 
 from bot.core import clock
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 Send = Callable[[str, str], Awaitable[None]]
 
@@ -105,12 +106,12 @@ class OutboxDelivery:
                     await asyncio.to_thread(self._mark_sent, message.id)
                     sent += 1
                 else:
-                    log.warning("outbox message %s not delivered: %s", message.id, error)
+                    logger.warning("outbox message %s not delivered: %s", message.id, error)
                     await asyncio.to_thread(self._mark_failed, message.id, error, final)
                     failed += 1
             except Exception:
                 # The row stays claimed; the outbox decides when (if ever) it is handed out again.
-                log.exception("could not record the outcome of outbox message %s", message.id)
+                logger.exception("could not record the outcome of outbox message %s", message.id)
         return sent, failed
 
     async def run(self, stop: asyncio.Event, interval: float) -> None:
@@ -125,9 +126,9 @@ class OutboxDelivery:
                 failing = False
             except Exception as exc:
                 if not failing:  # full traceback once; then one line per round until it recovers
-                    log.exception("outbox delivery pass failed (will keep retrying)")
+                    logger.exception("outbox delivery pass failed (will keep retrying)")
                 else:
-                    log.warning("outbox delivery still failing: %s", type(exc).__name__)
+                    logger.warning("outbox delivery still failing: %s", type(exc).__name__)
                 failing = True
             try:
                 await asyncio.wait_for(stop.wait(), timeout=interval)

@@ -19,12 +19,13 @@ Failure model — why retries are split by kind:
 
 All three derive from :class:`RasaError`, so a caller that only needs "it failed" catches that.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
-from typing import Any, Optional
+from typing import Any
 from urllib.parse import quote
 
 import aiohttp
@@ -56,14 +57,14 @@ class RasaClient:
     def __init__(
         self,
         base_url: str,
-        token: Optional[str] = None,
+        token: str | None = None,
         *,
         attempts: int = 3,
         backoff: float = 0.5,
         connect_timeout: float = 3.0,
         timeout: float = 30.0,
         domain_ttl: float = 300.0,
-        session: Optional[aiohttp.ClientSession] = None,
+        session: aiohttp.ClientSession | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.token = token
@@ -73,7 +74,7 @@ class RasaClient:
         self.domain_ttl = domain_ttl
         self._session = session
         self._own_session = session is None
-        self._domain: Optional[dict] = None
+        self._domain: dict | None = None
         self._domain_at = 0.0
 
     @property
@@ -104,9 +105,9 @@ class RasaClient:
         self,
         sender: str,
         message: str,
-        metadata: Optional[dict[str, Any]] = None,
+        metadata: dict[str, Any] | None = None,
         *,
-        attempts: Optional[int] = None,
+        attempts: int | None = None,
     ) -> list[dict[str, Any]]:
         """Deliver ``message`` as ``sender``; returns Rasa's replies (``[]`` while the
         conversation is paused). ``attempts`` overrides the retry count (a background resend
@@ -136,7 +137,9 @@ class RasaClient:
                 last_error = f"{type(exc).__name__}: {exc}"
             except (aiohttp.ContentTypeError, ValueError) as exc:
                 raise RasaRejected(f"unreadable answer: {exc}") from exc
-            logger.warning("Rasa attempt %d/%d for %s failed: %s", attempt, tries, sender, last_error)
+            logger.warning(
+                "Rasa attempt %d/%d for %s failed: %s", attempt, tries, sender, last_error
+            )
             if attempt < tries:
                 await asyncio.sleep(self.backoff * (2 ** (attempt - 1)))
         raise RasaUnavailable(last_error)
@@ -171,7 +174,9 @@ class RasaClient:
         return "/conversations/" + quote(sender_id, safe="")
 
     async def append_event(self, sender_id: str, event: dict) -> dict:
-        return await self._api("POST", f"{self._conversation(sender_id)}/tracker/events", json=event)
+        return await self._api(
+            "POST", f"{self._conversation(sender_id)}/tracker/events", json=event
+        )
 
     async def pause(self, sender_id: str) -> dict:
         return await self.append_event(sender_id, {"event": "pause"})

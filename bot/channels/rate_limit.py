@@ -4,6 +4,7 @@ A user may send ``capacity`` messages in a burst; tokens refill at ``capacity / 
 second. When a message is refused, the user is told at most once per ``window`` — a flood gets
 one "please wait" reply, not one per message (which would itself be a flood).
 """
+
 from __future__ import annotations
 
 import time

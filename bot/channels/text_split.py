@@ -3,6 +3,7 @@
 Each platform counts its limit differently — Telegram in UTF-16 code units (4096), WeChat in
 UTF-8 bytes (2048, so about 680 Chinese characters) — so the measure is a parameter.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

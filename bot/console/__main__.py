@@ -1,12 +1,13 @@
 """``python -m bot.console`` serves the console; ``python -m bot.console create-supervisor NAME``
 creates a supervisor account (password read from stdin when piped, else prompted twice)."""
+
 from __future__ import annotations
 
 import argparse
 import getpass
 import logging
 import sys
-from typing import Optional, Sequence
+from collections.abc import Sequence
 
 
 def _read_password(stream=None) -> str:
@@ -22,7 +23,7 @@ def _read_password(stream=None) -> str:
     return first
 
 
-def create_account(username: str, role: str, password: str, url: Optional[str] = None) -> None:
+def create_account(username: str, role: str, password: str, url: str | None = None) -> None:
     from bot.console import accounts
     from bot.console.kit import local_now
     from bot.console.texts import t
@@ -33,7 +34,7 @@ def create_account(username: str, role: str, password: str, url: Optional[str] =
         with db.session_scope(engine) as s:
             accounts.create_user(s, username, password, role, now=local_now(), created_by="cli")
     except accounts.AccountError as exc:
-        raise SystemExit(t(f"errors.{exc.code}"))
+        raise SystemExit(t(f"errors.{exc.code}")) from exc
     print(f"created {role} {username}")
 
 
@@ -46,13 +47,16 @@ def serve() -> None:
 
     handler = logging.StreamHandler()
     handler.addFilter(PiiMaskingFilter())
-    logging.basicConfig(level=logging.INFO, handlers=[handler],
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO,
+        handlers=[handler],
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     config = ConsoleConfig.from_env()
     web.run_app(create_app(config), host=config.host, port=config.port, access_log=None)
 
 
-def main(argv: Optional[Sequence[str]] = None) -> None:
+def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bot.console", description="荣军助手 console")
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run the console (default)")

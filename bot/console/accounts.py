@@ -1,4 +1,5 @@
 """Console accounts: salted scrypt password hashes and users (login limits: ratelimit.py)."""
+
 from __future__ import annotations
 
 import base64
@@ -7,7 +8,6 @@ import hmac
 import re
 import secrets
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -72,7 +72,13 @@ def validate_new(username: str, password: str) -> None:
 
 
 def create_user(
-    s: Session, username: str, password: str, role: str, *, now: datetime, created_by: Optional[str] = None
+    s: Session,
+    username: str,
+    password: str,
+    role: str,
+    *,
+    now: datetime,
+    created_by: str | None = None,
 ) -> ConsoleUser:
     username = (username or "").strip()
     validate_new(username, password)
@@ -93,7 +99,7 @@ def create_user(
     return user
 
 
-def authenticate(s: Session, username: str, password: str, *, now: datetime) -> Optional[ConsoleUser]:
+def authenticate(s: Session, username: str, password: str, *, now: datetime) -> ConsoleUser | None:
     user = s.execute(
         select(ConsoleUser).where(ConsoleUser.username == (username or "").strip())
     ).scalar_one_or_none()
@@ -106,7 +112,7 @@ def authenticate(s: Session, username: str, password: str, *, now: datetime) -> 
     return user
 
 
-def get_user(s: Session, user_id: int) -> Optional[ConsoleUser]:
+def get_user(s: Session, user_id: int) -> ConsoleUser | None:
     return s.get(ConsoleUser, user_id)
 
 

@@ -1,4 +1,5 @@
 """Application factory: ``create_app()`` wires config, DB, session/CSRF, templates and pages."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,8 +7,8 @@ import contextlib
 import importlib
 import logging
 import pkgutil
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable, Optional
 
 import aiohttp
 import aiohttp_jinja2
@@ -66,7 +67,7 @@ async def _background(app: web.Application):
 
     app[STATE]["http"] = aiohttp.ClientSession()  # the app is frozen by now: keep it in STATE
     tasks = []
-    source: Optional[EventSource] = app[EVENT_SOURCE]
+    source: EventSource | None = app[EVENT_SOURCE]
     if source is not None:
         tasks.append(asyncio.create_task(source.run(app[HUB].handle_event), name="rj-events"))
     tasks.append(asyncio.create_task(delivery.outbox_loop(app), name="rj-outbox"))
@@ -83,11 +84,11 @@ async def _background(app: web.Application):
 
 
 def create_app(
-    config: Optional[ConsoleConfig] = None,
+    config: ConsoleConfig | None = None,
     *,
-    engine: Optional[Engine] = None,
+    engine: Engine | None = None,
     event_source=_DEFAULT,
-    clock: Optional[Callable] = None,
+    clock: Callable | None = None,
 ) -> web.Application:
     """Build the console. Tests pass ``engine``, ``event_source=None`` and a ``clock``."""
     from bot.console import handoffs
@@ -113,7 +114,10 @@ def create_app(
         context_processors=[_template_context],
     )
     static = app.router.add_static("/static/", HERE / "static", name="static", append_version=True)
-    env.policies["json.dumps_kwargs"] = {"ensure_ascii": False, "sort_keys": False}  # tojson: readable Chinese
+    env.policies["json.dumps_kwargs"] = {
+        "ensure_ascii": False,
+        "sort_keys": False,
+    }  # tojson: readable Chinese
     env.globals["asset"] = lambda name: str(static.url_for(filename=name))
     load_pages(app)
     app.cleanup_ctx.append(_background)

@@ -8,12 +8,13 @@ Suggested replies for an open conversation:
 Every suggestion shown is logged (``console_suggestion_events``, event ``shown``); when the agent
 sends it, ``used`` (unchanged) or ``edited`` is logged against the same ``suggestion_id``.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import uuid
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
 
@@ -25,7 +26,14 @@ from bot.core import people
 
 logger = logging.getLogger(__name__)
 
-PROFILE_SLOTS = ("veteran_category", "district", "qingdao_hukou", "age", "disability_grade", "income_difficulty")
+PROFILE_SLOTS = (
+    "veteran_category",
+    "district",
+    "qingdao_hukou",
+    "age",
+    "disability_grade",
+    "income_difficulty",
+)
 PII_SLOTS = {
     "phone": ("phone", "mobile", "phone_number", "contact_phone"),
     "id_number": ("id_number", "id_card", "id_no"),
@@ -36,7 +44,7 @@ MAX_SUGGESTIONS_KEPT = 5000
 
 
 # ------------------------------------------------------------------ capability adapters
-def knowledge_answer(intent: Optional[str]) -> Optional[dict]:
+def knowledge_answer(intent: str | None) -> dict | None:
     """``knowledge.answer(intent)`` as ``{"text", "source"}`` (None when there is no answer)."""
     if not intent:
         return None
@@ -48,7 +56,7 @@ def knowledge_answer(intent: Optional[str]) -> Optional[dict]:
     return {"text": found.text, "source": found.source}
 
 
-def topic_label(intent: Optional[str]) -> str:
+def topic_label(intent: str | None) -> str:
     from bot.core import knowledge
 
     if not intent:
@@ -81,7 +89,7 @@ def entitlements_for(profile: dict) -> dict:
     }
 
 
-def programme_by_name(name: Optional[str]) -> Optional[dict]:
+def programme_by_name(name: str | None) -> dict | None:
     """A catalogue programme by canonical name or id (the ``benefit`` entity value)."""
     from bot.core import entitlements
 
@@ -99,7 +107,7 @@ def veteran_categories() -> list[str]:
 _SLOT_RE = re.compile(r"\{(\w+)\}")
 
 
-def render_response(domain: dict, action: str, slots: dict) -> Optional[str]:
+def render_response(domain: dict, action: str, slots: dict) -> str | None:
     variations = (domain.get("responses") or {}).get(action) or []
     for variation in variations:
         text = variation.get("text") if isinstance(variation, dict) else None
@@ -112,7 +120,7 @@ def profile_from_slots(slots: dict) -> dict:
     return {k: slots.get(k) for k in PROFILE_SLOTS if slots.get(k) not in (None, "", [])}
 
 
-def _slot_pii(slots: dict, field: str) -> Optional[str]:
+def _slot_pii(slots: dict, field: str) -> str | None:
     for name in PII_SLOTS[field]:
         value = slots.get(name)
         if isinstance(value, str) and value.strip():
@@ -136,15 +144,23 @@ def appointment_summaries(s, sender_id: str) -> list[dict]:
     out = []
     for a in _appointments(s, sender_id):
         centre = a.centre
-        out.append({
-            "code": a.code, "name": a.masked_name, "category": a.category,
-            "centre": centre.name if centre is not None and hasattr(centre, "name") else a.centre_id,
-            "start": a.start.strftime("%Y-%m-%d %H:%M"), "mobile": a.masked_mobile, "id": a.id_masked,
-        })
+        out.append(
+            {
+                "code": a.code,
+                "name": a.masked_name,
+                "category": a.category,
+                "centre": centre.name
+                if centre is not None and hasattr(centre, "name")
+                else a.centre_id,
+                "start": a.start.strftime("%Y-%m-%d %H:%M"),
+                "mobile": a.masked_mobile,
+                "id": a.id_masked,
+            }
+        )
     return out
 
 
-def pii_value(s, sender_id: str, slots: dict, field: str) -> Optional[str]:
+def pii_value(s, sender_id: str, slots: dict, field: str) -> str | None:
     """The unmasked datum: from the sender's latest booking, else from the tracker slots."""
     booked = _appointments(s, sender_id)
     if booked:
@@ -181,14 +197,16 @@ def _log_events(s, rows: list[dict]) -> None:
 
 
 # ------------------------------------------------------------------ assist
-async def tracker_or_none(app: web.Application, sender_id: str) -> Optional[dict]:
+async def tracker_or_none(app: web.Application, sender_id: str) -> dict | None:
     try:
         return await app[RASA].tracker(sender_id)
     except RasaError:
         return None
 
 
-async def suggestions(app: web.Application, sender_id: str, agent: str, tracker: Optional[dict]) -> list[dict]:
+async def suggestions(
+    app: web.Application, sender_id: str, agent: str, tracker: dict | None
+) -> list[dict]:
     rasa = app[RASA]
     slots = (tracker or {}).get("slots") or {}
     found: list[dict] = []
@@ -208,7 +226,9 @@ async def suggestions(app: web.Application, sender_id: str, agent: str, tracker:
             parsed = await rasa.parse(last_text)
         except RasaError:
             parsed = {}
-        ranking = parsed.get("intent_ranking") or ([parsed["intent"]] if parsed.get("intent") else [])
+        ranking = parsed.get("intent_ranking") or (
+            [parsed["intent"]] if parsed.get("intent") else []
+        )
         seen = set()
         for rank, entry in enumerate(ranking[:TOP_INTENTS]):
             if rank and float(entry.get("confidence") or 0) < MIN_KNOWLEDGE_CONFIDENCE:
@@ -217,23 +237,40 @@ async def suggestions(app: web.Application, sender_id: str, agent: str, tracker:
             answer = knowledge_answer(intent)
             if answer and intent not in seen:
                 seen.add(intent)
-                found.append({
-                    "source": "knowledge", "ref": intent, "text": answer["text"], "label": topic_label(intent),
-                    "origin": answer["source"], "confidence": round(float(entry.get("confidence") or 0), 3),
-                })
+                found.append(
+                    {
+                        "source": "knowledge",
+                        "ref": intent,
+                        "text": answer["text"],
+                        "label": topic_label(intent),
+                        "origin": answer["source"],
+                        "confidence": round(float(entry.get("confidence") or 0), 3),
+                    }
+                )
     moment = now(app)
     rows = []
     for item in found:
         item["id"] = str(uuid.uuid4())
         _remember(app, dict(item, sender_id=sender_id, agent=agent))
-        rows.append({"suggestion_id": item["id"], "sender_id": sender_id, "agent": agent,
-                     "source": item["source"], "ref": item["ref"], "event": "shown", "created_at": moment})
+        rows.append(
+            {
+                "suggestion_id": item["id"],
+                "sender_id": sender_id,
+                "agent": agent,
+                "source": item["source"],
+                "ref": item["ref"],
+                "event": "shown",
+                "created_at": moment,
+            }
+        )
     if rows:
         await db_call(app, _log_events, rows)
     return found
 
 
-async def record_use(app: web.Application, suggestion_id: Optional[str], sender_id: str, agent: str, sent_text: str) -> Optional[str]:
+async def record_use(
+    app: web.Application, suggestion_id: str | None, sender_id: str, agent: str, sent_text: str
+) -> str | None:
     """Log ``used``/``edited`` for a suggestion the agent sent; returns the event or None."""
     if not suggestion_id:
         return None
@@ -241,8 +278,15 @@ async def record_use(app: web.Application, suggestion_id: Optional[str], sender_
     if item is None or item["sender_id"] != sender_id:
         return None
     event = "used" if sent_text.strip() == item["text"].strip() else "edited"
-    row = {"suggestion_id": suggestion_id, "sender_id": sender_id, "agent": agent, "source": item["source"],
-           "ref": item["ref"], "event": event, "created_at": now(app)}
+    row = {
+        "suggestion_id": suggestion_id,
+        "sender_id": sender_id,
+        "agent": agent,
+        "source": item["source"],
+        "ref": item["ref"],
+        "event": event,
+        "created_at": now(app),
+    }
     await db_call(app, _log_events, [row])
     return event
 
@@ -253,12 +297,17 @@ async def assist(app: web.Application, sender_id: str, agent: str) -> dict:
     profile = profile_from_slots(slots)
 
     def stored(s):
-        return {"pii": masked_pii(s, sender_id, slots), "appointments": appointment_summaries(s, sender_id)}
+        return {
+            "pii": masked_pii(s, sender_id, slots),
+            "appointments": appointment_summaries(s, sender_id),
+        }
 
     held = await db_call(app, stored)
     return {
         "rasa_ok": tracker is not None,
-        "suggestions": await suggestions(app, sender_id, agent, tracker) if tracker is not None else [],
+        "suggestions": await suggestions(app, sender_id, agent, tracker)
+        if tracker is not None
+        else [],
         "profile": {k: people.mask_text(_display(v)) for k, v in profile.items()},
         "pii": held["pii"],
         "appointments": held["appointments"],
@@ -272,7 +321,7 @@ def _display(value: Any) -> str:
     return str(value)
 
 
-async def reveal(app: web.Application, sender_id: str, field: str, agent: str) -> Optional[str]:
+async def reveal(app: web.Application, sender_id: str, field: str, agent: str) -> str | None:
     """The unmasked value (logged to ``pii_reveal_log``), or None when there is nothing."""
     if field not in PII_SLOTS:
         return None

@@ -3,11 +3,11 @@
 The environment is read only by ``bot.core.settings`` (see the table there); the fields below
 without a variable are tunables with production defaults that tests shrink.
 """
+
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass, field
-from typing import Optional
 
 from bot.core import settings
 
@@ -19,7 +19,7 @@ class ConsoleConfig:
     secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
     cookie_secure: bool = False
     rasa_url: str = "http://127.0.0.1:5005"
-    rasa_token: Optional[str] = None
+    rasa_token: str | None = None
     telegram_push_url: str = "http://127.0.0.1:8081/push"
     wechat_push_url: str = "http://127.0.0.1:8090/push"
     push_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
@@ -48,7 +48,7 @@ class ConsoleConfig:
     pii_reveals_per_hour: int = 20  # per console user
 
     @classmethod
-    def from_env(cls) -> "ConsoleConfig":
+    def from_env(cls) -> ConsoleConfig:
         env = settings.current()
         return cls(
             host=env.console_host,

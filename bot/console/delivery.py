@@ -9,11 +9,11 @@
   refuses pushes 48 hours after the user's last message (gateway answers 409): the agent is
   told to reach the user another way (UNREACHABLE) instead of queueing.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Optional
 
 import aiohttp
 from aiohttp import web
@@ -28,12 +28,19 @@ DELIVERED, QUEUED, PUSHED, FAILED = "delivered", "queued", "pushed", "failed"
 UNREACHABLE = "unreachable"
 
 
-def _payload(text: str, source: str, buttons: Optional[list] = None) -> dict:
+def _payload(text: str, source: str, buttons: list | None = None) -> dict:
     return {"type": "message", "from": source, "text": text, "buttons": buttons or []}
 
 
-async def deliver_web(app: web.Application, recipient: str, text: str, *, source: str = "agent",
-                      kind: str = "push", buttons: Optional[list] = None) -> str:
+async def deliver_web(
+    app: web.Application,
+    recipient: str,
+    text: str,
+    *,
+    source: str = "agent",
+    kind: str = "push",
+    buttons: list | None = None,
+) -> str:
     if await app[HUB].send_web(recipient, _payload(text, source, buttons)):
         return DELIVERED
     due = now(app)
@@ -59,7 +66,10 @@ async def flush_outbox(app: web.Application, sender_id: str) -> int:
             sent += 1
             await db_call(app, lambda s, i=row_id: outbox.mark_sent(s, i, now(app)))
         else:
-            await db_call(app, lambda s, i=row_id: outbox.mark_failed(s, i, "web user not connected", now(app)))
+            await db_call(
+                app,
+                lambda s, i=row_id: outbox.mark_failed(s, i, "web user not connected", now(app)),
+            )
     return sent
 
 

@@ -4,14 +4,15 @@ Both sources call ``handler(event: dict, live: bool)`` for every event Rasa publ
 (``{"sender_id", "event", "timestamp", ...}``); ``live=False`` marks history replayed at start-up
 (shown, but never used to raise alerts or handoff requests).
 """
+
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
 from abc import ABC, abstractmethod
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Awaitable, Callable, Optional
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
@@ -36,7 +37,7 @@ async def _call(handler: Handler, event: dict, live: bool) -> None:
         logger.exception("console: handling a Rasa event failed")
 
 
-def _decode(raw) -> Optional[dict]:
+def _decode(raw) -> dict | None:
     try:
         event = json.loads(raw) if isinstance(raw, (str, bytes, bytearray)) else raw
     except (TypeError, ValueError):
@@ -47,14 +48,16 @@ def _decode(raw) -> Optional[dict]:
 class SQLEventSource(EventSource):
     """Polls Rasa's SQL event broker table ``events(id, sender_id, data)`` for ``id > last_id``."""
 
-    def __init__(self, url: str, *, poll_interval: float = 0.5, replay: int = 2000, batch: int = 500):
+    def __init__(
+        self, url: str, *, poll_interval: float = 0.5, replay: int = 2000, batch: int = 500
+    ):
         self.url = url
         self.poll_interval = poll_interval
         self.replay = replay
         self.batch = batch
-        self.last_id: Optional[int] = None
+        self.last_id: int | None = None
         self._replay_until = 0  # ids up to this one existed before we started: history
-        self._engine: Optional[Engine] = None
+        self._engine: Engine | None = None
 
     def _sqlite_missing(self) -> bool:
         parsed = make_url(self.url)
@@ -62,7 +65,7 @@ class SQLEventSource(EventSource):
             return False
         return not Path(parsed.database).exists()
 
-    def _engine_or_none(self) -> Optional[Engine]:
+    def _engine_or_none(self) -> Engine | None:
         if self._engine is None:
             if self._sqlite_missing():  # Rasa has not started yet; do not create its file
                 return None
@@ -113,7 +116,9 @@ class SQLEventSource(EventSource):
 class RabbitMQEventSource(EventSource):
     """Consumes the durable queue Rasa's pika broker publishes to (``queues: [rasa_events]``)."""
 
-    def __init__(self, url: str, queue: str = "rasa_events", *, prefetch: int = 100, retry_delay: float = 5.0):
+    def __init__(
+        self, url: str, queue: str = "rasa_events", *, prefetch: int = 100, retry_delay: float = 5.0
+    ):
         self.url = url
         self.queue = queue
         self.prefetch = prefetch
@@ -127,14 +132,17 @@ class RabbitMQEventSource(EventSource):
             try:
                 connection = await aio_pika.connect_robust(self.url)
             except Exception as exc:  # broker down: keep trying, the console works without it
-                logger.warning("console: RabbitMQ not reachable (%s); retrying", exc.__class__.__name__)
+                logger.warning(
+                    "console: RabbitMQ not reachable (%s); retrying", exc.__class__.__name__
+                )
                 await asyncio.sleep(self.retry_delay)
                 continue
             try:
                 async with connection:
                     channel = await connection.channel()
                     await channel.set_qos(prefetch_count=self.prefetch)
-                    # Same arguments as Rasa's PikaEventBroker (durable), so either side may declare it first.
+                    # Same arguments as Rasa's PikaEventBroker (durable), so either side may
+                    # declare it first.
                     queue = await channel.declare_queue(self.queue, durable=True)
                     self.connected.set()
                     async with queue.iterator() as messages:
@@ -151,10 +159,12 @@ class RabbitMQEventSource(EventSource):
                 await asyncio.sleep(self.retry_delay)
 
 
-def make_event_source(config) -> Optional[EventSource]:
+def make_event_source(config) -> EventSource | None:
     kind = (config.event_broker or "sql").lower()
     if kind in ("rabbitmq", "pika", "amqp"):
         return RabbitMQEventSource(config.rabbitmq_url, config.rabbitmq_queue)
     if kind in ("sql", "sqlite", "postgresql"):
-        return SQLEventSource(config.events_db_url, poll_interval=config.poll_interval, replay=config.replay_events)
+        return SQLEventSource(
+            config.events_db_url, poll_interval=config.poll_interval, replay=config.replay_events
+        )
     return None

@@ -4,12 +4,12 @@ The queue itself is ``bot.core.handoff`` (one source of truth, also written by t
 Rasa actions). The hub adds requests for conversations it sees asking for a human, in crisis, or
 falling back twice (``on_trigger``), unless one is already open for that sender.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 from datetime import datetime
-from typing import Optional
 
 from aiohttp import web
 
@@ -20,7 +20,6 @@ from bot.console.texts import t
 from bot.core import handoff, people
 
 logger = logging.getLogger(__name__)
-
 
 
 class HandoffError(RuntimeError):
@@ -46,7 +45,7 @@ def _translate(exc: handoff.HandoffError) -> HandoffError:
     return HandoffError(code, status)
 
 
-def serialise(item: handoff.HandoffRequest, moment: Optional[datetime] = None) -> dict:
+def serialise(item: handoff.HandoffRequest, moment: datetime | None = None) -> dict:
     created = item.created_at
     waited = None
     if created is not None and moment is not None:
@@ -74,7 +73,7 @@ def snapshot(s, moment: datetime) -> list[dict]:
     return [serialise(h, moment) for h in handoff.queue(s, include_active=True)]
 
 
-def open_for(s, sender_id: str, moment: datetime) -> Optional[dict]:
+def open_for(s, sender_id: str, moment: datetime) -> dict | None:
     item = handoff.get_open(s, sender_id)
     return serialise(item, moment) if item is not None else None
 
@@ -84,7 +83,7 @@ async def queue_items(app: web.Application) -> list[dict]:
     return await db_call(app, snapshot, moment)
 
 
-async def publish_queue(app: web.Application, items: Optional[list[dict]] = None) -> list[dict]:
+async def publish_queue(app: web.Application, items: list[dict] | None = None) -> list[dict]:
     """Broadcast the queue to agents when it changed; ``alert`` lists new crisis requests."""
     items = items if items is not None else await queue_items(app)
     signature = [(i["id"], i["status"], i["agent"]) for i in items]
@@ -92,7 +91,11 @@ async def publish_queue(app: web.Application, items: Optional[list[dict]] = None
     if previous is not None and previous["signature"] == signature:
         return items
     known = previous["ids"] if previous is not None else set()
-    alert = [i["id"] for i in items if i["reason"] == "crisis" and i["id"] not in known and not i["taken"]]
+    alert = [
+        i["id"]
+        for i in items
+        if i["reason"] == "crisis" and i["id"] not in known and not i["taken"]
+    ]
     app[STATE]["last_queue"] = {"signature": signature, "ids": {i["id"] for i in items}}
     await app[HUB].broadcast({"type": "queue", "items": items, "alert": alert})
     return items
@@ -133,7 +136,7 @@ async def take(app: web.Application, handoff_id: int, agent: str) -> dict:
     item = await db_call(app, claim)
     try:
         await app[RASA].pause(item["sender_id"])
-    except RasaError:
+    except RasaError as exc:
         logger.warning("console: pausing Rasa failed for handoff %s", handoff_id)
 
         def undo(s):
@@ -142,12 +145,14 @@ async def take(app: web.Application, handoff_id: int, agent: str) -> dict:
 
         await db_call(app, undo)
         await publish_queue(app)
-        raise HandoffError("pause_failed", 502)
+        raise HandoffError("pause_failed", 502) from exc
     await publish_queue(app)
     return item
 
 
-async def release(app: web.Application, handoff_id: int, agent: str, sender_id: str, *, force: bool = False) -> None:
+async def release(
+    app: web.Application, handoff_id: int, agent: str, sender_id: str, *, force: bool = False
+) -> None:
     """Resume Rasa first (the bot must answer again), then close the request."""
     try:
         await app[RASA].resume(sender_id)

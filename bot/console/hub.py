@@ -8,14 +8,15 @@
   reach the right browser tab(s).
 Raw texts stay in memory; everything sent to agents is masked by ``serialise_*``.
 """
+
 from __future__ import annotations
 
 import logging
 import time
 from collections import OrderedDict, deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Awaitable, Callable, Deque, Dict, Optional, Set
 
 from aiohttp import web
 
@@ -44,24 +45,24 @@ class Message:
     kind: str  # user | bot | agent | system
     text: str
     ts: float
-    intent: Optional[str] = None
-    confidence: Optional[float] = None
+    intent: str | None = None
+    confidence: float | None = None
     buttons: list = field(default_factory=list)
-    agent: Optional[str] = None
+    agent: str | None = None
     entities: list = field(default_factory=list)
 
 
 @dataclass
 class Conversation:
     sender_id: str
-    messages: Deque[Message]
+    messages: deque[Message]
     last_activity: float = 0.0
     paused: bool = False
     fallback_streak: int = 0
     turn_fell_back: bool = False
-    latest_intent: Optional[str] = None
+    latest_intent: str | None = None
     latest_user_text: str = ""
-    input_channel: Optional[str] = None
+    input_channel: str | None = None
 
     @property
     def channel(self) -> str:
@@ -83,7 +84,9 @@ def serialise_message(sender_id: str, msg: Message) -> dict:
         "time": clock_text(msg.ts),
         "intent": msg.intent,
         "confidence": None if msg.confidence is None else round(float(msg.confidence), 3),
-        "buttons": [{"title": b.get("title", ""), "payload": b.get("payload", "")} for b in msg.buttons],
+        "buttons": [
+            {"title": b.get("title", ""), "payload": b.get("payload", "")} for b in msg.buttons
+        ],
         "agent": msg.agent,
     }
 
@@ -110,17 +113,23 @@ Trigger = Callable[[str, str, str], Awaitable[None]]
 
 
 class Hub:
-    def __init__(self, *, max_conversations: int = 500, max_messages: int = 300, on_trigger: Optional[Trigger] = None):
+    def __init__(
+        self,
+        *,
+        max_conversations: int = 500,
+        max_messages: int = 300,
+        on_trigger: Trigger | None = None,
+    ):
         self.max_conversations = max_conversations
         self.max_messages = max_messages
         self.on_trigger = on_trigger
-        self.conversations: "OrderedDict[str, Conversation]" = OrderedDict()
-        self.agent_sockets: Set[web.WebSocketResponse] = set()
-        self.web_sockets: Dict[str, Set[web.WebSocketResponse]] = {}
+        self.conversations: OrderedDict[str, Conversation] = OrderedDict()
+        self.agent_sockets: set[web.WebSocketResponse] = set()
+        self.web_sockets: dict[str, set[web.WebSocketResponse]] = {}
         self.events_seen = 0
 
     # ------------------------------------------------------------ conversations
-    def conversation(self, sender_id: str, *, create: bool = False) -> Optional[Conversation]:
+    def conversation(self, sender_id: str, *, create: bool = False) -> Conversation | None:
         conv = self.conversations.get(sender_id)
         if conv is None and create:
             conv = Conversation(sender_id, deque(maxlen=self.max_messages))
@@ -137,7 +146,9 @@ class Hub:
         convs = sorted(self.conversations.values(), key=lambda c: c.last_activity, reverse=True)
         return [serialise_conversation(c) for c in convs[:limit]]
 
-    def load_history(self, sender_id: str, events: list[dict], agent_messages: list[tuple] = ()) -> Conversation:
+    def load_history(
+        self, sender_id: str, events: list[dict], agent_messages: list[tuple] = ()
+    ) -> Conversation:
         """Fill a conversation from a Rasa tracker dump plus the agents' stored replies
         (``(ts, agent, text)``), used when it is not in memory (e.g. after a console restart)."""
         conv = self.conversation(sender_id, create=True)
@@ -145,9 +156,11 @@ class Hub:
             for event in events:
                 self._apply(sender_id, conv, event, live=False)
             if agent_messages:
-                merged = list(conv.messages) + [Message("agent", text, ts, agent=agent) for ts, agent, text in agent_messages]
+                merged = list(conv.messages) + [
+                    Message("agent", text, ts, agent=agent) for ts, agent, text in agent_messages
+                ]
                 conv.messages.clear()
-                conv.messages.extend(sorted(merged, key=lambda m: m.ts)[-self.max_messages:])
+                conv.messages.extend(sorted(merged, key=lambda m: m.ts)[-self.max_messages :])
                 self._touch(conv, conv.messages[-1].ts)
         return conv
 
@@ -160,10 +173,17 @@ class Hub:
         conv = self.conversation(sender_id, create=True)
         message, trigger = self._apply(sender_id, conv, event, live=live)
         if message is not None:
-            await self.broadcast({"type": "message", "message": serialise_message(sender_id, message),
-                                  "conversation": serialise_conversation(conv)})
+            await self.broadcast(
+                {
+                    "type": "message",
+                    "message": serialise_message(sender_id, message),
+                    "conversation": serialise_conversation(conv),
+                }
+            )
         elif event.get("event") in ("pause", "resume"):
-            await self.broadcast({"type": "conversation", "conversation": serialise_conversation(conv)})
+            await self.broadcast(
+                {"type": "conversation", "conversation": serialise_conversation(conv)}
+            )
         if trigger and live and self.on_trigger is not None:
             try:
                 await self.on_trigger(sender_id, trigger, conv.latest_user_text)
@@ -173,15 +193,21 @@ class Hub:
     def _apply(self, sender_id: str, conv: Conversation, event: dict, *, live: bool):
         kind = event.get("event")
         ts = float(event.get("timestamp") or time.time())
-        message: Optional[Message] = None
-        trigger: Optional[str] = None
+        message: Message | None = None
+        trigger: str | None = None
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = (parse.get("intent") or {}).get("name")
             confidence = (parse.get("intent") or {}).get("confidence")
             text = event.get("text") or ""
-            message = Message("user", text, ts, intent=intent, confidence=confidence,
-                              entities=list(parse.get("entities") or []))
+            message = Message(
+                "user",
+                text,
+                ts,
+                intent=intent,
+                confidence=confidence,
+                entities=list(parse.get("entities") or []),
+            )
             conv.latest_intent = intent
             conv.latest_user_text = text
             conv.input_channel = event.get("input_channel") or conv.input_channel
@@ -227,14 +253,18 @@ class Hub:
             conv.fallback_streak = 0  # one request per two misses
         return message, trigger
 
-    async def add_agent_message(self, sender_id: str, agent: str, text: str, status: str, ts: Optional[float] = None) -> dict:
+    async def add_agent_message(
+        self, sender_id: str, agent: str, text: str, status: str, ts: float | None = None
+    ) -> dict:
         conv = self.conversation(sender_id, create=True)
         msg = Message("agent", text, ts or time.time(), agent=agent)
         conv.messages.append(msg)
         self._touch(conv, msg.ts)
         data = serialise_message(sender_id, msg)
         data["status"] = status
-        await self.broadcast({"type": "message", "message": data, "conversation": serialise_conversation(conv)})
+        await self.broadcast(
+            {"type": "message", "message": data, "conversation": serialise_conversation(conv)}
+        )
         return data
 
     # ------------------------------------------------------------ sockets

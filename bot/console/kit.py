@@ -217,7 +217,6 @@ def client_ip(request: web.Request) -> str:
     return request.remote or "unknown"
 
 
-
 # ---------------------------------------------------------------- input limits
 MAX_PATH_ID = 2**63 - 1  # the largest id the database can hold
 MAX_JSON_BODY = 64 * 1024

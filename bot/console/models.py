@@ -1,5 +1,6 @@
 """Console tables (migrations ``0003_console``, ``0005_console_sessions``). Plain SQLAlchemy on the
 shared ``Base``."""
+
 from __future__ import annotations
 
 from sqlalchemy import Boolean, Column, DateTime, Float, Integer, String, Text, UniqueConstraint

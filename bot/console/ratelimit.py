@@ -5,6 +5,7 @@ Every limit is built by :func:`build_limits` from ``ConsoleConfig`` and lives in
 ``LIMITS``; ``RJ_RATE_LIMITS=off`` (``config.rate_limits = False``) turns them all into no-ops
 for load tests. Memory stays bounded under a spray of keys (client IPs, usernames, sessions).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,13 @@ MAX_KEYS = 20000  # per window; beyond this, keys without recent hits are droppe
 class SlidingWindow:
     """At most ``limit`` events per key within ``window`` seconds."""
 
-    def __init__(self, limit: int, window: float, clock: Callable[[], float] = time.monotonic,
-                 enabled: bool = True):
+    def __init__(
+        self,
+        limit: int,
+        window: float,
+        clock: Callable[[], float] = time.monotonic,
+        enabled: bool = True,
+    ):
         self.limit = limit
         self.window = window
         self.clock = clock

@@ -13,12 +13,12 @@
 * CSRF: a session-bound token; every non-GET request must send it as form field ``_csrf`` or
   header ``X-CSRF-Token`` (except ``@csrf_exempt`` handlers, i.e. the Bearer-token /push).
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import secrets
-from typing import Optional
 from urllib.parse import quote
 
 from aiohttp import web
@@ -70,7 +70,9 @@ class UserInfo:
 
 
 def session_storage(config) -> EncryptedCookieStorage:
-    key = hashlib.sha256(b"rj-console-session:" + config.secret.encode("utf-8")).digest()  # 32 raw bytes
+    key = hashlib.sha256(
+        b"rj-console-session:" + config.secret.encode("utf-8")
+    ).digest()  # 32 raw bytes
     return EncryptedCookieStorage(
         key,
         cookie_name=COOKIE_NAME,
@@ -90,7 +92,7 @@ def csrf_token(session) -> str:
     return token
 
 
-async def _submitted_token(request: web.Request) -> Optional[str]:
+async def _submitted_token(request: web.Request) -> str | None:
     token = request.headers.get(CSRF_HEADER)
     if token:
         return token

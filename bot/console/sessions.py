@@ -4,6 +4,7 @@ The encrypted cookie only carries a random token; the login is valid while its r
 has not expired and the account is active. Logging out deletes the row and deactivating an
 account deletes all of its rows, so a copied cookie stops working at once.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -26,8 +27,11 @@ def start(s: Session, user_id: int, *, now: datetime, lifetime: float) -> str:
     wall = time.time()
     s.execute(delete(ConsoleSession).where(ConsoleSession.expires_at <= wall))
     token = secrets.token_urlsafe(32)
-    s.add(ConsoleSession(id=_digest(token), user_id=user_id, created_at=now,
-                         expires_at=wall + lifetime))
+    s.add(
+        ConsoleSession(
+            id=_digest(token), user_id=user_id, created_at=now, expires_at=wall + lifetime
+        )
+    )
     return token
 
 

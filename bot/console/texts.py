@@ -1,9 +1,10 @@
 """Chinese texts for console code, kept in ``messages.yml`` next to this file."""
+
 from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 from bot.core.catalogue import Catalogue, Node
 
@@ -20,6 +21,6 @@ def all_texts() -> Node:
     return catalogue().tree
 
 
-def t(key: str, default: Optional[str] = None) -> Any:
+def t(key: str, default: str | None = None) -> Any:
     """Look up a dotted key, e.g. ``t("errors.csrf")``; ``default`` when it is absent."""
     return catalogue().lookup(key) if default is None else catalogue().lookup(key, default)

@@ -5,6 +5,7 @@ addresses, WeChat / QQ handles, URLs, house and street numbers, numbers spelt in
 and personal names, which become a pseudonym (王建国 → 王某). Names are found by cue (我叫…,
 姓名：…, 老伴…) and, optionally, by jieba's person-name tag.
 """
+
 from __future__ import annotations
 
 import re
@@ -24,13 +25,54 @@ _SURNAMES_1 = set(
     "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
     "明佘池乜匡国位"
 )
-_SURNAMES_2 = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙",
-               "宇文", "司徒", "夏侯", "轩辕", "令狐", "端木", "独孤", "南宫", "呼延", "澹台")
+_SURNAMES_2 = (
+    "欧阳",
+    "司马",
+    "上官",
+    "诸葛",
+    "东方",
+    "皇甫",
+    "尉迟",
+    "公孙",
+    "慕容",
+    "长孙",
+    "宇文",
+    "司徒",
+    "夏侯",
+    "轩辕",
+    "令狐",
+    "端木",
+    "独孤",
+    "南宫",
+    "呼延",
+    "澹台",
+)
 
 # Words that follow a name-ish prefix but are not names (我是退役军人, 我是伤残军人 ...).
-_NOT_NAME_STARTS = ("一名", "一位", "一个", "个", "退役", "退伍", "转业", "军", "伤残", "烈士",
-                    "老兵", "家属", "本人", "荣军", "党员", "残疾", "现役", "复员", "在", "从",
-                    "住", "来自")
+_NOT_NAME_STARTS = (
+    "一名",
+    "一位",
+    "一个",
+    "个",
+    "退役",
+    "退伍",
+    "转业",
+    "军",
+    "伤残",
+    "烈士",
+    "老兵",
+    "家属",
+    "本人",
+    "荣军",
+    "党员",
+    "残疾",
+    "现役",
+    "复员",
+    "在",
+    "从",
+    "住",
+    "来自",
+)
 
 _MASKED = "***"
 
@@ -81,8 +123,11 @@ _MASKED_TOKEN = re.compile(r"\d*\*{2,}[\dXx]*")
 
 
 # Full-width digits, Latin letters and a few symbols → ASCII; Chinese punctuation stays as written.
-_HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)
-              if not (0xFF08 <= code <= 0xFF09 or code in (0xFF0C, 0xFF1A, 0xFF1B, 0xFF01, 0xFF1F))}
+_HALFWIDTH = {
+    code: code - 0xFEE0
+    for code in range(0xFF01, 0xFF5F)
+    if not (0xFF08 <= code <= 0xFF09 or code in (0xFF0C, 0xFF1A, 0xFF1B, 0xFF01, 0xFF1F))
+}
 _HALFWIDTH[0x3000] = 0x20
 
 
@@ -102,7 +147,7 @@ def _collapse_digit_runs(text: str) -> str:
 def _name_end(candidate: str) -> str:
     """Cut a greedy 2-4 character grab at the first word that cannot belong to a name."""
     surname = _surname_of(candidate) or ""
-    rest = candidate[len(surname):]
+    rest = candidate[len(surname) :]
     match = _STOP_AFTER_NAME.search(rest, 1 if rest else 0)
     if match and match.start() > 0:
         rest = rest[: match.start()]
@@ -114,7 +159,7 @@ def _replace_name(prefix: str, grabbed: str) -> str | None:
     if grabbed.startswith(_NOT_NAME_STARTS) or grabbed.startswith("某"):
         return None
     name = _name_end(grabbed)
-    return prefix + _pseudonym(name) + grabbed[len(name):]
+    return prefix + _pseudonym(name) + grabbed[len(name) :]
 
 
 # A cue followed by a place (我是青岛人, 我是李沧的) is not followed by a name.
@@ -141,14 +186,22 @@ def _weak_cue_name(candidate: str) -> str | None:
         name = _name_end(first)
         surname = _surname_of(name)
         following = words[1][0] if len(words) > 1 else ""
-        if len(surname) == 2 and len(name) == 3 and len(following) == 1 \
-                and re.fullmatch(rf"[{_HAN}]", following) and not _STOP_AFTER_NAME.match(following):
+        if (
+            len(surname) == 2
+            and len(name) == 3
+            and len(following) == 1
+            and re.fullmatch(rf"[{_HAN}]", following)
+            and not _STOP_AFTER_NAME.match(following)
+        ):
             name += words[1][0]  # 欧阳明|月: jieba cuts compound-surname names short
         return name
     if len(first) == 1 and first in _SURNAMES_1 and len(words) > 1:
         given, given_flag = words[1]
-        if re.fullmatch(rf"[{_HAN}]{{1,2}}", given) and not _STOP_AFTER_NAME.match(given) \
-                and not given_flag.startswith(_NOT_GIVEN_NAME_FLAGS):
+        if (
+            re.fullmatch(rf"[{_HAN}]{{1,2}}", given)
+            and not _STOP_AFTER_NAME.match(given)
+            and not given_flag.startswith(_NOT_GIVEN_NAME_FLAGS)
+        ):
             return first + given
     return None
 
@@ -165,7 +218,7 @@ def _mask_names(text: str, *, guess: bool = True) -> str:
         name = _weak_cue_name(grabbed)
         if not name:
             return match.group(0)
-        return match.group(1) + _pseudonym(name) + grabbed[len(name):]
+        return match.group(1) + _pseudonym(name) + grabbed[len(name) :]
 
     text = _LABELLED_NAME.sub(labelled, text)
     text = _CALLED_NAME.sub(called, text)
@@ -174,8 +227,22 @@ def _mask_names(text: str, *, guess: bool = True) -> str:
 
 
 # 王哥庄街道, 李村: tagged as names by jieba but they are places.
-_PLACE_ENDINGS = ("庄", "村", "屯", "街道", "街", "路", "镇", "社区", "小区", "大厦", "广场",
-                  "公园", "河", "山")
+_PLACE_ENDINGS = (
+    "庄",
+    "村",
+    "屯",
+    "街道",
+    "街",
+    "路",
+    "镇",
+    "社区",
+    "小区",
+    "大厦",
+    "广场",
+    "公园",
+    "河",
+    "山",
+)
 
 
 def _mask_tagged_names(text: str) -> str:
@@ -189,17 +256,27 @@ def _mask_tagged_names(text: str) -> str:
     while i < len(words):
         word, flag = words[i]
         following = words[i + 1][0] if i + 1 < len(words) else ""
-        if flag == "nr" and "荣军" not in word and word != "某某" and not word.endswith("某") \
-                and not word.endswith(_PLACE_ENDINGS) and not following.startswith(_PLACE_ENDINGS):
+        if (
+            flag == "nr"
+            and "荣军" not in word
+            and word != "某某"
+            and not word.endswith("某")
+            and not word.endswith(_PLACE_ENDINGS)
+            and not following.startswith(_PLACE_ENDINGS)
+        ):
             prev = out[-1] if out else ""
             if len(word) >= 2 and _surname_of(word):
                 out.append(_pseudonym(word))
             elif len(word) >= 2 and prev and prev[-1] in _SURNAMES_1:
                 out[-1] = prev[:-1]
                 out.append(prev[-1] + "某")
-            elif len(word) == 1 and word in _SURNAMES_1 and i + 1 < len(words) \
-                    and re.fullmatch(rf"[{_HAN}]{{1,2}}", words[i + 1][0]) \
-                    and words[i + 1][1] in _GIVEN_NAME_FLAGS:
+            elif (
+                len(word) == 1
+                and word in _SURNAMES_1
+                and i + 1 < len(words)
+                and re.fullmatch(rf"[{_HAN}]{{1,2}}", words[i + 1][0])
+                and words[i + 1][1] in _GIVEN_NAME_FLAGS
+            ):
                 out.append(word + "某")
                 i += 1  # the given name
             else:

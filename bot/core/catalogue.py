@@ -8,10 +8,12 @@
 Why data files: content editors change wording without touching code, and one file shows every
 sentence a component can say. Business answers come from Rasa's domain, never from here.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
-from typing import Any, Iterable, Mapping, Optional
+from typing import Any
 
 import yaml
 
@@ -47,7 +49,7 @@ class Catalogue:
             raise ValueError(f"message catalogue is missing keys: {', '.join(missing)}")
 
     @classmethod
-    def load(cls, path: Path, required: Iterable[str] = ()) -> "Catalogue":
+    def load(cls, path: Path, required: Iterable[str] = ()) -> Catalogue:
         with open(path, encoding="utf-8") as handle:
             return cls(yaml.safe_load(handle) or {}, required)
 
@@ -65,7 +67,7 @@ class Catalogue:
             node = node[part]
         return node
 
-    def get(self, key: str, default: Optional[str] = None, **fields: Any) -> str:
+    def get(self, key: str, default: str | None = None, **fields: Any) -> str:
         """The text at ``key`` with ``{placeholders}`` filled from ``fields``."""
         value = self.lookup(key) if default is None else self.lookup(key, default)
         if not isinstance(value, str):

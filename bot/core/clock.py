@@ -5,6 +5,7 @@ The database stores naive datetimes in the service's own time zone (Asia/Shangha
 time here — a process that used the host clock (UTC on most servers) would be eight hours off.
 Tests replace the clock by passing their own ``now`` callable where a function takes one.
 """
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -4,6 +4,7 @@ Six characters from an alphabet without look-alikes — no 0/O, 1/I/L — so a c
 phone or copied by hand by an elderly user comes back right. What the user types is normalised
 (full-width → ASCII, lower → upper case, spaces and dashes dropped) before comparing.
 """
+
 from __future__ import annotations
 
 import re

@@ -8,6 +8,7 @@ and so staff can see why a reminder did not reach the user.
 
 Rows are keyed by the Rasa sender id (``wx-<openid>``); no message content is stored.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -21,7 +22,11 @@ from bot.core.db import Base
 from bot.core.outbox import FAILED, UNDELIVERABLE_PREFIX, OutboxMessage
 
 __all__ = [
-    "ChannelContact", "Reachability", "record_inbound", "record_unsubscribed", "reachability",
+    "ChannelContact",
+    "Reachability",
+    "record_inbound",
+    "record_unsubscribed",
+    "reachability",
     "undeliverable_for",
 ]
 

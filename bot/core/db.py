@@ -2,6 +2,7 @@
 
 Services take a ``Session`` as their first argument; the caller owns the transaction.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterator

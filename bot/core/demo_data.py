@@ -6,6 +6,7 @@ Upgrades the schema, then adds the invented 示例 jobs of ``data/demo/jobs.yml`
 ``is_sample``; idempotent). A default ``make run`` never does this, and the veteran-facing job
 actions never show ``is_sample`` rows, so demo data stays inside the console.
 """
+
 from __future__ import annotations
 
 import argparse

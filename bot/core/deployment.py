@@ -6,6 +6,7 @@ so (``configured``), so callers either use the file's ``defaults`` (booking keep
 tell the user the truthful ``fallbacks`` wording instead of an address or phone. The file is
 re-read when it changes, so an operator can fill it in while the service runs.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

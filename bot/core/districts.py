@@ -8,6 +8,7 @@ after editing the registry::
     .venv/bin/python -m bot.core.districts generate     # write the generated files
     .venv/bin/python -m bot.core.districts check        # exit 1 when one is not current
 """
+
 from __future__ import annotations
 
 import argparse
@@ -28,8 +29,20 @@ JIEBA_FILE = settings.REPO_ROOT / "nlu_data" / "jieba" / "districts.txt"
 # (市南, 胶南) must still be kept whole.
 _NAME_FREQUENCY, _ALIAS_FREQUENCY, _SHORT_ALIAS_FREQUENCY = 2000, 1500, 1000
 
-__all__ = ["District", "load", "names", "aliases", "normalise", "find", "neighbours",
-           "render_lookups", "render_jieba", "generated_files", "stale_files", "main"]
+__all__ = [
+    "District",
+    "load",
+    "names",
+    "aliases",
+    "normalise",
+    "find",
+    "neighbours",
+    "render_lookups",
+    "render_jieba",
+    "generated_files",
+    "stale_files",
+    "main",
+]
 
 
 @dataclass(frozen=True)
@@ -57,9 +70,11 @@ def _load(path: Path) -> tuple[District, ...]:
             borders[str(entry["name"])].add(str(other))
             borders[str(other)].add(str(entry["name"]))
     return tuple(
-        District(name=str(entry["name"]),
-                 aliases=tuple(str(alias) for alias in entry.get("aliases") or ()),
-                 neighbours=frozenset(borders[str(entry["name"])]))
+        District(
+            name=str(entry["name"]),
+            aliases=tuple(str(alias) for alias in entry.get("aliases") or ()),
+            neighbours=frozenset(borders[str(entry["name"])]),
+        )
         for entry in entries
     )
 
@@ -134,15 +149,17 @@ _GENERATED_HEADER = (
 
 def render_lookups(path: Path | None = None) -> str:
     """The Rasa NLU file: the ``district`` lookup table and one synonym block per district."""
-    lines = [_GENERATED_HEADER.rstrip("\n"),
-             "# Input is normalised (Traditional→Simplified, full-width→half-width) before NLU,",
-             "# so only Simplified surface forms are listed.",
-             "",
-             'version: "3.1"',
-             "",
-             "nlu:",
-             "- lookup: district",
-             "  examples: |"]
+    lines = [
+        _GENERATED_HEADER.rstrip("\n"),
+        "# Input is normalised (Traditional→Simplified, full-width→half-width) before NLU,",
+        "# so only Simplified surface forms are listed.",
+        "",
+        'version: "3.1"',
+        "",
+        "nlu:",
+        "- lookup: district",
+        "  examples: |",
+    ]
     for district in load(path):
         lines += [f"    - {word}" for word in (district.name, *district.aliases)]
     for district in load(path):
@@ -173,7 +190,8 @@ def generated_files(path: Path | None = None) -> dict[Path, str]:
 def stale_files(path: Path | None = None) -> list[Path]:
     """Generated files whose content differs from a fresh generation (or that are missing)."""
     return [
-        target for target, content in generated_files(path).items()
+        target
+        for target, content in generated_files(path).items()
         if not target.exists() or target.read_text(encoding="utf-8") != content
     ]
 

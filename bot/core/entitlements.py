@@ -1,8 +1,11 @@
 """The programme catalogue (data/programmes.yml) and the entitlement finder.
 
-A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool), ``age`` (int),
-``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field the user said they
-do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa slot): it counts as missing
+A *profile* is a dict with any of ``veteran_category`` (str), ``qingdao_hukou`` (bool), ``age``
+(int),
+``disability_grade`` (int 1–10; 0 = none) and ``income_difficulty`` (bool). A field the user said
+they
+do not know is stored as :data:`UNKNOWN` (``"unknown"``, JSON-safe for a Rasa slot): it counts as
+missing
 for the verdict but is never asked again.
 
 Finder, in short:
@@ -10,18 +13,21 @@ Finder, in short:
    ``("maybe", missing_fields)``;
 2. askable fields = fields missing for some maybe-programme, not answered, not declined;
    ``disability_grade`` only once ``veteran_category`` is 伤残军人 or declined;
-3. for each askable field, simulate every possible answer and count maybe-programmes it would settle;
+3. for each askable field, simulate every possible answer and count maybe-programmes it would
+settle;
    ask the field with the highest average (ties: more programmes concerned, then FIELD_ORDER);
 4. no askable field left → ``next_question`` is None and the result is ``settled``.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any
 
 import yaml
 
@@ -40,23 +46,45 @@ INCOME_DIFFICULTY = "income_difficulty"
 FIELD_ORDER = (VETERAN_CATEGORY, QINGDAO_HUKOU, AGE, INCOME_DIFFICULTY, DISABILITY_GRADE)
 
 DISABLED_VETERAN = "伤残军人"
-VETERAN_CATEGORIES = ("退役士兵", "转业军官", "军休干部", "伤残军人", "烈士遗属", "因公牺牲军人遗属",
-                      "病故军人遗属", "现役军人家属", "复员军人")
+VETERAN_CATEGORIES = (
+    "退役士兵",
+    "转业军官",
+    "军休干部",
+    "伤残军人",
+    "烈士遗属",
+    "因公牺牲军人遗属",
+    "病故军人遗属",
+    "现役军人家属",
+    "复员军人",
+)
 CATEGORY_ALIASES = {
-    "自主择业军转干部": "转业军官", "军转干部": "转业军官", "转业干部": "转业军官", "退休军人": "军休干部",
-    "残疾军人": "伤残军人", "伤残退役军人": "伤残军人", "退伍军人": "退役士兵", "退伍兵": "退役士兵",
-    "军属": "现役军人家属", "烈属": "烈士遗属",
+    "自主择业军转干部": "转业军官",
+    "军转干部": "转业军官",
+    "转业干部": "转业军官",
+    "退休军人": "军休干部",
+    "残疾军人": "伤残军人",
+    "伤残退役军人": "伤残军人",
+    "退伍军人": "退役士兵",
+    "退伍兵": "退役士兵",
+    "军属": "现役军人家属",
+    "烈属": "烈士遗属",
 }
 DISABILITY_GRADES = tuple(range(1, 11))
 
-_ELIGIBILITY_KEYS = {"categories", "qingdao_hukou", "age_min", "age_max", "disability_grades",
-                     "income_difficulty"}
+_ELIGIBILITY_KEYS = {
+    "categories",
+    "qingdao_hukou",
+    "age_min",
+    "age_max",
+    "disability_grades",
+    "income_difficulty",
+}
 
 YES = "yes"
 NO = "no"
 MAYBE = "maybe"
 
-Verdict = Union[str, Tuple[str, Tuple[str, ...]]]
+Verdict = str | tuple[str, tuple[str, ...]]
 
 
 # --- catalogue ------------------------------------------------------------------------------------
@@ -64,11 +92,11 @@ Verdict = Union[str, Tuple[str, Tuple[str, ...]]]
 
 @dataclass(frozen=True)
 class Eligibility:
-    categories: Optional[Tuple[str, ...]] = None
+    categories: tuple[str, ...] | None = None
     qingdao_hukou: bool = False  # True = required
-    age_min: Optional[int] = None
-    age_max: Optional[int] = None
-    disability_grades: Optional[Tuple[int, ...]] = None
+    age_min: int | None = None
+    age_max: int | None = None
+    disability_grades: tuple[int, ...] | None = None
     income_difficulty: bool = False  # True = required
 
 
@@ -83,12 +111,12 @@ class Programme:
     eligibility_text: str = ""
     how_to_apply: str = ""
     where: str = ""
-    documents: Tuple[str, ...] = ()
+    documents: tuple[str, ...] = ()
     source: str = ""  # the rendered citation (from ``sources:`` and data/sources.yml)
     notice: str = ""
     figures: str = ""  # reported statistics, shown after the summary
     finder: bool = True  # False: eligibility is not published, so the finder never claims it
-    source_keys: Tuple[str, ...] = ()
+    source_keys: tuple[str, ...] = ()
     source_label: str = ""
     documents_unknown: str = ""
 
@@ -110,8 +138,12 @@ def _text(value: Any) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _parse_programme(raw: Mapping, notice: str, file: Mapping = None,
-                     register: Optional[Mapping[str, sources.Source]] = None) -> Programme:
+def _parse_programme(
+    raw: Mapping,
+    notice: str,
+    file: Mapping = None,
+    register: Mapping[str, sources.Source] | None = None,
+) -> Programme:
     pid = _text(raw.get("id"))
     name = _text(raw.get("name"))
     if not pid or not name:
@@ -154,14 +186,16 @@ def _parse_programme(raw: Mapping, notice: str, file: Mapping = None,
 
 
 def parse_catalogue(
-    data: Mapping, register: Optional[Mapping[str, sources.Source]] = None
-) -> Tuple[Programme, ...]:
+    data: Mapping, register: Mapping[str, sources.Source] | None = None
+) -> tuple[Programme, ...]:
     """Programmes from the parsed YAML document (validated: ids and names unique, every programme
     sourced). Entries marked ``placeholder: true`` are unverified drafts and are left out."""
     notice = _text((data or {}).get("notice"))
-    programmes = tuple(_parse_programme(raw, notice, data, register)
-                       for raw in ((data or {}).get("programmes") or ())
-                       if not (isinstance(raw, Mapping) and raw.get("placeholder") is True))
+    programmes = tuple(
+        _parse_programme(raw, notice, data, register)
+        for raw in ((data or {}).get("programmes") or ())
+        if not (isinstance(raw, Mapping) and raw.get("placeholder") is True)
+    )
     for attr in ("id", "name"):
         values = [getattr(p, attr) for p in programmes]
         dupes = sorted({v for v in values if values.count(v) > 1})
@@ -171,24 +205,25 @@ def parse_catalogue(
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, mtime: float) -> Tuple[Tuple[Programme, ...], str]:
+def _load(path: str, mtime: float) -> tuple[tuple[Programme, ...], str]:
     data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     return parse_catalogue(data), _text(data.get("notice"))
 
 
-def load_catalogue(path: Optional[Union[str, Path]] = None) -> Tuple[Programme, ...]:
+def load_catalogue(path: str | Path | None = None) -> tuple[Programme, ...]:
     """All programmes in file order (cached; reloaded when the file changes)."""
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[0]
 
 
-def catalogue_notice(path: Optional[Union[str, Path]] = None) -> str:
+def catalogue_notice(path: str | Path | None = None) -> str:
     path = Path(path or PROGRAMMES_FILE)
     return _load(str(path), path.stat().st_mtime)[1]
 
 
-def programme_by_name(name_or_id: Optional[str],
-                      programmes: Optional[Sequence[Programme]] = None) -> Optional[Programme]:
+def programme_by_name(
+    name_or_id: str | None, programmes: Sequence[Programme] | None = None
+) -> Programme | None:
     """A programme by id or canonical name (Traditional / full-width input accepted).
 
     Falls back to the longest programme name contained in the text, then to a name that uniquely
@@ -211,7 +246,7 @@ def programme_by_name(name_or_id: Optional[str],
     return None
 
 
-def details(programme: Programme) -> Dict[str, Any]:
+def details(programme: Programme) -> dict[str, Any]:
     """The text parts an action or the console renders (Simplified). ``summary`` includes the
     reported figures; ``documents_text`` says to ask when no documents are published; ``footer``
     is the closing source-and-notice line."""
@@ -237,7 +272,17 @@ def details(programme: Programme) -> Dict[str, Any]:
 
 _TRUE = {"true", "yes", "y", "1", "是", "是的", "有", "对", "对的", "嗯", "属于"}
 _FALSE = {"false", "no", "n", "0", "否", "不是", "没有", "无", "不", "不属于"}
-_UNKNOWN_WORDS = {UNKNOWN, "不知道", "不清楚", "不确定", "说不清", "不方便说", "跳过", "skip", "dont_know"}
+_UNKNOWN_WORDS = {
+    UNKNOWN,
+    "不知道",
+    "不清楚",
+    "不确定",
+    "说不清",
+    "不方便说",
+    "跳过",
+    "skip",
+    "dont_know",
+}
 
 
 def is_declined(value: Any) -> bool:
@@ -270,14 +315,19 @@ def _int(value: Any) -> int:
     raise ValueError(f"not a number: {value!r}")
 
 
-def normalise_profile(profile: Optional[Mapping[str, Any]]) -> Dict[str, Any]:
-    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases resolved.
+def normalise_profile(profile: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Typed copy of ``profile``: unknown words → UNKNOWN, '是' → True, '65岁' → 65, aliases
+    resolved.
 
     Keys outside FIELD_ORDER and None values are dropped; unparseable values raise ValueError.
     """
-    out: Dict[str, Any] = {}
+    out: dict[str, Any] = {}
     for key, value in (profile or {}).items():
-        if key not in FIELD_ORDER or value is None or (isinstance(value, str) and not value.strip()):
+        if (
+            key not in FIELD_ORDER
+            or value is None
+            or (isinstance(value, str) and not value.strip())
+        ):
             continue
         if isinstance(value, str) and _norm_text(value).lower() in _UNKNOWN_WORDS:
             out[key] = UNKNOWN
@@ -297,9 +347,9 @@ def _known(profile: Mapping[str, Any], key: str) -> bool:
 # --- verdicts -------------------------------------------------------------------------------------
 
 
-def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[str]]:
+def _check(rules: Eligibility, profile: Mapping[str, Any]) -> tuple[bool, list[str]]:
     """(fails, missing) for one programme."""
-    missing: List[str] = []
+    missing: list[str] = []
     category = profile.get(VETERAN_CATEGORY) if _known(profile, VETERAN_CATEGORY) else None
     grade = profile.get(DISABILITY_GRADE) if _known(profile, DISABILITY_GRADE) else None
 
@@ -322,8 +372,9 @@ def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[s
     if rules.age_min is not None or rules.age_max is not None:
         if _known(profile, AGE):
             age = profile[AGE]
-            if (rules.age_min is not None and age < rules.age_min) or \
-                    (rules.age_max is not None and age > rules.age_max):
+            if (rules.age_min is not None and age < rules.age_min) or (
+                rules.age_max is not None and age > rules.age_max
+            ):
                 return True, []
         else:
             missing.append(AGE)
@@ -335,8 +386,11 @@ def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[s
         elif category is not None and category != DISABLED_VETERAN:
             return True, []  # only a 伤残军人 has a disability grade
         else:
-            if VETERAN_CATEGORY not in missing and category is None and not is_declined(
-                    profile.get(VETERAN_CATEGORY)):
+            if (
+                VETERAN_CATEGORY not in missing
+                and category is None
+                and not is_declined(profile.get(VETERAN_CATEGORY))
+            ):
                 missing.append(VETERAN_CATEGORY)
             missing.append(DISABILITY_GRADE)
 
@@ -350,7 +404,7 @@ def _check(rules: Eligibility, profile: Mapping[str, Any]) -> Tuple[bool, List[s
     return False, missing
 
 
-def evaluate(programme: Programme, profile: Optional[Mapping[str, Any]]) -> Verdict:
+def evaluate(programme: Programme, profile: Mapping[str, Any] | None) -> Verdict:
     """``'yes'``, ``'no'`` or ``('maybe', missing_fields)`` (fields in FIELD_ORDER order)."""
     profile = normalise_profile(profile)
     fails, missing = _check(programme.eligibility, profile)
@@ -366,12 +420,12 @@ def evaluate(programme: Programme, profile: Optional[Mapping[str, Any]]) -> Verd
 
 @dataclass
 class FinderResult:
-    qualifies: List[Programme]
-    maybe: List[Tuple[Programme, Tuple[str, ...]]]
-    not_eligible: List[Programme]
-    next_question: Optional[str]
+    qualifies: list[Programme]
+    maybe: list[tuple[Programme, tuple[str, ...]]]
+    not_eligible: list[Programme]
+    next_question: str | None
     settled: bool
-    declined: Tuple[str, ...] = ()
+    declined: tuple[str, ...] = ()
 
 
 def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
@@ -383,7 +437,7 @@ def _askable(field_name: str, profile: Mapping[str, Any]) -> bool:
     return True
 
 
-def _answers(field_name: str, maybes: Sequence[Tuple[Programme, Tuple[str, ...]]]) -> List[Any]:
+def _answers(field_name: str, maybes: Sequence[tuple[Programme, tuple[str, ...]]]) -> list[Any]:
     """Representative answers for simulating a question (one per outcome class)."""
     if field_name == VETERAN_CATEGORY:
         values = list(VETERAN_CATEGORIES)
@@ -397,14 +451,19 @@ def _answers(field_name: str, maybes: Sequence[Tuple[Programme, Tuple[str, ...]]
     if field_name == DISABILITY_GRADE:
         return list(DISABILITY_GRADES)
     # age: one value below every threshold, then each threshold (age_min, age_max + 1)
-    cuts = sorted({p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
-                  | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None})
+    cuts = sorted(
+        {p.eligibility.age_min for p, _ in maybes if p.eligibility.age_min is not None}
+        | {p.eligibility.age_max + 1 for p, _ in maybes if p.eligibility.age_max is not None}
+    )
     return [cuts[0] - 1] + cuts if cuts else [0]
 
 
-def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ...]]]) -> Optional[str]:
-    candidates = [f for f in FIELD_ORDER
-                  if any(f in missing for _, missing in maybes) and _askable(f, profile)]
+def _choose(profile: dict[str, Any], maybes: list[tuple[Programme, tuple[str, ...]]]) -> str | None:
+    candidates = [
+        f
+        for f in FIELD_ORDER
+        if any(f in missing for _, missing in maybes) and _askable(f, profile)
+    ]
     if not candidates:
         return None
 
@@ -422,14 +481,16 @@ def _choose(profile: Dict[str, Any], maybes: List[Tuple[Programme, Tuple[str, ..
     return min(candidates, key=rank)
 
 
-def find(profile: Optional[Mapping[str, Any]], programmes: Optional[Sequence[Programme]] = None) -> FinderResult:
+def find(
+    profile: Mapping[str, Any] | None, programmes: Sequence[Programme] | None = None
+) -> FinderResult:
     """Sort the catalogue for ``profile`` and pick the one question worth asking next (or None)."""
     programmes = load_catalogue() if programmes is None else programmes
     programmes = [p for p in programmes if p.finder]
     prof = normalise_profile(profile)
-    qualifies: List[Programme] = []
-    maybe: List[Tuple[Programme, Tuple[str, ...]]] = []
-    not_eligible: List[Programme] = []
+    qualifies: list[Programme] = []
+    maybe: list[tuple[Programme, tuple[str, ...]]] = []
+    not_eligible: list[Programme] = []
     for p in programmes:
         verdict = evaluate(p, prof)
         if verdict == YES:

@@ -7,6 +7,7 @@ again is idempotent, and a later crisis message upgrades the open request.
 
 The first message is stored masked (``people.mask_text``) because the queue is shown on screens.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -33,8 +34,21 @@ PRIORITY = {CRISIS: 100, HUMAN: 50, FALLBACK: 10}
 WAITING, ACTIVE, CLOSED = "waiting", "active", "closed"
 
 __all__ = [
-    "HandoffRequest", "HandoffError", "request", "queue", "take", "release", "get_open", "get",
-    "CRISIS", "HUMAN", "FALLBACK", "WAITING", "ACTIVE", "CLOSED", "PRIORITY",
+    "HandoffRequest",
+    "HandoffError",
+    "request",
+    "queue",
+    "take",
+    "release",
+    "get_open",
+    "get",
+    "CRISIS",
+    "HUMAN",
+    "FALLBACK",
+    "WAITING",
+    "ACTIVE",
+    "CLOSED",
+    "PRIORITY",
 ]
 
 
@@ -79,7 +93,8 @@ def get(s: Session, request_id: int) -> HandoffRequest:
 def get_open(s: Session, sender_id: str) -> HandoffRequest | None:
     """The sender's waiting or active request, if any."""
     return s.execute(
-        select(HandoffRequest).where(HandoffRequest.open_sender == sender_id)
+        select(HandoffRequest)
+        .where(HandoffRequest.open_sender == sender_id)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
 
@@ -100,8 +115,12 @@ def request(
     if found is not None:
         return _upgrade(found, reason)
     new = HandoffRequest(
-        sender_id=sender_id, reason=reason, priority=PRIORITY[reason],
-        first_text=mask_text(text or "")[:2000], status=WAITING, created_at=now,
+        sender_id=sender_id,
+        reason=reason,
+        priority=PRIORITY[reason],
+        first_text=mask_text(text or "")[:2000],
+        status=WAITING,
+        created_at=now,
         open_sender=sender_id,
     )
     try:

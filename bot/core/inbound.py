@@ -5,6 +5,7 @@ pasted from other apps, a 100 KB paste that would make the classifier allocate g
 one sender flooding the assistant are all stopped here. The replies for refused messages live in
 ``data/inbound.yml``; the limits come from ``bot.core.settings``.
 """
+
 from __future__ import annotations
 
 import threading
@@ -62,7 +63,10 @@ class RateLimiter:
     """
 
     def __init__(
-        self, count: int, seconds: float, clock: Callable[[], float] = time.monotonic,
+        self,
+        count: int,
+        seconds: float,
+        clock: Callable[[], float] = time.monotonic,
         max_keys: int = 100_000,
     ) -> None:
         self.count = count
@@ -88,8 +92,9 @@ class RateLimiter:
             return True
 
     def _forget_idle(self, now: float) -> None:
-        idle = [key for key, hits in self._hits.items()
-                if not hits or now - hits[-1] >= self.seconds]
+        idle = [
+            key for key, hits in self._hits.items() if not hits or now - hits[-1] >= self.seconds
+        ]
         for key in idle:
             del self._hits[key]
 

@@ -9,20 +9,31 @@
   desired job and each job's title + requirements + skills (jieba words, synonyms folded, skills
   counted twice), plus a bonus for the same or a neighbouring district, and explains each match.
 """
+
 from __future__ import annotations
 
 import math
 import re
 import threading
 from collections import Counter
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 import yaml
-from sqlalchemy import Boolean, Column, DateTime, Index, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    select,
+)
 from sqlalchemy.orm import Session
 
 from bot.core import clock, districts, people, settings
@@ -60,11 +71,11 @@ class JobSeeker(Base):
     updated_at = Column(DateTime, nullable=False)
 
     @property
-    def mobile_masked(self) -> Optional[str]:
+    def mobile_masked(self) -> str | None:
         return people.mask_phone(self.mobile) if self.mobile else None
 
     @property
-    def name_masked(self) -> Optional[str]:
+    def name_masked(self) -> str | None:
         return people.mask_name(self.name) if self.name else None
 
     def __repr__(self) -> str:
@@ -112,7 +123,7 @@ class Vocabulary:
     synonyms: Mapping[str, str]
     stopwords: frozenset
     reasons: Mapping[str, str]
-    words: Tuple[str, ...]  # extra dictionary words for the tokenizer
+    words: tuple[str, ...]  # extra dictionary words for the tokenizer
 
 
 @lru_cache(maxsize=4)
@@ -128,12 +139,12 @@ def _vocabulary(path: str, mtime: float) -> Vocabulary:
     )
 
 
-def vocabulary(path: Optional[Path] = None) -> Vocabulary:
+def vocabulary(path: Path | None = None) -> Vocabulary:
     path = Path(path or VOCABULARY_FILE)
     return _vocabulary(str(path), path.stat().st_mtime)
 
 
-def demo_jobs(path: Optional[Path] = None) -> Tuple[Mapping, ...]:
+def demo_jobs(path: Path | None = None) -> tuple[Mapping, ...]:
     """The demo postings in ``demo/jobs.yml`` (the file must say ``demo: true``)."""
     path = Path(path or DEMO_JOBS_FILE)
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -144,9 +155,55 @@ def demo_jobs(path: Optional[Path] = None) -> Tuple[Mapping, ...]:
 
 # Words that say nothing about a job (also extendable through `stopwords:` in jobs_vocabulary.yml).
 _STOPWORDS = frozenset(
-    "以上 以下 经验 优先 相关 专业 能够 能力 适应 身体健康 健康 要求 具有 熟悉 熟练 工作 岗位 退役 退役军人 军人 "
-    "部队 当过 干过 做过 会 有 能 持 年 一年 两年 三年 五年 多年 之前 以前 我 我会 可以 一些 或 和 及 等 "
-    "示例 月 元".split()
+    [
+        "以上",
+        "以下",
+        "经验",
+        "优先",
+        "相关",
+        "专业",
+        "能够",
+        "能力",
+        "适应",
+        "身体健康",
+        "健康",
+        "要求",
+        "具有",
+        "熟悉",
+        "熟练",
+        "工作",
+        "岗位",
+        "退役",
+        "退役军人",
+        "军人",
+        "部队",
+        "当过",
+        "干过",
+        "做过",
+        "会",
+        "有",
+        "能",
+        "持",
+        "年",
+        "一年",
+        "两年",
+        "三年",
+        "五年",
+        "多年",
+        "之前",
+        "以前",
+        "我",
+        "我会",
+        "可以",
+        "一些",
+        "或",
+        "和",
+        "及",
+        "等",
+        "示例",
+        "月",
+        "元",
+    ]
 )
 # Place names say where a job is, not what it is; the district bonus handles them.
 _PLACE_WORDS = frozenset(
@@ -156,7 +213,7 @@ _SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'�
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
 
 
-def _pieces(text: str) -> List[str]:
+def _pieces(text: str) -> list[str]:
     return [p for p in _SEPARATORS.split(text.translate(_HALFWIDTH)) if p]
 
 
@@ -197,17 +254,18 @@ def _keep(token: str) -> bool:
     return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,}", token))
 
 
-def tokens(text: Optional[str], vocab: Optional[Vocabulary] = None, *, learn: bool = False) -> List[str]:
+def tokens(text: str | None, vocab: Vocabulary | None = None, *, learn: bool = False) -> list[str]:
     """Content words of ``text`` with synonyms folded (开车 → 驾驶); order kept, repeats kept.
 
-    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to the tokenizer.
+    ``learn``: the text is a job's skills list — teach its items (叉车证, 消防设施操作员证) to the
+    tokenizer.
     """
     if not text:
         return []
     vocab = vocab or vocabulary()
     _ensure_words(vocab.words)
     stop = _STOPWORDS | vocab.stopwords
-    out: List[str] = []
+    out: list[str] = []
     tok = _tokenizer()
     from bot.core.script import to_simplified
 
@@ -235,13 +293,21 @@ def normalise_district(district: str | None) -> str | None:
     return districts.normalise(district) if district else None
 
 
-def get_seeker(s: Session, sender_id: str) -> Optional[JobSeeker]:
+def get_seeker(s: Session, sender_id: str) -> JobSeeker | None:
     return s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id)).scalars().first()
 
 
-def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Optional[str] = None,
-                    district: Optional[str] = None, mobile: Optional[str] = None,
-                    name: Optional[str] = None, now: datetime) -> JobSeeker:
+def register_seeker(
+    s: Session,
+    *,
+    sender_id: str,
+    skills: str,
+    desired_job: str | None = None,
+    district: str | None = None,
+    mobile: str | None = None,
+    name: str | None = None,
+    now: datetime,
+) -> JobSeeker:
     """Create or update (same sender) the sender's registration; it becomes active again."""
     if not (sender_id or "").strip():
         raise JobError("sender_required")
@@ -255,9 +321,11 @@ def register_seeker(s: Session, *, sender_id: str, skills: str, desired_job: Opt
             mobile = people.validate_mobile(mobile)
         except people.InvalidMobile as exc:
             raise JobError("bad_mobile", exc.code) from None
-    seeker = s.execute(
-        select(JobSeeker).where(JobSeeker.sender_id == sender_id).with_for_update()
-    ).scalars().first()
+    seeker = (
+        s.execute(select(JobSeeker).where(JobSeeker.sender_id == sender_id).with_for_update())
+        .scalars()
+        .first()
+    )
     if seeker is None:
         seeker = JobSeeker(sender_id=sender_id, created_at=now)
         s.add(seeker)
@@ -284,7 +352,9 @@ def withdraw_seeker(s: Session, sender_id: str, now: datetime) -> bool:
     return True
 
 
-def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str] = None) -> List[JobSeeker]:
+def list_seekers(
+    s: Session, *, active_only: bool = True, district: str | None = None
+) -> list[JobSeeker]:
     stmt = select(JobSeeker)
     if active_only:
         stmt = stmt.where(JobSeeker.active.is_(True))
@@ -296,9 +366,19 @@ def list_seekers(s: Session, *, active_only: bool = True, district: Optional[str
 # --- jobs -----------------------------------------------------------------------------------------
 
 
-def add_job(s: Session, *, employer: str, title: str, requirements: str = "", skills: str = "",
-            district: Optional[str] = None, pay: Optional[str] = None, is_sample: bool = False,
-            now: datetime, seed_key: Optional[str] = None) -> Job:
+def add_job(
+    s: Session,
+    *,
+    employer: str,
+    title: str,
+    requirements: str = "",
+    skills: str = "",
+    district: str | None = None,
+    pay: str | None = None,
+    is_sample: bool = False,
+    now: datetime,
+    seed_key: str | None = None,
+) -> Job:
     if not (employer or "").strip():
         raise JobError("employer_required")
     if not (title or "").strip():
@@ -326,7 +406,7 @@ def add_job(s: Session, *, employer: str, title: str, requirements: str = "", sk
     return job
 
 
-def get_job(s: Session, job_id: int) -> Optional[Job]:
+def get_job(s: Session, job_id: int) -> Job | None:
     return s.get(Job, int(job_id))
 
 
@@ -352,8 +432,13 @@ def reactivate_job(s: Session, job_id: int, now: datetime) -> Job:
     return job
 
 
-def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] = None,
-              include_samples: bool = True) -> List[Job]:
+def list_jobs(
+    s: Session,
+    *,
+    active_only: bool = True,
+    district: str | None = None,
+    include_samples: bool = True,
+) -> list[Job]:
     stmt = select(Job)
     if active_only:
         stmt = stmt.where(Job.active.is_(True))
@@ -364,11 +449,12 @@ def list_jobs(s: Session, *, active_only: bool = True, district: Optional[str] =
     return list(s.execute(stmt.order_by(Job.id)).scalars().all())
 
 
-def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path] = None) -> int:
+def seed_jobs(s: Session, *, now: datetime | None = None, path: Path | None = None) -> int:
     """Insert the demo (示例) jobs whose ``key`` is not in the table yet, all as ``is_sample``;
     returns how many were added. Only ``make demo-data`` calls this outside tests.
 
-    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left alone.
+    Idempotent: rows already seeded (even if later edited or deactivated in the console) are left
+    alone.
     """
     now = now or clock.now()
     existing = set(s.execute(select(Job.seed_key).where(Job.seed_key.isnot(None))).scalars())
@@ -394,10 +480,18 @@ def seed_jobs(s: Session, *, now: Optional[datetime] = None, path: Optional[Path
     return added
 
 
-def job_dict(job: Job) -> Dict:
-    return {"id": job.id, "employer": job.employer, "title": job.title, "requirements": job.requirements,
-            "skills": job.skills, "district": job.district, "pay": job.pay, "is_sample": job.is_sample,
-            "active": job.active}
+def job_dict(job: Job) -> dict:
+    return {
+        "id": job.id,
+        "employer": job.employer,
+        "title": job.title,
+        "requirements": job.requirements,
+        "skills": job.skills,
+        "district": job.district,
+        "pay": job.pay,
+        "is_sample": job.is_sample,
+        "active": job.active,
+    }
 
 
 # --- matching -------------------------------------------------------------------------------------
@@ -408,16 +502,21 @@ class JobMatch:
     job: Job
     score: float
     reason: str
-    matched_terms: Tuple[str, ...] = ()
-    desired_terms: Tuple[str, ...] = ()
-    district_match: Optional[str] = None  # "same" | "near" | None
+    matched_terms: tuple[str, ...] = ()
+    desired_terms: tuple[str, ...] = ()
+    district_match: str | None = None  # "same" | "near" | None
 
-    def as_dict(self) -> Dict:
-        return {**job_dict(self.job), "score": self.score, "reason": self.reason,
-                "matched_terms": list(self.matched_terms), "district_match": self.district_match}
+    def as_dict(self) -> dict:
+        return {
+            **job_dict(self.job),
+            "score": self.score,
+            "reason": self.reason,
+            "matched_terms": list(self.matched_terms),
+            "district_match": self.district_match,
+        }
 
 
-def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
+def district_relation(a: str | None, b: str | None) -> str | None:
     a, b = normalise_district(a), normalise_district(b)
     if not a or not b:
         return None
@@ -428,17 +527,31 @@ def district_relation(a: Optional[str], b: Optional[str]) -> Optional[str]:
     return None
 
 
-def _profile(seeker_or_profile) -> Tuple[str, str, Optional[str]]:
+def _profile(seeker_or_profile) -> tuple[str, str, str | None]:
     if isinstance(seeker_or_profile, JobSeeker):
-        return seeker_or_profile.skills or "", seeker_or_profile.desired_job or "", seeker_or_profile.district
+        return (
+            seeker_or_profile.skills or "",
+            seeker_or_profile.desired_job or "",
+            seeker_or_profile.district,
+        )
     if isinstance(seeker_or_profile, Mapping):
-        return (str(seeker_or_profile.get("skills") or ""), str(seeker_or_profile.get("desired_job") or ""),
-                seeker_or_profile.get("district"))
-    raise TypeError("match_jobs needs a JobSeeker or a mapping with skills / desired_job / district")
+        return (
+            str(seeker_or_profile.get("skills") or ""),
+            str(seeker_or_profile.get("desired_job") or ""),
+            seeker_or_profile.get("district"),
+        )
+    raise TypeError(
+        "match_jobs needs a JobSeeker or a mapping with skills / desired_job / district"
+    )
 
 
-def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], relation: Optional[str],
-            district: Optional[str]) -> str:
+def _reason(
+    vocab: Vocabulary,
+    terms: Sequence[str],
+    desired: Sequence[str],
+    relation: str | None,
+    district: str | None,
+) -> str:
     r = vocab.reasons
     join_terms = r.get("term_joiner", "、")
     parts = []
@@ -453,8 +566,9 @@ def _reason(vocab: Vocabulary, terms: Sequence[str], desired: Sequence[str], rel
     return r.get("joiner", "; ").join(parts)
 
 
-def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
-               jobs: Optional[Sequence[Job]] = None) -> List[JobMatch]:
+def match_jobs(
+    s: Session, seeker_or_profile, limit: int = 3, *, jobs: Sequence[Job] | None = None
+) -> list[JobMatch]:
     """Best active jobs for a seeker (or a dict with skills, desired_job, district), best first.
 
     score = cosine(tf-idf(seeker skills + desired job), tf-idf(job title + requirements + 2×skills))
@@ -469,8 +583,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
         return []
     for job in jobs:  # learn every skills item first so all texts are cut the same way
         tokens(job.skills, vocab, learn=True)
-    docs: List[Counter] = []
-    titles: List[set] = []
+    docs: list[Counter] = []
+    titles: list[set] = []
     for job in jobs:
         counts = Counter(tokens(job.title, vocab))
         titles.append(set(counts))
@@ -488,8 +602,8 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
     qvec = {t: c * idf.get(t, 0.0) for t, c in query.items() if t in idf}
     qnorm = math.sqrt(sum(v * v for v in qvec.values()))
 
-    results: List[JobMatch] = []
-    for job, doc, title_terms in zip(jobs, docs, titles):
+    results: list[JobMatch] = []
+    for job, doc, title_terms in zip(jobs, docs, titles, strict=False):
         dvec = {t: c * idf[t] for t, c in doc.items()}
         dnorm = math.sqrt(sum(v * v for v in dvec.values()))
         shared = [t for t in qvec if t in dvec]
@@ -507,13 +621,15 @@ def match_jobs(s: Session, seeker_or_profile, limit: int = 3, *,
             score += NEAR_DISTRICT_BONUS
         terms = sorted(shared, key=lambda t: (-qvec[t] * dvec[t], t))
         skill_terms = tuple(t for t in terms if t not in desired_hit)[:3]
-        results.append(JobMatch(
-            job=job,
-            score=round(score, 4),
-            reason=_reason(vocab, skill_terms, desired_hit[:2], relation, job.district),
-            matched_terms=tuple(terms),
-            desired_terms=tuple(desired_hit),
-            district_match=relation,
-        ))
+        results.append(
+            JobMatch(
+                job=job,
+                score=round(score, 4),
+                reason=_reason(vocab, skill_terms, desired_hit[:2], relation, job.district),
+                matched_terms=tuple(terms),
+                desired_terms=tuple(desired_hit),
+                district_match=relation,
+            )
+        )
     results.sort(key=lambda m: (-m.score, m.job.id))
     return results[: max(0, limit)] if limit else results

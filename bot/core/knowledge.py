@@ -1,15 +1,18 @@
-"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category (data/reporting.yml).
+"""FAQ answers per intent (data/knowledge.yml) and 报到 requirements per category
+(data/reporting.yml).
 
 Texts are Simplified; the caller converts to Traditional when needed. Every answer ends with
 the source line and the notice — the citation rendered from the topic's ``sources:`` (see
 bot.core.sources), also returned separately. A topic marked ``placeholder: true`` is an
 unverified draft and is never answered.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Tuple, Union
+from typing import Any, NamedTuple
 
 import yaml
 
@@ -22,7 +25,7 @@ REPORTING_FILE = settings.DATA_FILES / "reporting.yml"
 class Answer(NamedTuple):
     text: str  # answer + blank line + notice
     source: str
-    followups: List[Dict[str, str]]  # [{"title", "payload"}]
+    followups: list[dict[str, str]]  # [{"title", "payload"}]
 
 
 def _text(value: Any) -> str:
@@ -34,27 +37,31 @@ def _read(path: str, mtime: float) -> Mapping:
     return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
 
 
-def _load(path: Union[str, Path]) -> Mapping:
+def _load(path: str | Path) -> Mapping:
     path = Path(path)
     return _read(str(path), path.stat().st_mtime)
 
 
-def _knowledge(path: Optional[Union[str, Path]] = None) -> Mapping:
+def _knowledge(path: str | Path | None = None) -> Mapping:
     return _load(path or KNOWLEDGE_FILE)
 
 
-def _reporting(path: Optional[Union[str, Path]] = None) -> Mapping:
+def _reporting(path: str | Path | None = None) -> Mapping:
     return _load(path or REPORTING_FILE)
 
 
-def _topic(intent: str, path=None) -> Optional[Mapping]:
+def _topic(intent: str, path=None) -> Mapping | None:
     topics = _knowledge(path).get("topics") or {}
     topic = topics.get(intent)
     return topic if isinstance(topic, Mapping) else None
 
 
-def answer(intent: str, *, path: Optional[Union[str, Path]] = None,
-           register: Optional[Mapping[str, sources.Source]] = None) -> Optional[Answer]:
+def answer(
+    intent: str,
+    *,
+    path: str | Path | None = None,
+    register: Mapping[str, sources.Source] | None = None,
+) -> Answer | None:
     """The FAQ answer for ``intent`` — (text ending with 来源：….以官方最新公布为准。, citation,
     followups) — or None when the intent has no answer (label-only topics such as book_appointment,
     placeholder drafts, unknown intents). Raises SourceError for an answer without a valid
@@ -74,14 +81,15 @@ def answer(intent: str, *, path: Optional[Union[str, Path]] = None,
     return Answer(text, citation, followups)
 
 
-def label(intent: str, *, path: Optional[Union[str, Path]] = None) -> Optional[str]:
+def label(intent: str, *, path: str | Path | None = None) -> str | None:
     """Short button label for ``intent`` (None if the file has none)."""
     topic = _topic(intent, path)
     return _text(topic.get("label")) or None if topic else None
 
 
-def topic_labels(*, path: Optional[Union[str, Path]] = None,
-                 answered_only: bool = False) -> List[Tuple[str, str]]:
+def topic_labels(
+    *, path: str | Path | None = None, answered_only: bool = False
+) -> list[tuple[str, str]]:
     """[(intent, label)] in file order — the buttons offered on fallback.
 
     ``answered_only`` keeps only informational topics (those with an answer).
@@ -96,18 +104,20 @@ def topic_labels(*, path: Optional[Union[str, Path]] = None,
     return out
 
 
-def notice(*, path: Optional[Union[str, Path]] = None) -> str:
+def notice(*, path: str | Path | None = None) -> str:
     return _text(_knowledge(path).get("notice"))
 
 
-def reporting_categories(*, path: Optional[Union[str, Path]] = None) -> List[str]:
+def reporting_categories(*, path: str | Path | None = None) -> list[str]:
     return [str(c) for c in (_reporting(path).get("categories") or {})]
 
 
 def reporting_requirements(
-    category: Optional[str], *, path: Optional[Union[str, Path]] = None,
-    register: Optional[Mapping[str, sources.Source]] = None,
-) -> Dict[str, Any]:
+    category: str | None,
+    *,
+    path: str | Path | None = None,
+    register: Mapping[str, sources.Source] | None = None,
+) -> dict[str, Any]:
     """Documents and deadline for reporting (报到) as ``category``; the ``default`` entry when the
     category is unknown or missing (``is_default`` tells which).
 
@@ -131,8 +141,11 @@ def reporting_requirements(
         "deadline_days": int(days) if days is not None else None,
         "deadline_from": _text(entry.get("deadline_from")) or None,
         "notes": _text(entry.get("notes")),
-        "source": sources.cite(entry.get("sources") or (data.get("default") or {}).get("sources"),
-                               where=f"reporting {key or 'default'}", sources=register),
+        "source": sources.cite(
+            entry.get("sources") or (data.get("default") or {}).get("sources"),
+            where=f"reporting {key or 'default'}",
+            sources=register,
+        ),
         "notice": _text(data.get("notice")) or notice(),
         "is_default": is_default,
     }

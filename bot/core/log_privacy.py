@@ -3,6 +3,7 @@
 Filters sit on handlers, so records from any library (Rasa, Sanic, aiohttp) are masked too.
 Each server calls ``install_pii_masking()`` once its logging is configured.
 """
+
 from __future__ import annotations
 
 import logging

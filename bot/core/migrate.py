@@ -6,11 +6,11 @@ or an argument.
 
     python -m bot.core.migrate [--url URL] [--revision head]
 """
+
 from __future__ import annotations
 
 import argparse
 import importlib
-
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -38,8 +38,15 @@ MODEL_MODULES: Sequence[str] = (
     "bot.console.models",
 )
 
-__all__ = ["MIGRATIONS_DIR", "MODEL_MODULES", "load_models", "alembic_config", "upgrade",
-           "current_revision", "main"]
+__all__ = [
+    "MIGRATIONS_DIR",
+    "MODEL_MODULES",
+    "load_models",
+    "alembic_config",
+    "upgrade",
+    "current_revision",
+    "main",
+]
 
 
 def load_models() -> list[str]:
@@ -58,8 +65,9 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
     return config
 
 
-def upgrade(url: str | None = None, revision: str = "head",
-            connection: Connection | None = None) -> None:
+def upgrade(
+    url: str | None = None, revision: str = "head", connection: Connection | None = None
+) -> None:
     """Upgrade the database at ``url`` (default: settings.database_url()) to ``revision``."""
     command.upgrade(alembic_config(url, connection), revision)
 

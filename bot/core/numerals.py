@@ -4,6 +4,7 @@
 The one parser of the project: dates and times (``timeparse``), profile answers
 (``entitlements``), amounts in forms and the digit runs ``anonymise`` masks all read numerals here.
 """
+
 from __future__ import annotations
 
 import re
@@ -13,9 +14,29 @@ __all__ = ["DIGITS", "UNITS", "DIGIT_CHARS", "NUMERAL_CHARS", "parse_int", "pars
 
 # 幺 is how 1 is said in phone numbers, 俩 colloquial 2; 壹…玖 / 拾佰仟 are the banker's forms.
 DIGITS = {
-    "零": 0, "〇": 0, "一": 1, "幺": 1, "二": 2, "两": 2, "俩": 2, "三": 3, "四": 4, "五": 5,
-    "六": 6, "七": 7, "八": 8, "九": 9,
-    "壹": 1, "贰": 2, "叁": 3, "肆": 4, "伍": 5, "陆": 6, "柒": 7, "捌": 8, "玖": 9,
+    "零": 0,
+    "〇": 0,
+    "一": 1,
+    "幺": 1,
+    "二": 2,
+    "两": 2,
+    "俩": 2,
+    "三": 3,
+    "四": 4,
+    "五": 5,
+    "六": 6,
+    "七": 7,
+    "八": 8,
+    "九": 9,
+    "壹": 1,
+    "贰": 2,
+    "叁": 3,
+    "肆": 4,
+    "伍": 5,
+    "陆": 6,
+    "柒": 7,
+    "捌": 8,
+    "玖": 9,
 }
 UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000, "拾": 10, "佰": 100, "仟": 1000}
 DIGIT_CHARS = "".join(DIGITS)

@@ -11,6 +11,7 @@ once otherwise). Failures are retried with exponential backoff up to ``MAX_ATTEM
 
 The caller owns the transaction: commit right after ``claim_due`` so other senders see the claim.
 """
+
 from __future__ import annotations
 
 import secrets
@@ -43,9 +44,23 @@ BACKOFF_BASE = timedelta(minutes=1)
 BACKOFF_CAP = timedelta(hours=6)
 
 __all__ = [
-    "OutboxMessage", "enqueue", "upsert", "cancel", "claim_due", "mark_sent", "mark_failed",
-    "get_by_dedupe_key", "backoff", "mark_undeliverable", "UNDELIVERABLE_PREFIX",
-    "PENDING", "SENT", "FAILED", "CANCELLED", "MAX_ATTEMPTS", "LEASE",
+    "OutboxMessage",
+    "enqueue",
+    "upsert",
+    "cancel",
+    "claim_due",
+    "mark_sent",
+    "mark_failed",
+    "get_by_dedupe_key",
+    "backoff",
+    "mark_undeliverable",
+    "UNDELIVERABLE_PREFIX",
+    "PENDING",
+    "SENT",
+    "FAILED",
+    "CANCELLED",
+    "MAX_ATTEMPTS",
+    "LEASE",
 ]
 
 
@@ -97,8 +112,15 @@ def enqueue(
         if existing is not None:
             return existing
     message = OutboxMessage(
-        recipient=recipient, text=text, kind=kind, due_at=due_at, next_attempt_at=due_at,
-        status=PENDING, attempts=0, dedupe_key=dedupe_key, created_at=now or clock.now(),
+        recipient=recipient,
+        text=text,
+        kind=kind,
+        due_at=due_at,
+        next_attempt_at=due_at,
+        status=PENDING,
+        attempts=0,
+        dedupe_key=dedupe_key,
+        created_at=now or clock.now(),
     )
     try:
         with s.begin_nested():
@@ -156,18 +178,22 @@ def claim_due(
     """
     token = secrets.token_hex(16)
     free = or_(OutboxMessage.claimed_at.is_(None), OutboxMessage.claimed_at < now - lease)
-    candidates = s.execute(
-        select(OutboxMessage.id)
-        .where(
-            OutboxMessage.status == PENDING,
-            OutboxMessage.next_attempt_at <= now,
-            OutboxMessage.recipient.startswith(prefix, autoescape=True),
-            free,
+    candidates = (
+        s.execute(
+            select(OutboxMessage.id)
+            .where(
+                OutboxMessage.status == PENDING,
+                OutboxMessage.next_attempt_at <= now,
+                OutboxMessage.recipient.startswith(prefix, autoescape=True),
+                free,
+            )
+            .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
         )
-        .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    ).scalars().all()
+        .scalars()
+        .all()
+    )
     if not candidates:
         return []
     s.execute(

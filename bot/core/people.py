@@ -7,6 +7,7 @@ a keyed HMAC fingerprint so that dedupe ("one active booking per person") needs 
 
 Errors carry a machine ``code``; the user-facing Chinese wording lives in domain responses.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -88,8 +89,14 @@ def validate_mobile(text: str | None) -> str:
             raise InvalidMobile("not_mobile")
         raise InvalidMobile("bad_format")
     kind = phonenumbers.number_type(number)
-    if kind not in (phonenumbers.PhoneNumberType.MOBILE,
-                    phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE) or len(national) != 11:
+    if (
+        kind
+        not in (
+            phonenumbers.PhoneNumberType.MOBILE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        )
+        or len(national) != 11
+    ):
         raise InvalidMobile("not_mobile")
     return national
 
@@ -100,9 +107,41 @@ _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _ID_CHECK_CHARS = "10X98765432"
 # GB/T 2260 province-level prefixes (incl. 71 台湾, 81 香港, 82 澳门 and 83 for residence permits).
 _PROVINCES = {
-    "11", "12", "13", "14", "15", "21", "22", "23", "31", "32", "33", "34", "35", "36", "37",
-    "41", "42", "43", "44", "45", "46", "50", "51", "52", "53", "54", "61", "62", "63", "64",
-    "65", "71", "81", "82", "83",
+    "11",
+    "12",
+    "13",
+    "14",
+    "15",
+    "21",
+    "22",
+    "23",
+    "31",
+    "32",
+    "33",
+    "34",
+    "35",
+    "36",
+    "37",
+    "41",
+    "42",
+    "43",
+    "44",
+    "45",
+    "46",
+    "50",
+    "51",
+    "52",
+    "53",
+    "54",
+    "61",
+    "62",
+    "63",
+    "64",
+    "65",
+    "71",
+    "81",
+    "82",
+    "83",
 }
 
 
@@ -263,5 +302,6 @@ def decrypt_value(token: str) -> str:
 def id_fingerprint(id_number: str) -> str:
     """Deterministic keyed digest (hex) of the normalised ID: equal IDs → equal fingerprints."""
     normalised = _clean(id_number).upper()
-    return hmac.new(_fingerprint_key(settings.id_key()), normalised.encode(),
-                    hashlib.sha256).hexdigest()
+    return hmac.new(
+        _fingerprint_key(settings.id_key()), normalised.encode(), hashlib.sha256
+    ).hexdigest()

@@ -8,6 +8,7 @@ A conversation is removed as a whole, from the tracker store (table ``events`` w
 so the deleted rows do not linger in free pages. Bookings and wishes in the core database are
 governed by their own records and are not touched here.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -42,7 +43,7 @@ def _exists(url: str) -> bool:
     if url.startswith("sqlite:///"):
         from pathlib import Path
 
-        return Path(url[len("sqlite:///"):]).exists()
+        return Path(url[len("sqlite:///") :]).exists()
     return True
 
 
@@ -54,7 +55,7 @@ def _delete(connection, senders: list[str]) -> int:
     )
     rows = 0
     for start in range(0, len(senders), 500):
-        rows += connection.execute(statement, {"senders": senders[start:start + 500]}).rowcount
+        rows += connection.execute(statement, {"senders": senders[start : start + 500]}).rowcount
     return rows
 
 
@@ -70,9 +71,16 @@ def purge_tracker_store(url: str, cutoff: float) -> Purged:
         if not inspect(engine).has_table("events"):
             return Purged("tracker store", 0, 0)
         with engine.begin() as connection:
-            senders = [row[0] for row in connection.execute(text(
-                "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) < :cutoff"
-            ), {"cutoff": cutoff})]
+            senders = [
+                row[0]
+                for row in connection.execute(
+                    text(
+                        "SELECT sender_id FROM events GROUP BY sender_id HAVING MAX(timestamp) <"
+                        " :cutoff"
+                    ),
+                    {"cutoff": cutoff},
+                )
+            ]
             rows = _delete(connection, senders)
         _vacuum(engine)
         return Purged("tracker store", len(senders), rows)
@@ -102,8 +110,9 @@ def purge_event_broker(url: str, cutoff: float) -> Purged:
         engine.dispose()
 
 
-def purge(days: int, config: settings.Settings | None = None,
-          now: Callable[[], datetime] = clock.now) -> list[Purged]:
+def purge(
+    days: int, config: settings.Settings | None = None, now: Callable[[], datetime] = clock.now
+) -> list[Purged]:
     config = config or settings.current()
     cutoff = cutoff_timestamp(days, now)
     results = []
@@ -123,8 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.days < 1:
         parser.error("--days must be at least 1")
     for result in purge(args.days, config):
-        print(f"{result.store}: {result.conversations} conversations "
-              f"({result.rows} events) older than {args.days} days deleted")
+        print(
+            f"{result.store}: {result.conversations} conversations "
+            f"({result.rows} events) older than {args.days} days deleted"
+        )
     return 0
 
 

@@ -4,6 +4,7 @@ Replies are authored in Simplified. A message is Traditional when converting it 
 changes it; a message whose characters are the same in both scripts (好的, 123) decides nothing,
 so the conversation keeps the last script the user clearly used.
 """
+
 from __future__ import annotations
 
 import unicodedata

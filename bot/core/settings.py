@@ -43,6 +43,7 @@ directory (mode 0600) and read from there afterwards.
 | LOG_LEVEL | INFO | |
 | RJ_RATE_LIMITS | on | ``off`` disables every request limit (load tests only) |
 """
+
 from __future__ import annotations
 
 import os
@@ -153,7 +154,8 @@ class Settings:
             action_max_body=int(_get(env, "RJ_ACTION_MAX_BODY", str(8 * 1024 * 1024))),
             max_message_chars=int(_get(env, "RJ_MAX_MESSAGE_CHARS", "500")),
             rest_rate_limit=(
-                None if _get(env, "RJ_RATE_LIMITS").lower() in _OFF
+                None
+                if _get(env, "RJ_RATE_LIMITS").lower() in _OFF
                 else _rate(_get(env, "RJ_REST_RATE_LIMIT", "20/60"))
             ),
             retention_days=int(_get(env, "RJ_RETENTION_DAYS", "180")),

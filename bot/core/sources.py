@@ -7,6 +7,7 @@ them (the short name of each source, plus 第N条 for laws); :func:`footer` adds
 "来源：…。以官方最新公布为准。" line. A fact without a source, an unknown reference, a law cited
 without its article, or a register entry without its date checked is a :class:`SourceError`.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -112,9 +113,14 @@ def cite(refs: Any, *, where: str = "", sources: Mapping[str, Source] | None = N
         raise SourceError(f"{label}no sources")
     parts: list[str] = []
     for item in refs:
-        key, articles = (item, []) if isinstance(item, str) else (
-            _text(item.get("ref")) if isinstance(item, Mapping) else "",
-            _articles(item.get("art")) if isinstance(item, Mapping) else [])
+        key, articles = (
+            (item, [])
+            if isinstance(item, str)
+            else (
+                _text(item.get("ref")) if isinstance(item, Mapping) else "",
+                _articles(item.get("art")) if isinstance(item, Mapping) else [],
+            )
+        )
         source = sources.get(key)
         if source is None:
             raise SourceError(f"{label}unknown source {key!r}")

@@ -12,6 +12,7 @@ to our own rules when it fails:
   booking service can answer "that is in the past";
 * a bare hour from 1 to 6 ("3点") means the afternoon: nobody books 报到 at 3 a.m.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -25,7 +26,7 @@ from functools import lru_cache
 
 from bot.core import numerals
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MORNING, NOON, AFTERNOON, EVENING = "morning", "noon", "afternoon", "evening"
 
@@ -66,13 +67,23 @@ def normalise(text: str) -> str:
     from bot.core.script import to_simplified
 
     text = to_simplified(unicodedata.normalize("NFKC", text or "")).strip()
-    for short, long in (("明早", "明天早上"), ("明晚", "明天晚上"), ("今早", "今天早上"),
-                        ("今晚", "今天晚上"), ("明儿", "明天"), ("礼拜", "星期"),
-                        ("星期天", "星期日"), ("周天", "周日")):
+    for short, long in (
+        ("明早", "明天早上"),
+        ("明晚", "明天晚上"),
+        ("今早", "今天早上"),
+        ("今晚", "今天晚上"),
+        ("明儿", "明天"),
+        ("礼拜", "星期"),
+        ("星期天", "星期日"),
+        ("周天", "周日"),
+    ):
         text = text.replace(short, long)
     # "12.5" / "12/5" (month.day, no year) → "12月5日"
-    text = re.sub(r"(?<![\d./\-])(1[0-2]|0?[1-9])[./](3[01]|[12]\d|0?[1-9])(?![\d./\-:])",
-                  lambda m: f"{int(m.group(1))}月{int(m.group(2))}日", text)
+    text = re.sub(
+        r"(?<![\d./\-])(1[0-2]|0?[1-9])[./](3[01]|[12]\d|0?[1-9])(?![\d./\-:])",
+        lambda m: f"{int(m.group(1))}月{int(m.group(2))}日",
+        text,
+    )
     return text
 
 
@@ -138,8 +149,16 @@ def _clock(text: str, part: str | None) -> _dt.time | None:
 
 # Which kind of date expression the user wrote decides whether a past date may roll forward.
 _EXPLICIT_YEAR = re.compile(r"\d{4}\s*[年\-/.]")
-_RELATIVE_DAY = {"大后天": 3, "后天": 2, "明天": 1, "明日": 1, "今天": 0, "今日": 0,
-                 "昨天": -1, "前天": -2}
+_RELATIVE_DAY = {
+    "大后天": 3,
+    "后天": 2,
+    "明天": 1,
+    "明日": 1,
+    "今天": 0,
+    "今日": 0,
+    "昨天": -1,
+    "前天": -2,
+}
 _WEEKDAY = re.compile(r"(下下|下|上|这|本)?个?(?:周|星期)([一二三四五六日1-7])")
 _MONTH_DAY = re.compile(rf"({_NUM})\s*月\s*({_NUM})\s*[日号]?")
 _NEXT_MONTH_DAY = re.compile(rf"下个?月\s*({_NUM})\s*[日号]")
@@ -208,7 +227,7 @@ def _jionlp():
         with contextlib.redirect_stdout(io.StringIO()):
             import jionlp
     except Exception:  # pragma: no cover - jionlp is a pinned dependency
-        log.warning("jionlp unavailable; using rule-based time parsing only")
+        logger.warning("jionlp unavailable; using rule-based time parsing only")
         return None
     return jionlp
 
@@ -222,7 +241,7 @@ def _via_jionlp(text: str, now: _dt.datetime) -> tuple[_dt.date, _dt.time | None
         with contextlib.redirect_stdout(io.StringIO()):
             result = jio.parse_time(text, time_base=now)
     except Exception as exc:  # jionlp raises plain ValueError/TypeError on text it cannot read
-        log.debug("jionlp could not parse %r: %s", text, exc)
+        logger.debug("jionlp could not parse %r: %s", text, exc)
         return None
     if not result or result.get("type") != "time_point":
         return None

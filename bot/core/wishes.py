@@ -15,6 +15,7 @@ numbers, ID numbers, long digit runs, names, e-mail / WeChat / QQ handles and ho
 removed, so a published wish carries no personal identifier. The raw description and the mobile
 number stay in the row for moderators only.
 """
+
 from __future__ import annotations
 
 from datetime import datetime
@@ -71,8 +72,14 @@ MAX_PUBLIC_TEXT = 300
 class WishError(Exception):
     """Base class; ``code`` is a stable machine-readable reason (map it to a response)."""
 
-    def __init__(self, code: str, message: str = "", *, wish_code: str | None = None,
-                 status: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str = "",
+        *,
+        wish_code: str | None = None,
+        status: str | None = None,
+    ):
         super().__init__(message or code)
         self.code = code
         self.wish_code = wish_code
@@ -173,8 +180,9 @@ def anonymise(text: str, *, guess_names: bool = True) -> str:
 
 
 def _new_code(s: Session) -> str:
-    return codes.new_code(lambda code: s.execute(select(Wish.id).where(Wish.code == code)).first()
-                          is not None)
+    return codes.new_code(
+        lambda code: s.execute(select(Wish.id).where(Wish.code == code)).first() is not None
+    )
 
 
 def _load(s: Session, wish_id: int | str, *, lock: bool = True) -> Wish:
@@ -203,8 +211,16 @@ def _record(
     s.flush()
 
 
-def _transition(s: Session, wish: Wish | int | str, action: str, actor: str, now: datetime, *,
-                note: str | None = None, also_from=()) -> Wish:
+def _transition(
+    s: Session,
+    wish: Wish | int | str,
+    action: str,
+    actor: str,
+    now: datetime,
+    *,
+    note: str | None = None,
+    also_from=(),
+) -> Wish:
     if not (actor or "").strip():
         raise InvalidTransition("actor_required", "an actor is required")
     if not isinstance(wish, Wish):
@@ -212,8 +228,10 @@ def _transition(s: Session, wish: Wish | int | str, action: str, actor: str, now
     allowed, target = TRANSITIONS[action]
     if wish.status not in tuple(allowed) + tuple(also_from):
         raise InvalidTransition(
-            "wrong_status", f"cannot {action} a wish that is {wish.status}",
-            wish_code=wish.code, status=wish.status,
+            "wrong_status",
+            f"cannot {action} a wish that is {wish.status}",
+            wish_code=wish.code,
+            status=wish.status,
         )
     _record(s, wish, target, actor.strip(), note, now)
     return wish
@@ -222,9 +240,18 @@ def _transition(s: Session, wish: Wish | int | str, action: str, actor: str, now
 # --- service functions ----------------------------------------------------------------------------
 
 
-def submit(s: Session, *, sender_id: str, category: str, description: str,
-           budget: int | None = None, district: str | None = None, mobile: str | None = None,
-           consent_publish: bool = False, now: datetime) -> Wish:
+def submit(
+    s: Session,
+    *,
+    sender_id: str,
+    category: str,
+    description: str,
+    budget: int | None = None,
+    district: str | None = None,
+    mobile: str | None = None,
+    consent_publish: bool = False,
+    now: datetime,
+) -> Wish:
     if not (sender_id or "").strip():
         raise InvalidWish("sender_required")
     if category not in CATEGORIES:
@@ -272,8 +299,16 @@ def submit(s: Session, *, sender_id: str, category: str, description: str,
     return wish
 
 
-def approve(s: Session, wish_id, actor: str, now: datetime, *, public_text: str | None = None,
-            guess_names: bool = True, note: str | None = None) -> Wish:
+def approve(
+    s: Session,
+    wish_id,
+    actor: str,
+    now: datetime,
+    *,
+    public_text: str | None = None,
+    guess_names: bool = True,
+    note: str | None = None,
+) -> Wish:
     """Moderator accepts the wish; ``public_text`` lets them reword it. The rewording is anonymised
     again; ``guess_names=False`` skips only the jieba name guessing (numbers, handles and cued names
     are still masked), so a moderator can undo a false positive such as 金某茶 → 金银花茶."""
@@ -294,8 +329,12 @@ def reject(s: Session, wish_id, actor: str, reason: str, now: datetime) -> Wish:
 def publish(s: Session, wish_id, actor: str, now: datetime) -> Wish:
     wish = _load(s, wish_id)
     if wish.status == APPROVED and not wish.consent_publish:
-        raise InvalidTransition("no_consent", "the owner did not consent to publication",
-                                wish_code=wish.code, status=wish.status)
+        raise InvalidTransition(
+            "no_consent",
+            "the owner did not consent to publication",
+            wish_code=wish.code,
+            status=wish.status,
+        )
     return _transition(s, wish, "publish", actor, now)
 
 
@@ -325,8 +364,12 @@ def withdraw(s: Session, wish_id, sender_id: str, now: datetime) -> Wish:
     """The owner takes the wish back (only before it is published)."""
     wish = _load(s, wish_id)
     if wish.sender_id != (sender_id or "").strip():
-        raise InvalidTransition("not_owner", "only the owner may withdraw a wish",
-                                wish_code=wish.code, status=wish.status)
+        raise InvalidTransition(
+            "not_owner",
+            "only the owner may withdraw a wish",
+            wish_code=wish.code,
+            status=wish.status,
+        )
     return _transition(s, wish, "withdraw", sender_id, now)
 
 
@@ -334,8 +377,13 @@ def withdraw(s: Session, wish_id, sender_id: str, now: datetime) -> Wish:
 
 
 def event_dict(event: WishEvent) -> dict:
-    return {"from_status": event.from_status, "to_status": event.to_status, "actor": event.actor,
-            "note": event.note, "at": event.at}
+    return {
+        "from_status": event.from_status,
+        "to_status": event.to_status,
+        "actor": event.actor,
+        "note": event.note,
+        "at": event.at,
+    }
 
 
 def to_dict(wish: Wish, *, history: bool = False) -> dict:
@@ -365,11 +413,16 @@ def to_dict(wish: Wish, *, history: bool = False) -> dict:
 
 def list_for_sender(s: Session, sender_id: str) -> list[dict]:
     """The sender's wishes, newest first, each with its history."""
-    wishes = s.execute(
-        select(Wish).where(Wish.sender_id == sender_id)
-        .options(selectinload(Wish.events))
-        .order_by(Wish.created_at.desc(), Wish.id.desc())
-    ).scalars().all()
+    wishes = (
+        s.execute(
+            select(Wish)
+            .where(Wish.sender_id == sender_id)
+            .options(selectinload(Wish.events))
+            .order_by(Wish.created_at.desc(), Wish.id.desc())
+        )
+        .scalars()
+        .all()
+    )
     return [to_dict(w, history=True) for w in wishes]
 
 
@@ -391,8 +444,9 @@ def list_by_status(s: Session, status: str, *, limit: int | None = None) -> list
     return list(s.execute(stmt).scalars().all())
 
 
-def published_feed(s: Session, *, district: str | None = None, category: str | None = None,
-                   limit: int = 50) -> list[dict]:
+def published_feed(
+    s: Session, *, district: str | None = None, category: str | None = None, limit: int = 50
+) -> list[dict]:
     """What the public may see: anonymised text, district, category, budget — nothing else."""
     stmt = select(Wish.public_text, Wish.district, Wish.category, Wish.budget).where(
         Wish.status == PUBLISHED, Wish.consent_publish.is_(True)
@@ -403,7 +457,11 @@ def published_feed(s: Session, *, district: str | None = None, category: str | N
         stmt = stmt.where(Wish.category == category)
     stmt = stmt.order_by(Wish.updated_at.desc(), Wish.id.desc()).limit(limit)
     return [
-        {"public_text": row.public_text, "district": row.district, "category": row.category,
-         "budget": row.budget}
+        {
+            "public_text": row.public_text,
+            "district": row.district,
+            "category": row.category,
+            "budget": row.budget,
+        }
         for row in s.execute(stmt)
     ]

@@ -8,6 +8,7 @@ and the agent console adds closures to the ``centre_closures`` table. Both sourc
 Precedence for the national calendar: closures.yml ``holidays`` > ``workdays`` > chinesecalendar
 > weekday rule (Mon–Fri) for years chinesecalendar does not cover.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -179,7 +180,8 @@ def list_closures(
     start = start or date.min
     end = end or date.max
     from_file = [
-        c for c in load_overrides(path).closures
+        c
+        for c in load_overrides(path).closures
         if start <= c.date <= end and (centre_id is None or c.centre_id in (centre_id, ALL_CENTRES))
     ]
     return sorted(
@@ -226,8 +228,9 @@ def add_closure(
     if existing:
         existing.reason, existing.created_by = reason, created_by
         return existing
-    row = CentreClosure(centre_id=centre_id, date=day, reason=reason, created_by=created_by,
-                        created_at=now)
+    row = CentreClosure(
+        centre_id=centre_id, date=day, reason=reason, created_by=created_by, created_at=now
+    )
     s.add(row)
     s.flush()
     return row
@@ -239,4 +242,3 @@ def remove_closure(s: Session, centre_id: str, day: date) -> bool:
         delete(CentreClosure).where(CentreClosure.centre_id == centre_id, CentreClosure.date == day)
     )
     return bool(result.rowcount)
-

@@ -4,11 +4,12 @@ the real domain, and rasa_sdk Trackers built from small fixture dicts (see track
 Financial-demo style: a tracker state → run the action with a CollectingDispatcher → assert the
 returned events and the responses sent.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Iterator
 
 import pytest
 import yaml

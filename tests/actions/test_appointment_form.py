@@ -1,4 +1,5 @@
 """validate_appointment_form: each question's answer, time resolution and the confirmation step."""
+
 from __future__ import annotations
 
 from datetime import date, datetime
@@ -8,27 +9,50 @@ import pytest
 from actions import appointments as A
 from actions import forms_common as fc
 from bot.core import appointments, people, workdays
-from tests.actions.trackers import (ID_NUMBER, MOBILE, next_requested, run, responses, slot_events, state,
-                                   tracker)
+from tests.actions.trackers import (
+    ID_NUMBER,
+    MOBILE,
+    next_requested,
+    responses,
+    run,
+    slot_events,
+    state,
+    tracker,
+)
 
 FORM = "appointment_form"
 
 
-ORDER = ["veteran_category", "district", "appointment_time", "person_name", "mobile", "id_number",
-         "discharge_date", "appointment_confirmed"]
+ORDER = [
+    "veteran_category",
+    "district",
+    "appointment_time",
+    "person_name",
+    "mobile",
+    "id_number",
+    "discharge_date",
+    "appointment_confirmed",
+]
 
 
 def answered_before(requested):
     """The booking state in which ``requested`` is the question being asked."""
-    later = ORDER[ORDER.index(requested):]
-    return state("booking_ready", **{slot: None for slot in later})
+    later = ORDER[ORDER.index(requested) :]
+    return state("booking_ready", **dict.fromkeys(later))
 
 
 def form_turn(requested, text, intent="inform", slots=None, candidate=True, **kwargs):
     """The validation call Rasa makes after the user answered ``requested`` with ``text``."""
     candidates = {requested: text} if candidate else {}
-    return tracker(text, intent, slots if slots is not None else answered_before(requested), form=FORM,
-                   requested_slot=requested, candidates=candidates, **kwargs)
+    return tracker(
+        text,
+        intent,
+        slots if slots is not None else answered_before(requested),
+        form=FORM,
+        requested_slot=requested,
+        candidates=candidates,
+        **kwargs,
+    )
 
 
 def valid_id(birth: str, seq: str) -> str:
@@ -39,9 +63,17 @@ def valid_id(birth: str, seq: str) -> str:
 def fill_slot(session, start: datetime, centre: str = "shinan", count: int = 3) -> None:
     """Book ``count`` different people into one slot (capacity 3 per slot)."""
     for n in range(count):
-        appointments.book(session, sender_id=f"other-{n}", category="退役士兵", name=f"张{n}",
-                          mobile=f"1391234567{n}", id_number=valid_id("19900101", f"12{n}"),
-                          centre_id=centre, start=start, now=datetime(2026, 12, 1, 9, 0))
+        appointments.book(
+            session,
+            sender_id=f"other-{n}",
+            category="退役士兵",
+            name=f"张{n}",
+            mobile=f"1391234567{n}",
+            id_number=valid_id("19900101", f"12{n}"),
+            centre_id=centre,
+            start=start,
+            now=datetime(2026, 12, 1, 9, 0),
+        )
     session.commit()
 
 
@@ -137,7 +169,9 @@ async def test_public_holiday_is_refused(domain, monkeypatch):
 
 
 async def test_staff_closure_is_refused_with_its_reason(domain, session):
-    workdays.add_closure(session, "shinan", date(2026, 12, 3), "内部培训", "staff", datetime(2026, 11, 30))
+    workdays.add_closure(
+        session, "shinan", date(2026, 12, 3), "内部培训", "staff", datetime(2026, 11, 30)
+    )
     session.commit()
     t = form_turn("appointment_time", "12月3号上午")
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
@@ -193,8 +227,15 @@ async def test_traditional_input_gets_traditional_buttons(domain):
 # --------------------------------------------------------------------------- person
 
 
-@pytest.mark.parametrize("text, name", [("王建国", "王建国"), ("我叫李福田", "李福田"),
-                                        ("我叫王建国，是退役士兵", "王建国"), ("姓名：欧阳娜娜", "欧阳娜娜")])
+@pytest.mark.parametrize(
+    "text, name",
+    [
+        ("王建国", "王建国"),
+        ("我叫李福田", "李福田"),
+        ("我叫王建国，是退役士兵", "王建国"),
+        ("姓名：欧阳娜娜", "欧阳娜娜"),
+    ],
+)
 async def test_name(domain, text, name):
     t = form_turn("person_name", text)
     events, _ = await run(A.ValidateAppointmentForm(), t, domain)
@@ -208,15 +249,20 @@ async def test_not_a_name(domain):
     assert responses(messages) == ["utter_invalid_person_name"]
 
 
-@pytest.mark.parametrize("text", ["13812345678", "138 1234 5678", "我的手机是１３８１２３４５６７８", "+86 138-1234-5678"])
+@pytest.mark.parametrize(
+    "text",
+    ["13812345678", "138 1234 5678", "我的手机是１３８１２３４５６７８", "+86 138-1234-5678"],
+)
 async def test_mobile_accepted(domain, text):
     t = form_turn("mobile", text)
     events, _ = await run(A.ValidateAppointmentForm(), t, domain)
     assert slot_events(events)["mobile"] == MOBILE
 
 
-@pytest.mark.parametrize("text, code", [("12345", "bad_format"), ("0532-88886666", "not_mobile"),
-                                        ("我没有手机", "bad_format")])
+@pytest.mark.parametrize(
+    "text, code",
+    [("12345", "bad_format"), ("0532-88886666", "not_mobile"), ("我没有手机", "bad_format")],
+)
 async def test_invalid_phone(domain, text, code):
     t = form_turn("mobile", text)
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
@@ -234,8 +280,14 @@ async def test_id_number_is_kept_encrypted(domain):
     assert people.decrypt_id(token) == ID_NUMBER
 
 
-@pytest.mark.parametrize("text, code", [(ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1"), "bad_check_digit"),
-                                        ("37020219800101", "bad_length"), ("370202199013451234", "bad_birthdate")])
+@pytest.mark.parametrize(
+    "text, code",
+    [
+        (ID_NUMBER[:-1] + ("0" if ID_NUMBER[-1] != "0" else "1"), "bad_check_digit"),
+        ("37020219800101", "bad_length"),
+        ("370202199013451234", "bad_birthdate"),
+    ],
+)
 async def test_invalid_id(domain, text, code):
     t = form_turn("id_number", text, candidate=False)
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
@@ -257,13 +309,24 @@ async def test_a_question_instead_of_the_id_is_a_digression(domain):
 async def test_discharge_date_only_for_categories_with_a_deadline(domain):
     form = A.ValidateAppointmentForm()
     slots = form.domain_slots(domain)
-    soldier = await form.required_slots(slots, None, tracker(slots={"veteran_category": "退役士兵"}), domain)
-    officer = await form.required_slots(slots, None, tracker(slots={"veteran_category": "转业军官"}), domain)
+    soldier = await form.required_slots(
+        slots, None, tracker(slots={"veteran_category": "退役士兵"}), domain
+    )
+    officer = await form.required_slots(
+        slots, None, tracker(slots={"veteran_category": "转业军官"}), domain
+    )
     assert "discharge_date" in soldier and "discharge_date" not in officer
 
 
-@pytest.mark.parametrize("text, expected", [("2026年11月20日", "2026-11-20"), ("9月1号", "2026-09-01"),
-                                            ('/inform{"choice":"unknown"}', "unknown"), ("记不清了", "unknown")])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("2026年11月20日", "2026-11-20"),
+        ("9月1号", "2026-09-01"),
+        ('/inform{"choice":"unknown"}', "unknown"),
+        ("记不清了", "unknown"),
+    ],
+)
 async def test_discharge_date(domain, text, expected):
     t = form_turn("discharge_date", text)
     events, _ = await run(A.ValidateAppointmentForm(), t, domain)
@@ -298,7 +361,9 @@ async def test_deny_asks_what_to_change(domain):
     assert slot_events(events)["appointment_confirmed"] is None
     assert slot_events(events)["appointment_change"] is True
     slots = {**state("booking_ready", appointment_confirmed=None), "appointment_change": True}
-    _, messages = await run(A.ActionAskAppointmentConfirmed(), tracker("/deny", "deny", slots, form=FORM), domain)
+    _, messages = await run(
+        A.ActionAskAppointmentConfirmed(), tracker("/deny", "deny", slots, form=FORM), domain
+    )
     assert responses(messages) == ["utter_ask_what_to_change"]
 
 
@@ -313,7 +378,10 @@ async def test_change_a_field_by_button_or_words(domain):
     assert next_requested(events, t, domain, FORM) == "appointment_time"
     t = confirm_turn('/inform{"choice":"district"}')
     events, _ = await run(A.ValidateAppointmentForm(), t, domain)
-    assert slot_events(events)["centre_id"] is None and next_requested(events, t, domain, FORM) == "district"
+    assert (
+        slot_events(events)["centre_id"] is None
+        and next_requested(events, t, domain, FORM) == "district"
+    )
 
 
 async def test_a_new_time_at_the_confirmation(domain):
@@ -325,7 +393,11 @@ async def test_a_new_time_at_the_confirmation(domain):
 
 async def test_summary_shows_masked_id_and_phone(domain):
     slots = state("booking_ready", appointment_confirmed=None)
-    _, messages = await run(A.ActionAskAppointmentConfirmed(), tracker("2026年11月20日", "inform", slots, form=FORM), domain)
+    _, messages = await run(
+        A.ActionAskAppointmentConfirmed(),
+        tracker("2026年11月20日", "inform", slots, form=FORM),
+        domain,
+    )
     message = messages[0]
     assert message["response"] == "utter_confirm_appointment"
     assert message["id_number"] == "3702**********" + ID_NUMBER[-4:]
@@ -336,8 +408,11 @@ async def test_summary_shows_masked_id_and_phone(domain):
 
 
 async def test_ask_time_shows_the_centres_hours(domain):
-    _, messages = await run(A.ActionAskAppointmentTime(),
-                            tracker("市南区", "inform", state("booking_started"), form=FORM), domain)
+    _, messages = await run(
+        A.ActionAskAppointmentTime(),
+        tracker("市南区", "inform", state("booking_started"), form=FORM),
+        domain,
+    )
     assert messages[0]["response"] == "utter_ask_appointment_time"
     assert messages[0]["centre"] == "市南区退役军人服务中心"
     assert messages[0]["hours"] == "09:00-11:30、13:30-17:00"

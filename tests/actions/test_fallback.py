@@ -1,9 +1,10 @@
 """The fallback offers the likeliest topics as buttons, and a human after two misses in a row."""
+
 from sqlalchemy import select
 
+from actions.fallback import ActionSuggestTopics
 from bot.core import handoff, knowledge
 from bot.core.script import to_traditional
-from actions.fallback import ActionSuggestTopics
 from tests.actions.trackers import run, tracker
 
 RANKING = [
@@ -29,7 +30,9 @@ async def test_first_miss_offers_the_three_likeliest_labelled_topics(domain, ses
     (message,) = messages
     assert message["response"] == "utter_fallback_suggest"
     assert [b["payload"] for b in message["buttons"]] == [
-        "/ask_allowance", "/ask_reporting_process", "/ask_contact"
+        "/ask_allowance",
+        "/ask_reporting_process",
+        "/ask_contact",
     ]
     assert session.execute(select(handoff.HandoffRequest)).scalars().all() == []
 

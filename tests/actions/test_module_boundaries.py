@@ -1,4 +1,5 @@
 """The action package's shape: features share modules, never each other; no module is too long."""
+
 from __future__ import annotations
 
 import ast
@@ -51,14 +52,20 @@ def test_shared_modules_import_no_feature():
 
 def test_the_boundary_check_sees_both_import_forms(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("from actions import wishes as W, validators\n"
-                      "from actions.jobs import x\nimport actions.answers\n", encoding="utf-8")
+    sample.write_text(
+        "from actions import wishes as W, validators\n"
+        "from actions.jobs import x\nimport actions.answers\n",
+        encoding="utf-8",
+    )
     assert imported_action_modules(sample) == {"wishes", "validators", "jobs", "answers"}
 
 
 def test_no_action_module_is_over_600_lines():
-    long = {name: n for name, path in modules().items()
-            if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES}
+    long = {
+        name: n
+        for name, path in modules().items()
+        if (n := len(path.read_text(encoding="utf-8").splitlines())) > MAX_LINES
+    }
     assert long == {}
 
 

@@ -1,27 +1,44 @@
 """Crisis stops a form and forgets its personal data; a new session keeps only harmless facts."""
+
 from sqlalchemy import select
 
-from bot.core import handoff
 from actions.safety import ActionHandleCrisis, ActionRequestHuman
 from actions.session import ActionSessionStart
+from bot.core import handoff
 from tests.actions.trackers import responses, run, slot_events, state, tracker
 
 
 async def test_crisis_mid_form_stops_it_clears_pii_and_queues_a_human_first(domain, session):
     slots = state("booking_ready")
-    t = tracker("我真的不想活了", "crisis", slots, form="appointment_form", requested_slot="appointment_confirmed")
+    t = tracker(
+        "我真的不想活了",
+        "crisis",
+        slots,
+        form="appointment_form",
+        requested_slot="appointment_confirmed",
+    )
     events, _ = await run(ActionHandleCrisis(), t, domain)
     assert any(e["event"] == "active_loop" and e["name"] is None for e in events)
     cleared = slot_events(events)
     assert cleared["crisis_flag"] is True
-    assert cleared["person_name"] is None and cleared["mobile"] is None and cleared["id_number"] is None
+    assert (
+        cleared["person_name"] is None
+        and cleared["mobile"] is None
+        and cleared["id_number"] is None
+    )
     queued = session.execute(select(handoff.HandoffRequest)).scalars().all()
-    assert [(r.sender_id, r.reason, r.status) for r in queued] == [(t.sender_id, "crisis", "waiting")]
+    assert [(r.sender_id, r.reason, r.status) for r in queued] == [
+        (t.sender_id, "crisis", "waiting")
+    ]
 
 
 async def test_asking_twice_for_a_human_queues_once(domain, session):
-    first, first_messages = await run(ActionRequestHuman(), tracker("我要人工", "request_human", {}), domain)
-    _, second_messages = await run(ActionRequestHuman(), tracker("转人工", "request_human", {}), domain)
+    first, first_messages = await run(
+        ActionRequestHuman(), tracker("我要人工", "request_human", {}), domain
+    )
+    _, second_messages = await run(
+        ActionRequestHuman(), tracker("转人工", "request_human", {}), domain
+    )
     assert responses(first_messages) == ["utter_handoff_requested"]
     assert responses(second_messages) == ["utter_handoff_already"]
     assert len(session.execute(select(handoff.HandoffRequest)).scalars().all()) == 1

@@ -16,6 +16,7 @@ Afterwards the database is audited: a "double booking" is a slot with more activ
 than its capacity, a counter that disagrees with the rows, or a person with two active
 bookings. The count must be 0.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,9 @@ import tempfile
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, List, Optional, Tuple
 
 NOW = datetime(2026, 12, 1, 10, 0)
 HOT_CAPACITY = 300
@@ -58,8 +59,9 @@ def fake_id(n: int) -> str:
     from bot.core.people import id_check_digit
 
     k = n // 1000  # distinct for n < 16.8 million: sequence, year, day and month all vary
-    first17 = (f"370202{1950 + k % 50}{1 + (k // 1400) % 12:02d}{1 + (k // 50) % 28:02d}"
-               f"{n % 1000:03d}")
+    first17 = (
+        f"370202{1950 + k % 50}{1 + (k // 1400) % 12:02d}{1 + (k // 50) % 28:02d}{n % 1000:03d}"
+    )
     return first17 + id_check_digit(first17)
 
 
@@ -83,9 +85,17 @@ def _attempt(engine, n: int, centre_id: str, start: datetime) -> str:
 
     with Session(engine, future=True, expire_on_commit=False) as session:
         try:
-            ap.book(session, sender_id=f"tg-{n}", category="退役士兵", name="压测",
-                    mobile=f"13{n % 10}{n:08d}"[-11:], id_number=fake_id(n), centre_id=centre_id,
-                    start=start, now=NOW)
+            ap.book(
+                session,
+                sender_id=f"tg-{n}",
+                category="退役士兵",
+                name="压测",
+                mobile=f"13{n % 10}{n:08d}"[-11:],
+                id_number=fake_id(n),
+                centre_id=centre_id,
+                start=start,
+                now=NOW,
+            )
             session.commit()
             return "ok"
         except ap.BookingError as exc:
@@ -96,7 +106,9 @@ def _attempt(engine, n: int, centre_id: str, start: datetime) -> str:
             return f"error:{type(exc).__name__}"
 
 
-def _run_threads(threads: int, body: Callable[[], Optional[str]], stop: Callable[[], bool]) -> Tuple[Counter, float]:
+def _run_threads(
+    threads: int, body: Callable[[], str | None], stop: Callable[[], bool]
+) -> tuple[Counter, float]:
     counts: Counter = Counter()
     lock = threading.Lock()
     barrier = threading.Barrier(threads)
@@ -121,7 +133,7 @@ def _run_threads(threads: int, body: Callable[[], Optional[str]], stop: Callable
     return counts, time.perf_counter() - started
 
 
-def _all_slots(engine) -> List[Tuple[str, datetime]]:
+def _all_slots(engine) -> list[tuple[str, datetime]]:
     from sqlalchemy.orm import Session
 
     from bot.core import appointments as ap
@@ -131,7 +143,9 @@ def _all_slots(engine) -> List[Tuple[str, datetime]]:
             (centre.id, free.start)
             for centre in ap.load_centres()
             for day in range(1, 31)
-            for free in ap.list_free_slots(session, centre.id, NOW.date() + timedelta(days=day), NOW)
+            for free in ap.list_free_slots(
+                session, centre.id, NOW.date() + timedelta(days=day), NOW
+            )
         ]
 
 
@@ -143,21 +157,29 @@ def audit(engine) -> int:
     from bot.core import appointments as ap
 
     with Session(engine, future=True) as session:
-        active = (select(ap.Appointment.slot_id, func.count().label("n"))
-                  .where(ap.Appointment.status == ap.BOOKED).group_by(ap.Appointment.slot_id).subquery())
+        active = (
+            select(ap.Appointment.slot_id, func.count().label("n"))
+            .where(ap.Appointment.status == ap.BOOKED)
+            .group_by(ap.Appointment.slot_id)
+            .subquery()
+        )
         slots = session.execute(
-            select(ap.Slot.capacity, ap.Slot.booked, func.coalesce(active.c.n, 0))
-            .outerjoin(active, active.c.slot_id == ap.Slot.id)
+            select(ap.Slot.capacity, ap.Slot.booked, func.coalesce(active.c.n, 0)).outerjoin(
+                active, active.c.slot_id == ap.Slot.id
+            )
         ).all()
         bad_slots = sum(1 for capacity, booked, rows in slots if rows > capacity or booked != rows)
-        per_person = (select(ap.Appointment.id_fingerprint)
-                      .where(ap.Appointment.status == ap.BOOKED)
-                      .group_by(ap.Appointment.id_fingerprint).having(func.count() > 1))
+        per_person = (
+            select(ap.Appointment.id_fingerprint)
+            .where(ap.Appointment.status == ap.BOOKED)
+            .group_by(ap.Appointment.id_fingerprint)
+            .having(func.count() > 1)
+        )
         bad_people = len(session.execute(per_person).all())
     return bad_slots + bad_people
 
 
-def bench_backend(backend: str, url: str, seconds: float, threads: int) -> List[RunResult]:
+def bench_backend(backend: str, url: str, seconds: float, threads: int) -> list[RunResult]:
     from bot.core import appointments as ap
     from bot.core import migrate
     from bot.core.db import make_engine
@@ -190,21 +212,22 @@ def bench_backend(backend: str, url: str, seconds: float, threads: int) -> List[
         full = threading.Event()
         hot_deadline = time.perf_counter() + 4 * seconds
 
-        def hammer() -> Optional[str]:
+        def hammer() -> str | None:
             outcome = _attempt(engine, people.take(), hot[0], hot[1])
             if outcome == "full":
                 full.set()
             return outcome
 
         counts, elapsed = _run_threads(
-            threads, hammer, lambda: full.is_set() or time.perf_counter() > hot_deadline)
+            threads, hammer, lambda: full.is_set() or time.perf_counter() > hot_deadline
+        )
         results.append(RunResult(backend, "hot-slot", threads, counts, elapsed, audit(engine)))
     finally:
         engine.dispose()
     return results
 
 
-def _pg_database() -> Tuple[str, Callable[[], None]]:
+def _pg_database() -> tuple[str, Callable[[], None]]:
     import psycopg2
 
     admin = psycopg2.connect(PG_ADMIN_DSN, connect_timeout=5)
@@ -221,27 +244,50 @@ def _pg_database() -> Tuple[str, Callable[[], None]]:
     return f"postgresql+psycopg2://root@127.0.0.1:5432/{name}", drop
 
 
-def print_table(results: List[RunResult]) -> None:
-    header = ("backend", "run", "threads", "attempts", "booked", "full", "other", "secs",
-              "bookings/s", "attempts/s", "double")
+def print_table(results: list[RunResult]) -> None:
+    header = (
+        "backend",
+        "run",
+        "threads",
+        "attempts",
+        "booked",
+        "full",
+        "other",
+        "secs",
+        "bookings/s",
+        "attempts/s",
+        "double",
+    )
     rows = []
     for r in results:
         other = r.attempts - r.booked - r.outcomes.get("full", 0)
-        rows.append((r.backend, r.run, str(r.threads), str(r.attempts), str(r.booked),
-                     str(r.outcomes.get("full", 0)), str(other), f"{r.seconds:.1f}",
-                     f"{r.booked / r.seconds:.0f}", f"{r.attempts / r.seconds:.0f}", str(r.double)))
+        rows.append(
+            (
+                r.backend,
+                r.run,
+                str(r.threads),
+                str(r.attempts),
+                str(r.booked),
+                str(r.outcomes.get("full", 0)),
+                str(other),
+                f"{r.seconds:.1f}",
+                f"{r.booked / r.seconds:.0f}",
+                f"{r.attempts / r.seconds:.0f}",
+                str(r.double),
+            )
+        )
     widths = [max(len(h), *(len(row[i]) for row in rows)) for i, h in enumerate(header)]
-    line = "  ".join(h.ljust(w) for h, w in zip(header, widths))
+    line = "  ".join(h.ljust(w) for h, w in zip(header, widths, strict=False))
     print(line)
     print("-" * len(line))
     for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths)))
+        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)))
     odd = {k: v for r in results for k, v in r.outcomes.items() if k not in ("ok", "full")}
     if odd:
         print(f"other outcomes: {odd}")
 
 
-def main(argv: Optional[List[str]] = None) -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="length of each timed run")
     parser.add_argument("--threads", type=int, default=8)

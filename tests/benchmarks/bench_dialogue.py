@@ -4,6 +4,7 @@ repeated question, the pass rate per failure pattern, and each failure with its 
 
     RASA_URL=http://127.0.0.1:5005 make bench-dialogue   # against an already running stack
 """
+
 from __future__ import annotations
 
 import os
@@ -26,11 +27,18 @@ def main() -> int:
             from bot.run import Stack
             from tests.conftest import free_port
 
-            env = dict(os.environ, RJ_DATA_DIR=workdir,
-                       DATABASE_URL=f"sqlite:///{Path(workdir) / 'rongjun.db'}")
+            env = dict(
+                os.environ,
+                RJ_DATA_DIR=workdir,
+                DATABASE_URL=f"sqlite:///{Path(workdir) / 'rongjun.db'}",
+            )
             subprocess.run([sys.executable, "-m", "bot.core.migrate"], env=env, check=True)
-            stack = Stack(rasa_port=free_port(), action_port=free_port(), env=env,
-                          log_dir=Path(workdir) / "logs")
+            stack = Stack(
+                rasa_port=free_port(),
+                action_port=free_port(),
+                env=env,
+                log_dir=Path(workdir) / "logs",
+            )
         try:
             if stack is not None:
                 stack.start_actions()
@@ -52,8 +60,10 @@ def main() -> int:
         for line in outcome.transcript:
             print(f"      {line[:160]}")
     print("\n=== dialogue benchmark ===")
-    print(f"conversations passed: {summary['passed']}/{summary['total']} "
-          f"({summary['pass_rate']:.1%}) in {seconds:.0f} s")
+    print(
+        f"conversations passed: {summary['passed']}/{summary['total']} "
+        f"({summary['pass_rate']:.1%}) in {seconds:.0f} s"
+    )
     print(f"conversations with no repeated question: {summary['no_repeated_question']:.1%}")
     for pattern, (passed, total) in sorted(summary["by_pattern"].items()):
         print(f"  {pattern:24} {passed}/{total}")

@@ -18,6 +18,7 @@ refused; more messages per user raise that limit for the run (and say so). A rea
 limits each sender (RJ_REST_RATE_LIMIT, 20 per minute): start it with RJ_RATE_LIMITS=off to
 measure beyond that.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,19 +28,27 @@ import os
 import random
 import statistics
 import time
-from typing import Any, Optional
+from typing import Any
 
 from tests.channels.telegram.fake_bot_api import FakeBotApi, text_update
 from tests.channels.telegram.fake_rasa import FakeRasa
 from tests.channels.telegram.harness import start_gateway
 
 QUESTIONS = [
-    "你好", "荣军卡怎么办理", "我想了解优待政策", "退役军人报到需要带什么材料",
-    "有什么就业培训", "怎么联系工作人员", "荣军保是什么", "谢谢",
+    "你好",
+    "荣军卡怎么办理",
+    "我想了解优待政策",
+    "退役军人报到需要带什么材料",
+    "有什么就业培训",
+    "怎么联系工作人员",
+    "荣军保是什么",
+    "谢谢",
 ]
 
 
-async def _user(api: FakeBotApi, chat_id: int, count: int, settle: float, latencies: list[float]) -> int:
+async def _user(
+    api: FakeBotApi, chat_id: int, count: int, settle: float, latencies: list[float]
+) -> int:
     """One user: send, wait for the first reply, (optionally) let the rest of the answer arrive."""
     answered = 0
     for i in range(count):
@@ -63,7 +72,9 @@ async def _user(api: FakeBotApi, chat_id: int, count: int, settle: float, latenc
     return answered
 
 
-async def _phase(name: str, api: FakeBotApi, rasa_url: str, args: argparse.Namespace, **config: Any) -> None:
+async def _phase(
+    name: str, api: FakeBotApi, rasa_url: str, args: argparse.Namespace, **config: Any
+) -> None:
     overrides: dict[str, Any] = {"rasa_timeout": 30.0, "pending_retry_interval": 5.0, **config}
     if args.messages > 8:
         overrides["rate_capacity"] = args.messages
@@ -72,9 +83,12 @@ async def _phase(name: str, api: FakeBotApi, rasa_url: str, args: argparse.Names
     latencies: list[float] = []
     try:
         started = time.perf_counter()
-        answered = await asyncio.gather(*(
-            _user(api, base + u, args.messages, args.settle, latencies) for u in range(args.users)
-        ))
+        answered = await asyncio.gather(
+            *(
+                _user(api, base + u, args.messages, args.settle, latencies)
+                for u in range(args.users)
+            )
+        )
         elapsed = time.perf_counter() - started
     finally:
         await harness.close()
@@ -96,7 +110,7 @@ async def main(args: argparse.Namespace) -> None:
     logging.getLogger("httpx").setLevel(logging.WARNING)
     api = FakeBotApi()
     await api.start()
-    stand_in: Optional[FakeRasa] = None
+    stand_in: FakeRasa | None = None
     rasa_url = os.environ.get("RASA_URL", "").strip().rstrip("/")
     if rasa_url:
         print(f"Rasa: real server at RASA_URL={rasa_url}")
@@ -104,28 +118,38 @@ async def main(args: argparse.Namespace) -> None:
         stand_in = FakeRasa(delay=args.rasa_delay)
         await stand_in.start()
         rasa_url = stand_in.url
-        print(f"Rasa: local echo stand-in ({args.rasa_delay * 1000:.0f} ms per message); "
-              "set RASA_URL to measure against a running Rasa")
-    print(f"Telegram: fake Bot API on 127.0.0.1:{api.port}; {args.users} concurrent users × "
-          f"{args.messages} messages (long polling)")
+        print(
+            f"Rasa: local echo stand-in ({args.rasa_delay * 1000:.0f} ms per message); "
+            "set RASA_URL to measure against a running Rasa"
+        )
+    print(
+        f"Telegram: fake Bot API on 127.0.0.1:{api.port}; {args.users} concurrent users × "
+        f"{args.messages} messages (long polling)"
+    )
     if args.messages > 8:
         print(f"(per-user incoming limit raised to {args.messages} per 10 s for this run)")
     try:
         await _phase("1. production (AIORateLimiter on)", api, rasa_url, args)
-        await _phase("2. outgoing limiter off      ", api, rasa_url, args, outgoing_rate_limit=False)
+        await _phase(
+            "2. outgoing limiter off      ", api, rasa_url, args, outgoing_rate_limit=False
+        )
     finally:
         if stand_in is not None:
             await stand_in.stop()
         await api.stop()
 
 
-def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=20)
     parser.add_argument("--messages", type=int, default=8, help="messages per user")
     parser.add_argument("--rasa-delay", type=float, default=0.02, help="stand-in Rasa delay (s)")
-    parser.add_argument("--settle", type=float, default=None,
-                        help="wait for further reply items (s); default 0.05 with a real Rasa")
+    parser.add_argument(
+        "--settle",
+        type=float,
+        default=None,
+        help="wait for further reply items (s); default 0.05 with a real Rasa",
+    )
     args = parser.parse_args(argv)
     if args.settle is None:
         args.settle = 0.05 if os.environ.get("RASA_URL") else 0.0

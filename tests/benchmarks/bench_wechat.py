@@ -19,6 +19,7 @@ users run at once. Latency is WeChat's view: from the POST to the passive reply.
 Messages per user default to 8 = the per-user incoming limit (8 per 10 s), so no message is
 refused; more messages per user raise that limit for the run (and say so).
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,14 +39,26 @@ from tests.channels.wechat.fake_wechat_api import FakeWeChatApi
 from tests.channels.wechat.harness import start_gateway
 
 QUESTIONS = [
-    "你好", "荣军卡怎么办理", "我想了解优待政策", "退役军人报到需要带什么材料",
-    "有什么就业培训", "怎么联系工作人员", "荣军保是什么", "谢谢",
+    "你好",
+    "荣军卡怎么办理",
+    "我想了解优待政策",
+    "退役军人报到需要带什么材料",
+    "有什么就业培训",
+    "怎么联系工作人员",
+    "荣军保是什么",
+    "谢谢",
 ]
 LONG_ANSWER = "退役军人服务中心提供政策咨询、报到登记、优待证办理等服务。" * 30  # ~2.6 KB
 
 
-async def _user(platform: Any, api: FakeWeChatApi, openid: str, count: int,
-                latencies: list[float], late: list[int]) -> int:
+async def _user(
+    platform: Any,
+    api: FakeWeChatApi,
+    openid: str,
+    count: int,
+    latencies: list[float],
+    late: list[int],
+) -> int:
     """Latency is what the user sees: until the passive reply or, when Rasa took longer than
     the 5-second window allows, until the first 客服 message of the answer."""
     answered = 0
@@ -66,10 +79,20 @@ async def _user(platform: Any, api: FakeWeChatApi, openid: str, count: int,
     return answered
 
 
-async def _phase(name: str, api: FakeWeChatApi, rasa_url: str, args: argparse.Namespace,
-                 mode: str, follow_ups: bool = False) -> None:
-    overrides: dict[str, Any] = {"rasa_timeout": 30.0, "passive_timeout": 4.0,
-                                 "followup_delay": 0.0, "contact_record_every": 60.0}
+async def _phase(
+    name: str,
+    api: FakeWeChatApi,
+    rasa_url: str,
+    args: argparse.Namespace,
+    mode: str,
+    follow_ups: bool = False,
+) -> None:
+    overrides: dict[str, Any] = {
+        "rasa_timeout": 30.0,
+        "passive_timeout": 4.0,
+        "followup_delay": 0.0,
+        "contact_record_every": 60.0,
+    }
     if args.messages > 8:
         overrides["rate_capacity"] = args.messages
     harness = await start_gateway(api, rasa_url, engine=args.engine, mode=mode, **overrides)
@@ -81,8 +104,10 @@ async def _phase(name: str, api: FakeWeChatApi, rasa_url: str, args: argparse.Na
     try:
         started = time.perf_counter()
         answered = await asyncio.gather(
-            *(_user(harness.platform, api, openid, args.messages, latencies, late)
-              for openid in users)
+            *(
+                _user(harness.platform, api, openid, args.messages, latencies, late)
+                for openid in users
+            )
         )
         elapsed = time.perf_counter() - started
         total = sum(answered)
@@ -90,9 +115,11 @@ async def _phase(name: str, api: FakeWeChatApi, rasa_url: str, args: argparse.Na
         if follow_ups:
             await api.wait_for(sent_before + total, timeout=60)
             done = time.perf_counter() - started
-            follow_note = (f"; {total} 客服 follow-ups all delivered after {done:.2f} s "
-                           f"({len(api.sent) - sent_before} sent, token fetched "
-                           f"{harness.gateway.api.token_fetches}×)")
+            follow_note = (
+                f"; {total} 客服 follow-ups all delivered after {done:.2f} s "
+                f"({len(api.sent) - sent_before} sent, token fetched "
+                f"{harness.gateway.api.token_fetches}×)"
+            )
     finally:
         await harness.close()
     sent = args.users * args.messages
@@ -130,18 +157,23 @@ async def main(args: argparse.Namespace) -> None:
             await rasa.start()
             stand_ins.append(rasa)
         rasa_url, long_url = stand_in.url, long_stand_in.url
-        print(f"Rasa: local echo stand-in ({args.rasa_delay * 1000:.0f} ms per message); "
-              "set RASA_URL to measure against a running Rasa")
-    print(f"WeChat: fake API on 127.0.0.1:{api.port}; {args.users} concurrent users × "
-          f"{args.messages} messages")
+        print(
+            f"Rasa: local echo stand-in ({args.rasa_delay * 1000:.0f} ms per message); "
+            "set RASA_URL to measure against a running Rasa"
+        )
+    print(
+        f"WeChat: fake API on 127.0.0.1:{api.port}; {args.users} concurrent users × "
+        f"{args.messages} messages"
+    )
     if args.messages > 8:
         print(f"(per-user incoming limit raised to {args.messages} per 10 s for this run)")
     try:
         await _phase("1. plaintext mode            ", api, rasa_url, args, "plain")
         await _phase("2. safe mode (AES)           ", api, rasa_url, args, "safe")
         if not os.environ.get("RASA_URL"):
-            await _phase("3. safe mode, 2 messages each", api, long_url, args, "safe",
-                         follow_ups=True)
+            await _phase(
+                "3. safe mode, 2 messages each", api, long_url, args, "safe", follow_ups=True
+            )
     finally:
         for rasa in stand_ins:
             await rasa.stop()

@@ -5,8 +5,10 @@
                   SQL broker); ``rasa_server`` serves it
 * ``gateway``     a fake Telegram gateway ``/push`` recording what it receives
 * ``make_client`` ``await make_client(**config_overrides, event_source=...)`` → logged-out client
-* ``login`` / ``csrf_of`` helpers; ``accounts`` creates ``sup`` (supervisor) and ``agent1``/``agent2``
+* ``login`` / ``csrf_of`` helpers; ``accounts`` creates ``sup`` (supervisor) and
+``agent1``/``agent2``
 """
+
 from __future__ import annotations
 
 import re
@@ -102,18 +104,18 @@ def make_config(rasa_server, gateway, events_db):
     from bot.console.config import ConsoleConfig
 
     def make(**overrides):
-        values = dict(
-            secret="test-secret",
-            rasa_url=str(rasa_server.make_url("")).rstrip("/"),
-            telegram_push_url=str(gateway.server.make_url("/push")),
-            push_token=PUSH_TOKEN,
-            event_broker="sql",
-            events_db_url=f"sqlite:///{events_db}",
-            poll_interval=0.05,
-            outbox_interval=0.1,
-            queue_interval=0.1,
-            rasa_timeout=5.0,
-        )
+        values = {
+            "secret": "test-secret",
+            "rasa_url": str(rasa_server.make_url("")).rstrip("/"),
+            "telegram_push_url": str(gateway.server.make_url("/push")),
+            "push_token": PUSH_TOKEN,
+            "event_broker": "sql",
+            "events_db_url": f"sqlite:///{events_db}",
+            "poll_interval": 0.05,
+            "outbox_interval": 0.1,
+            "queue_interval": 0.1,
+            "rasa_timeout": 5.0,
+        }
         values.update(overrides)
         return ConsoleConfig(**values)
 
@@ -125,7 +127,9 @@ def make_client(aiohttp_client, engine, make_config, clock):
     from bot.console.app import create_app
 
     async def make(event_source=None, app_hook=None, **overrides):
-        app = create_app(make_config(**overrides), engine=engine, event_source=event_source, clock=clock)
+        app = create_app(
+            make_config(**overrides), engine=engine, event_source=event_source, clock=clock
+        )
         if app_hook is not None:
             app_hook(app)
         client = await aiohttp_client(app)
@@ -161,8 +165,11 @@ async def csrf_of(client, path: str = "/login") -> str:
 async def login(client, username: str, password: str = PASSWORD) -> str:
     """Log in and return the CSRF token of the new session."""
     token = await csrf_of(client, "/login")
-    resp = await client.post("/login", data={"username": username, "password": password, "_csrf": token},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login",
+        data={"username": username, "password": password, "_csrf": token},
+        allow_redirects=False,
+    )
     assert resp.status == 302, await resp.text()
     return await csrf_of(client, "/live")
 

@@ -1,8 +1,10 @@
 """Authorisation for EVERY registered route, found by walking app.router (new pages included)."""
+
 from __future__ import annotations
 
 import re
 
+import aiohttp
 import pytest
 from aiohttp import web
 
@@ -11,8 +13,11 @@ from tests.console.conftest import login
 
 # The only routes anonymous users may use (everything else: login required).
 PUBLIC = {
-    ("GET", "/login"), ("POST", "/login"),
-    ("GET", "/chat"), ("POST", "/chat/api/message"), ("GET", "/chat/ws"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("GET", "/chat"),
+    ("POST", "/chat/api/message"),
+    ("GET", "/chat/ws"),
     ("POST", "/push"),
 }
 # Only this one skips CSRF: machine-to-machine, authenticated by the Bearer push token.
@@ -20,7 +25,10 @@ CSRF_EXEMPT = {("POST", "/push")}
 # Routes of this package that must be supervisor-only (pages added later declare their own
 # roles with @require_role; the generic tests below enforce whatever they declare).
 SUPERVISOR_ONLY = {
-    ("GET", "/users"), ("POST", "/users"), ("POST", "/users/{user_id}/active"), ("GET", "/pii/log"),
+    ("GET", "/users"),
+    ("POST", "/users"),
+    ("POST", "/users/{user_id}/active"),
+    ("GET", "/pii/log"),
 }
 SAMPLE = {"sender_id": "web-0123456789abcdef01234567", "handoff_id": "1", "user_id": "1"}
 
@@ -48,7 +56,7 @@ async def test_route_table_matches_the_policy(client):
     public = {(m, p) for m, p, h in routes if is_public(h)}
     assert public == PUBLIC
     supervisor = {(m, p) for m, p, h in routes if route_roles(h) == ("supervisor",)}
-    assert SUPERVISOR_ONLY <= supervisor
+    assert supervisor >= SUPERVISOR_ONLY
     exempt = {(m, p) for m, p, h in routes if getattr(h, "_rj_csrf_exempt", False)}
     assert exempt == CSRF_EXEMPT
 
@@ -76,32 +84,43 @@ async def test_agents_are_refused_supervisor_routes(client, accounts):
     for method, path, handler in app_routes(client.server.app):
         if route_roles(handler) != ("supervisor",):
             continue
-        resp = await client.request(method, concrete(path), headers={"X-CSRF-Token": token},
-                                    allow_redirects=False)
+        resp = await client.request(
+            method, concrete(path), headers={"X-CSRF-Token": token}, allow_redirects=False
+        )
         assert resp.status == 403, (method, path, resp.status)
         assert "没有权限" in await resp.text()
 
 
 async def test_every_state_changing_route_needs_the_csrf_token(client, accounts):
     await login(client, "sup")
-    for method, path, handler in app_routes(client.server.app):
+    for method, path, _handler in app_routes(client.server.app):
         if method == "GET" or (method, path) in CSRF_EXEMPT:
             continue
         for headers in ({}, {"X-CSRF-Token": "forged"}):
-            resp = await client.request(method, concrete(path), headers=headers, data={"_csrf": "x"},
-                                        allow_redirects=False)
+            resp = await client.request(
+                method, concrete(path), headers=headers, data={"_csrf": "x"}, allow_redirects=False
+            )
             assert resp.status == 403, (method, path, headers, resp.status)
             assert "页面已过期" in await resp.text()
 
 
 async def test_login_form_itself_needs_csrf(client, accounts):
-    resp = await client.post("/login", data={"username": "sup", "password": "x"}, allow_redirects=False)
+    resp = await client.post(
+        "/login", data={"username": "sup", "password": "x"}, allow_redirects=False
+    )
     assert resp.status == 403
 
 
 async def test_anonymous_agent_websocket_is_refused(client):
-    resp = await client.get("/ws", headers={"Connection": "Upgrade", "Upgrade": "websocket",
-                                            "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    resp = await client.get(
+        "/ws",
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
     assert resp.status == 401
 
 
@@ -109,14 +128,21 @@ async def test_static_assets_and_pages_for_logged_in_users(client, accounts):
     for name in ("console.css", "console.js", "chat.js"):
         assert (await client.get(f"/static/{name}")).status == 200
     await login(client, "agent1")
-    for path in ("/live", "/queue", "/phone", f"/conversations/{SAMPLE['sender_id']}", "/api/conversations", "/api/queue"):
+    for path in (
+        "/live",
+        "/queue",
+        "/phone",
+        f"/conversations/{SAMPLE['sender_id']}",
+        "/api/conversations",
+        "/api/queue",
+    ):
         assert (await client.get(path)).status == 200, path
     assert (await client.get("/nowhere")).status == 404
 
 
 async def test_cross_site_websocket_handshake_is_refused(client, accounts):
     await login(client, "agent1")
-    with pytest.raises(Exception):
+    with pytest.raises(aiohttp.WSServerHandshakeError):
         await client.ws_connect("/ws", headers={"Origin": "http://evil.example"})
     ws = await client.ws_connect("/ws", headers={"Origin": str(client.make_url("")).rstrip("/")})
     hello = await ws.receive_json(timeout=2)

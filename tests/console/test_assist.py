@@ -1,13 +1,14 @@
 """Assist panel: suggestions (predict + domain, parse + knowledge) with shown/used/edited events,
 profile + entitlements, PII masking and logged reveal, notes and wrap-up."""
+
 from __future__ import annotations
 
 from datetime import date
 
 from sqlalchemy import select
 
-from bot.core import db, handoff
 from bot.console.models import AgentNote, PiiRevealLog, SuggestionEvent, WrapUp
+from bot.core import db, handoff
 from tests.console.conftest import NOW, login
 
 SENDER = "tg-100"
@@ -19,21 +20,27 @@ def prepare(fake_rasa, text="我想问补助", slots=None):
     tracker = fake_rasa.tracker(SENDER)
     tracker["latest_message"] = parse(text)
     tracker["slots"] = slots or {}
-    tracker["events"].append({"event": "user", "text": text, "timestamp": 1.0, "parse_data": parse(text)})
+    tracker["events"].append(
+        {"event": "user", "text": text, "timestamp": 1.0, "parse_data": parse(text)}
+    )
 
 
 async def take(client, engine, token):
     with db.session_scope(engine) as s:
         req = handoff.request(s, SENDER, "human", "人工", NOW)
-    resp = await client.post(f"/handoffs/{req.id}/take", data={"_csrf": token}, allow_redirects=False)
+    resp = await client.post(
+        f"/handoffs/{req.id}/take", data={"_csrf": token}, allow_redirects=False
+    )
     assert resp.status == 302
     return req.id
 
 
 def events(engine):
     with db.session_scope(engine) as s:
-        return [(e.source, e.ref, e.event, e.suggestion_id) for e in
-                s.execute(select(SuggestionEvent).order_by(SuggestionEvent.id)).scalars()]
+        return [
+            (e.source, e.ref, e.event, e.suggestion_id)
+            for e in s.execute(select(SuggestionEvent).order_by(SuggestionEvent.id)).scalars()
+        ]
 
 
 async def test_suggestions_from_the_bot_and_the_knowledge_base(client, accounts, fake_rasa, engine):
@@ -49,31 +56,58 @@ async def test_suggestions_from_the_bot_and_the_knowledge_base(client, accounts,
     data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
     sources = [(s["source"], s["ref"]) for s in data["suggestions"]]
     assert sources == [("bot", "utter_ask_category"), ("knowledge", "ask_allowance")]
-    assert data["suggestions"][0]["text"] == "请问您是哪一类优抚对象？（当前已知：伤残军人）"  # slot filled
+    assert (
+        data["suggestions"][0]["text"] == "请问您是哪一类优抚对象？（当前已知：伤残军人）"
+    )  # slot filled
     knowledge = data["suggestions"][1]
-    assert knowledge["label"] == "抚恤补助" and "伤残抚恤金" in knowledge["text"] and knowledge["origin"]
+    assert (
+        knowledge["label"] == "抚恤补助"
+        and "伤残抚恤金" in knowledge["text"]
+        and knowledge["origin"]
+    )
     assert fake_rasa.calls_to("/model/parse")[-1][2] == {"text": "我想问补助"}
     assert [e[2] for e in events(engine)] == ["shown"] * 3
 
     # sent as-is → used; changed first → edited
-    resp = await client.post(f"/conversations/{SENDER}/reply", headers={"X-CSRF-Token": token},
-                             json={"text": knowledge["text"], "suggestion_id": knowledge["id"]})
+    resp = await client.post(
+        f"/conversations/{SENDER}/reply",
+        headers={"X-CSRF-Token": token},
+        json={"text": knowledge["text"], "suggestion_id": knowledge["id"]},
+    )
     assert (await resp.json())["suggestion_event"] == "used"
     bot_s = data["suggestions"][0]
-    resp = await client.post(f"/conversations/{SENDER}/reply", headers={"X-CSRF-Token": token},
-                             json={"text": bot_s["text"] + "请慢慢说。", "suggestion_id": bot_s["id"]})
+    resp = await client.post(
+        f"/conversations/{SENDER}/reply",
+        headers={"X-CSRF-Token": token},
+        json={"text": bot_s["text"] + "请慢慢说。", "suggestion_id": bot_s["id"]},
+    )
     assert (await resp.json())["suggestion_event"] == "edited"
     logged = events(engine)
-    assert logged[-2][:3] == ("knowledge", "ask_allowance", "used") and logged[-2][3] == knowledge["id"]
+    assert (
+        logged[-2][:3] == ("knowledge", "ask_allowance", "used")
+        and logged[-2][3] == knowledge["id"]
+    )
     assert logged[-1][:3] == ("bot", "utter_ask_category", "edited")
 
 
 async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, engine):
-    prepare(fake_rasa, slots={"veteran_category": "伤残军人", "disability_grade": 4, "qingdao_hukou": True,
-                              "age": 65, "district": "市南区", "phone": "13812345678"})
+    prepare(
+        fake_rasa,
+        slots={
+            "veteran_category": "伤残军人",
+            "disability_grade": 4,
+            "qingdao_hukou": True,
+            "age": 65,
+            "district": "市南区",
+            "phone": "13812345678",
+        },
+    )
     token = await login(client, "agent1")
     data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
-    assert data["profile"]["veteran_category"] == "伤残军人" and data["profile"]["qingdao_hukou"] == "是"
+    assert (
+        data["profile"]["veteran_category"] == "伤残军人"
+        and data["profile"]["qingdao_hukou"] == "是"
+    )
     names = [p["name"] for p in data["entitlements"]["qualifies"]]
     assert "伤残抚恤金" in names and "荣军卡" in names
     maybe = data["entitlements"]["maybe"]
@@ -83,18 +117,34 @@ async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, 
     assert "13812345678" not in text
 
     await take(client, engine, token)  # only the agent holding the handoff may reveal
-    resp = await client.post("/pii/reveal", json={"sender_id": SENDER, "field": "phone"}, headers={"X-CSRF-Token": token})
-    assert (await resp.json())["value"] == "13812345678" and resp.headers["Cache-Control"] == "no-store"
-    resp = await client.post("/pii/reveal", json={"sender_id": SENDER, "field": "id_number"}, headers={"X-CSRF-Token": token})
+    resp = await client.post(
+        "/pii/reveal", json={"sender_id": SENDER, "field": "phone"}, headers={"X-CSRF-Token": token}
+    )
+    assert (await resp.json())["value"] == "13812345678" and resp.headers[
+        "Cache-Control"
+    ] == "no-store"
+    resp = await client.post(
+        "/pii/reveal",
+        json={"sender_id": SENDER, "field": "id_number"},
+        headers={"X-CSRF-Token": token},
+    )
     assert resp.status == 404
-    resp = await client.post("/pii/reveal", json={"sender_id": SENDER, "field": "password"}, headers={"X-CSRF-Token": token})
+    resp = await client.post(
+        "/pii/reveal",
+        json={"sender_id": SENDER, "field": "password"},
+        headers={"X-CSRF-Token": token},
+    )
     assert resp.status == 400
     with db.session_scope(engine) as s:
         rows = s.execute(select(PiiRevealLog)).scalars().all()
-        assert [(r.agent, r.field, r.subject, r.created_at) for r in rows] == [("agent1", "phone", SENDER, NOW)]
+        assert [(r.agent, r.field, r.subject, r.created_at) for r in rows] == [
+            ("agent1", "phone", SENDER, NOW)
+        ]
 
 
-async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(make_client, accounts, fake_rasa, engine):
+async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(
+    make_client, accounts, fake_rasa, engine
+):
     from bot.core import appointments, people
 
     prepare(fake_rasa)
@@ -108,7 +158,11 @@ async def test_booked_appointment_is_the_pii_source_and_supervisors_see_the_log(
     assert data["pii"] == {"phone": "139****0000", "id_number": people.mask_id(booked)}
     assert data["appointments"][0]["mobile"] == "139****0000"
     await take(agent, engine, token)
-    resp = await agent.post("/pii/reveal", json={"sender_id": SENDER, "field": "id_number"}, headers={"X-CSRF-Token": token})
+    resp = await agent.post(
+        "/pii/reveal",
+        json={"sender_id": SENDER, "field": "id_number"},
+        headers={"X-CSRF-Token": token},
+    )
     assert (await resp.json())["value"] == booked
     assert (await agent.get("/pii/log")).status == 403
     sup = await make_client()
@@ -124,9 +178,18 @@ def book(engine, centre, start) -> str:
 
     id_number = "37020219900101123" + id_check_digit("37020219900101123")
     with db.session_scope(engine) as s:
-        appointments.book(s, sender_id=SENDER, category="退役士兵", name="王建国", mobile="13900000000",
-                          id_number=id_number, centre_id=centre.id, start=start, now=NOW,
-                          discharge_date=date(2026, 11, 20))
+        appointments.book(
+            s,
+            sender_id=SENDER,
+            category="退役士兵",
+            name="王建国",
+            mobile="13900000000",
+            id_number=id_number,
+            centre_id=centre.id,
+            start=start,
+            now=NOW,
+            discharge_date=date(2026, 11, 20),
+        )
     return id_number
 
 
@@ -134,20 +197,38 @@ async def test_notes_and_wrap_up(client, accounts, fake_rasa, engine):
     prepare(fake_rasa)
     token = await login(client, "agent1")
     handoff_id = await take(client, engine, token)
-    resp = await client.post(f"/conversations/{SENDER}/notes", data={"_csrf": token, "text": "来电人电话13812345678，需回访"},
-                             allow_redirects=False)
+    resp = await client.post(
+        f"/conversations/{SENDER}/notes",
+        data={"_csrf": token, "text": "来电人电话13812345678，需回访"},
+        allow_redirects=False,
+    )
     assert resp.status == 302
-    resp = await client.post(f"/conversations/{SENDER}/wrapup", data={"_csrf": token, "category": "抚恤补助",
-                             "summary": "告知伤残抚恤金办理流程", "resolved": "yes"}, allow_redirects=False)
+    resp = await client.post(
+        f"/conversations/{SENDER}/wrapup",
+        data={
+            "_csrf": token,
+            "category": "抚恤补助",
+            "summary": "告知伤残抚恤金办理流程",
+            "resolved": "yes",
+        },
+        allow_redirects=False,
+    )
     assert resp.status == 302
-    resp = await client.post(f"/conversations/{SENDER}/wrapup", data={"_csrf": token, "category": "瞎编",
-                             "summary": "x", "resolved": "yes"})
+    resp = await client.post(
+        f"/conversations/{SENDER}/wrapup",
+        data={"_csrf": token, "category": "瞎编", "summary": "x", "resolved": "yes"},
+    )
     assert resp.status == 400 and "请选择诉求类别" in await resp.text()
     with db.session_scope(engine) as s:
         note = s.execute(select(AgentNote)).scalar_one()
         wrap = s.execute(select(WrapUp)).scalar_one()
         assert note.agent == "agent1" and "需回访" in note.text
-        assert (wrap.category, wrap.resolved, wrap.handoff_id, wrap.agent) == ("抚恤补助", True, handoff_id, "agent1")
+        assert (wrap.category, wrap.resolved, wrap.handoff_id, wrap.agent) == (
+            "抚恤补助",
+            True,
+            handoff_id,
+            "agent1",
+        )
     page = await (await client.get(f"/conversations/{SENDER}")).text()
     assert "138****5678" in page and "13812345678" not in page and "告知伤残抚恤金办理流程" in page
     assert "小结已保存" not in page

@@ -3,6 +3,7 @@
 The console clock is ``conftest.NOW`` = Tuesday 2026-12-01 10:00; bookings are for Wednesday.
 deployment.yml gives every centre 3 places per slot (its defaults).
 """
+
 from __future__ import annotations
 
 import re
@@ -26,17 +27,28 @@ def fake_id(n: int) -> str:
 
 def book(engine, n: int, start: datetime = WED_9, centre: str = "licang") -> int:
     with db.session_scope(engine) as s:
-        return ap.book(s, sender_id=f"tg-{n}", category="退役士兵", name="王建国", mobile=f"138{n:08d}",
-                       id_number=fake_id(n), centre_id=centre, start=start, now=NOW,
-                       discharge_date=date(2026, 11, 20)).id
+        return ap.book(
+            s,
+            sender_id=f"tg-{n}",
+            category="退役士兵",
+            name="王建国",
+            mobile=f"138{n:08d}",
+            id_number=fake_id(n),
+            centre_id=centre,
+            start=start,
+            now=NOW,
+            discharge_date=date(2026, 11, 20),
+        ).id
 
 
 def state(engine, centre: str = "licang"):
     """(override row as (capacity, updated_by) or None, {slot start: (capacity, booked)})."""
     with db.session_scope(engine) as s:
         row = s.get(ap.CentreCapacity, centre)
-        slots = {r.start: (r.capacity, r.booked) for r in s.execute(
-            select(ap.Slot).where(ap.Slot.centre_id == centre)).scalars()}
+        slots = {
+            r.start: (r.capacity, r.booked)
+            for r in s.execute(select(ap.Slot).where(ap.Slot.centre_id == centre)).scalars()
+        }
         return ((row.capacity, row.updated_by) if row else None), slots
 
 
@@ -47,13 +59,15 @@ def capacity_row(html: str, centre: str = "licang") -> str:
 
 
 async def post(client, token: str, **data):
-    return await client.post("/closures/capacity", data={"_csrf": token, **data}, allow_redirects=False)
+    return await client.post(
+        "/closures/capacity", data={"_csrf": token, **data}, allow_redirects=False
+    )
 
 
 async def test_supervisor_lowers_raises_and_restores_capacity(client, accounts, engine):
     book(engine, 1)
-    book(engine, 2)                    # Wed 09:00: 2 of 3
-    book(engine, 3, start=WED_930)     # Wed 09:30: 1 of 3
+    book(engine, 2)  # Wed 09:00: 2 of 3
+    book(engine, 3, start=WED_930)  # Wed 09:30: 1 of 3
     token = await login(client, "sup")
     html = await (await client.get("/closures")).text()
     row = capacity_row(html)
@@ -86,7 +100,7 @@ async def test_supervisor_lowers_raises_and_restores_capacity(client, accounts, 
     assert state(engine) == ((5, "sup"), {WED_9: (5, 2), WED_930: (5, 1)})
     html = await (await client.get("/closures")).text()
     assert "调整为 5 人，已更新 2 个未来时段" in html and "capacity-warning" not in html
-    assert "<td class=\"num-cell\">60</td>" in capacity_row(html)  # 12 slots × 5 per day
+    assert '<td class="num-cell">60</td>' in capacity_row(html)  # 12 slots × 5 per day
     day = await (await client.get(f"/appointments?centre=licang&date={WED}")).text()
     assert "2 / 5" in day and "0 / 5" in day
 
@@ -125,10 +139,14 @@ async def test_agent_cannot_change_capacity(client, accounts, engine):
 
 async def test_capacity_change_needs_csrf(client, accounts, engine):
     await login(client, "sup")
-    resp = await client.post("/closures/capacity", data={"centre": "licang", "capacity": "9"},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/closures/capacity", data={"centre": "licang", "capacity": "9"}, allow_redirects=False
+    )
     assert resp.status == 403 and "页面已过期" in await resp.text()
-    resp = await client.post("/closures/capacity", data={"centre": "licang", "capacity": "9", "_csrf": "forged"},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/closures/capacity",
+        data={"centre": "licang", "capacity": "9", "_csrf": "forged"},
+        allow_redirects=False,
+    )
     assert resp.status == 403
     assert state(engine) == (None, {})

@@ -1,4 +1,5 @@
 """Public web chat: Rasa REST forwarding, buttons, websocket pushes, /push, outbox delivery."""
+
 from __future__ import annotations
 
 import asyncio
@@ -20,7 +21,9 @@ async def open_chat(client):
 
 
 async def say(client, token, text):
-    return await client.post("/chat/api/message", json={"text": text}, headers={"X-CSRF-Token": token})
+    return await client.post(
+        "/chat/api/message", json={"text": text}, headers={"X-CSRF-Token": token}
+    )
 
 
 async def test_message_goes_to_rasa_as_web_user_and_replies_come_back(client, fake_rasa):
@@ -71,13 +74,18 @@ async def test_push_reaches_the_open_chat_in_real_time(client, fake_rasa):
     sender = await sender_of(client, fake_rasa, token)
     ws = await client.ws_connect("/chat/ws")
     assert (await ws.receive_json(timeout=2))["type"] == "hello"
-    resp = await client.post("/push", json={"recipient": sender, "text": "您的预约已确认"}, headers=AUTH)
+    resp = await client.post(
+        "/push", json={"recipient": sender, "text": "您的预约已确认"}, headers=AUTH
+    )
     assert (await resp.json()) == {"ok": True, "status": "delivered"}
     msg = await ws.receive_json(timeout=2)
     assert msg == {"type": "message", "from": "bot", "text": "您的预约已确认", "buttons": []}
     buttons = [{"title": "查看预约", "payload": "/check_appointment"}]
-    resp = await client.post("/push", json={"recipient": sender, "text": "提醒", "buttons": buttons},
-                             headers={"Authorization": f"bearer {PUSH_TOKEN}"})
+    resp = await client.post(
+        "/push",
+        json={"recipient": sender, "text": "提醒", "buttons": buttons},
+        headers={"Authorization": f"bearer {PUSH_TOKEN}"},
+    )
     assert (await resp.json())["status"] == "delivered"
     assert (await ws.receive_json(timeout=2))["buttons"] == buttons
     await ws.close()
@@ -86,10 +94,18 @@ async def test_push_reaches_the_open_chat_in_real_time(client, fake_rasa):
 async def test_push_authentication_and_validation(client):
     assert (await client.post("/push", json={"recipient": "web-x", "text": "hi"})).status == 401
     bad = {"Authorization": "Bearer wrong"}
-    assert (await client.post("/push", json={"recipient": "web-x", "text": "hi"}, headers=bad)).status == 401
-    assert (await client.post("/push", json={"recipient": "tg-1", "text": "hi"}, headers=AUTH)).status == 400
-    assert (await client.post("/push", json={"recipient": "web-x", "text": " "}, headers=AUTH)).status == 400
-    assert (await client.post("/push", json={"recipient": "web-x", "text": 5}, headers=AUTH)).status == 400
+    assert (
+        await client.post("/push", json={"recipient": "web-x", "text": "hi"}, headers=bad)
+    ).status == 401
+    assert (
+        await client.post("/push", json={"recipient": "tg-1", "text": "hi"}, headers=AUTH)
+    ).status == 400
+    assert (
+        await client.post("/push", json={"recipient": "web-x", "text": " "}, headers=AUTH)
+    ).status == 400
+    assert (
+        await client.post("/push", json={"recipient": "web-x", "text": 5}, headers=AUTH)
+    ).status == 400
     assert (await client.post("/push", json=["web-x"], headers=AUTH)).status == 400
     assert (await client.post("/push", data="not json", headers=AUTH)).status == 400
 
@@ -97,10 +113,14 @@ async def test_push_authentication_and_validation(client):
 async def test_push_to_an_offline_user_waits_in_the_outbox(client, fake_rasa, engine):
     token = await open_chat(client)
     sender = await sender_of(client, fake_rasa, token)
-    resp = await client.post("/push", json={"recipient": sender, "text": "人工客服回复：请带好证件"}, headers=AUTH)
+    resp = await client.post(
+        "/push", json={"recipient": sender, "text": "人工客服回复：请带好证件"}, headers=AUTH
+    )
     assert (await resp.json())["status"] == "queued"
     with db.session_scope(engine) as s:
-        row = s.execute(select(outbox.OutboxMessage).where(outbox.OutboxMessage.recipient == sender)).scalar_one()
+        row = s.execute(
+            select(outbox.OutboxMessage).where(outbox.OutboxMessage.recipient == sender)
+        ).scalar_one()
         assert row.status == "pending"
     ws = await client.ws_connect("/chat/ws")
     assert (await ws.receive_json(timeout=2))["type"] == "hello"
@@ -121,7 +141,9 @@ async def test_outbox_reminders_for_connected_web_users_are_delivered(client, fa
     ws = await client.ws_connect("/chat/ws")
     await ws.receive_json(timeout=2)
     with db.session_scope(engine) as s:
-        outbox.enqueue(s, sender, "提醒：明天 9:00 报到", due_at=NOW, kind="reminder", dedupe_key="appt-1")
+        outbox.enqueue(
+            s, sender, "提醒：明天 9:00 报到", due_at=NOW, kind="reminder", dedupe_key="appt-1"
+        )
         outbox.enqueue(s, "web-someone-else-000000000", "别人的", due_at=NOW, kind="reminder")
         outbox.enqueue(s, sender, "以后再发", due_at=NOW.replace(year=2027), kind="reminder")
     msg = await ws.receive_json(timeout=3)
@@ -134,6 +156,13 @@ async def test_outbox_reminders_for_connected_web_users_are_delivered(client, fa
 
 
 async def test_chat_socket_needs_the_chat_cookie(client):
-    resp = await client.get("/chat/ws", headers={"Connection": "Upgrade", "Upgrade": "websocket",
-                                                 "Sec-WebSocket-Version": "13", "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ=="})
+    resp = await client.get(
+        "/chat/ws",
+        headers={
+            "Connection": "Upgrade",
+            "Upgrade": "websocket",
+            "Sec-WebSocket-Version": "13",
+            "Sec-WebSocket-Key": "dGhlIHNhbXBsZSBub25jZQ==",
+        },
+    )
     assert resp.status == 401

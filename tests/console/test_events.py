@@ -1,4 +1,5 @@
 """Event sources against the real things: Rasa's SQLEventBroker writing SQLite, and RabbitMQ."""
+
 from __future__ import annotations
 
 import asyncio
@@ -7,8 +8,8 @@ import uuid
 
 import pytest
 
-from bot.console.events import RabbitMQEventSource, SQLEventSource, make_event_source
 from bot.console.config import ConsoleConfig
+from bot.console.events import RabbitMQEventSource, SQLEventSource, make_event_source
 
 
 def rasa_events(sender: str) -> list[dict]:
@@ -18,11 +19,19 @@ def rasa_events(sender: str) -> list[dict]:
     user = UserUttered(
         "我要人工",
         intent={"name": "request_human", "confidence": 0.87},
-        parse_data={"intent": {"name": "request_human", "confidence": 0.87}, "entities": [],
-                    "intent_ranking": [{"name": "request_human", "confidence": 0.87}], "text": "我要人工"},
+        parse_data={
+            "intent": {"name": "request_human", "confidence": 0.87},
+            "entities": [],
+            "intent_ranking": [{"name": "request_human", "confidence": 0.87}],
+            "text": "我要人工",
+        },
         input_channel="rest",
     )
-    events = [user, ActionExecuted("action_handoff"), BotUttered("正在为您转接人工客服。", {"buttons": []})]
+    events = [
+        user,
+        ActionExecuted("action_handoff"),
+        BotUttered("正在为您转接人工客服。", {"buttons": []}),
+    ]
     return [{"sender_id": sender, **e.as_dict()} for e in events]
 
 
@@ -110,7 +119,10 @@ async def test_sql_source_survives_a_bad_row_and_a_failing_handler(tmp_path):
 
 
 def test_factory_picks_the_configured_source(tmp_path):
-    assert isinstance(make_event_source(ConsoleConfig(event_broker="sql", events_db_url="sqlite://")), SQLEventSource)
+    assert isinstance(
+        make_event_source(ConsoleConfig(event_broker="sql", events_db_url="sqlite://")),
+        SQLEventSource,
+    )
     rabbit = make_event_source(ConsoleConfig(event_broker="rabbitmq", rabbitmq_queue="q1"))
     assert isinstance(rabbit, RabbitMQEventSource) and rabbit.queue == "q1"
     assert make_event_source(ConsoleConfig(event_broker="none")) is None
@@ -131,8 +143,16 @@ async def test_rabbitmq_source_receives_what_rasas_pika_broker_publishes():
 
     queue = f"rj_console_test_{uuid.uuid4().hex[:8]}"
     exchange = f"rj-test-exchange-{uuid.uuid4().hex[:8]}"
-    broker = PikaEventBroker("127.0.0.1", "guest", "guest", queues=[queue], exchange_name=exchange,
-                             event_loop=asyncio.get_running_loop(), connection_attempts=2, retry_delay_in_seconds=1)
+    broker = PikaEventBroker(
+        "127.0.0.1",
+        "guest",
+        "guest",
+        queues=[queue],
+        exchange_name=exchange,
+        event_loop=asyncio.get_running_loop(),
+        connection_attempts=2,
+        retry_delay_in_seconds=1,
+    )
     await broker.connect()
     source = RabbitMQEventSource("amqp://guest:guest@127.0.0.1:5672/", queue, retry_delay=0.5)
     got = []

@@ -1,17 +1,28 @@
 """The hub: Rasa events → live conversations, intents/confidence, masking, handoff triggers."""
+
 from __future__ import annotations
 
 from bot.console.hub import Hub, serialise_conversation
 
 
 def user(sender, text, intent, confidence=0.9, ts=1.0):
-    return {"sender_id": sender, "event": "user", "timestamp": ts, "text": text,
-            "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": []}}
+    return {
+        "sender_id": sender,
+        "event": "user",
+        "timestamp": ts,
+        "text": text,
+        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": []},
+    }
 
 
 def bot(sender, text, ts=2.0, buttons=None):
-    return {"sender_id": sender, "event": "bot", "timestamp": ts, "text": text,
-            "data": {"buttons": buttons or []}}
+    return {
+        "sender_id": sender,
+        "event": "bot",
+        "timestamp": ts,
+        "text": text,
+        "data": {"buttons": buttons or []},
+    }
 
 
 class Recorder:
@@ -25,9 +36,13 @@ class Recorder:
 async def test_messages_with_intent_confidence_and_latest_first():
     hub = Hub()
     await hub.handle_event(user("tg-1", "你好", "greet", 0.97, ts=10))
-    await hub.handle_event(bot("tg-1", "您好！", ts=11, buttons=[{"title": "荣军卡", "payload": "/x"}]))
+    await hub.handle_event(
+        bot("tg-1", "您好！", ts=11, buttons=[{"title": "荣军卡", "payload": "/x"}])
+    )
     await hub.handle_event(user("web-2", "荣军卡怎么办", "ask_benefit", 0.61, ts=20))
-    await hub.handle_event({"sender_id": "web-2", "event": "action", "name": "action_listen", "timestamp": 21})
+    await hub.handle_event(
+        {"sender_id": "web-2", "event": "action", "name": "action_listen", "timestamp": 21}
+    )
     assert [c["sender_id"] for c in hub.summaries()] == ["web-2", "tg-1"]
     conv = serialise_conversation(hub.conversation("tg-1"), with_messages=True)
     assert conv["channel"] == "tg" and conv["channel_label"] == "Telegram"
@@ -62,7 +77,12 @@ async def test_triggers_for_crisis_human_and_two_fallbacks():
 async def test_core_fallback_action_counts_and_an_understood_turn_resets():
     rec = Recorder()
     hub = Hub(on_trigger=rec)
-    fallback = {"sender_id": "tg-4", "event": "action", "name": "action_default_fallback", "timestamp": 3}
+    fallback = {
+        "sender_id": "tg-4",
+        "event": "action",
+        "name": "action_default_fallback",
+        "timestamp": 3,
+    }
     await hub.handle_event(user("tg-4", "a", "greet"))
     await hub.handle_event(fallback)
     await hub.handle_event(user("tg-4", "b", "thank"))  # understood
@@ -85,7 +105,9 @@ async def test_replayed_history_never_triggers_and_pause_resume_show():
     conv = serialise_conversation(hub.conversation("tg-5"), with_messages=True)
     assert not conv["paused"]
     assert [m["text"] for m in conv["messages"] if m["kind"] == "system"] == [
-        "机器人已暂停，由人工坐席接待", "机器人已恢复自动回复"]
+        "机器人已暂停，由人工坐席接待",
+        "机器人已恢复自动回复",
+    ]
 
 
 async def test_bounded_memory():

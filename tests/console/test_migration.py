@@ -1,4 +1,5 @@
 """Migration 0003_console creates exactly the console tables the models describe (SQLite and PG)."""
+
 from __future__ import annotations
 
 import uuid
@@ -8,8 +9,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import MetaData, inspect
 
-from bot.core import db, migrate
 from bot.console.models import CONSOLE_TABLES
+from bot.core import db, migrate
 
 CONSOLE_NAMES = {t.name for t in CONSOLE_TABLES}
 
@@ -26,10 +27,19 @@ def check(url: str) -> None:
     assert migrate.current_revision(url) == "0003_console"
     engine = db.make_engine(url)
     try:
-        assert CONSOLE_NAMES <= set(inspect(engine).get_table_names())
+        assert set(inspect(engine).get_table_names()) >= CONSOLE_NAMES
         with engine.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), console_metadata())
-        diff = [d for d in diff if not (d[0] == "remove_table" or (d[0] == "remove_index" and d[1].table.name not in CONSOLE_NAMES))]
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), console_metadata()
+            )
+        diff = [
+            d
+            for d in diff
+            if not (
+                d[0] == "remove_table"
+                or (d[0] == "remove_index" and d[1].table.name not in CONSOLE_NAMES)
+            )
+        ]
         assert diff == []
     finally:
         engine.dispose()

@@ -1,5 +1,6 @@
 """Console pages are independent: each imports shared modules (kit, hub, history, …), never
 another page; notices go through kit.flash, the one notice mechanism."""
+
 from __future__ import annotations
 
 import ast
@@ -21,8 +22,9 @@ def imported_pages(path: Path) -> set[str]:
             elif (node.module or "").startswith("bot.console.pages."):
                 found.add(node.module.split(".")[3])
         elif isinstance(node, ast.Import):
-            found |= {a.name.split(".")[3] for a in node.names
-                      if a.name.startswith("bot.console.pages.")}
+            found |= {
+                a.name.split(".")[3] for a in node.names if a.name.startswith("bot.console.pages.")
+            }
     return found
 
 
@@ -34,8 +36,11 @@ def test_no_page_imports_another_page():
 
 def test_the_check_sees_every_import_form(tmp_path):
     sample = tmp_path / "page.py"
-    sample.write_text("from bot.console.pages.live import x\nfrom bot.console.pages import jobs\n"
-                      "from .wishes import y\nimport bot.console.pages.users\n", encoding="utf-8")
+    sample.write_text(
+        "from bot.console.pages.live import x\nfrom bot.console.pages import jobs\n"
+        "from .wishes import y\nimport bot.console.pages.users\n",
+        encoding="utf-8",
+    )
     assert imported_pages(sample) == {"live", "jobs", "wishes", "users"}
 
 

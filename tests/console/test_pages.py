@@ -1,10 +1,11 @@
 """Phone-call assist, account management, live view pages."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
 
-from bot.core import db
 from bot.console.models import ConsoleUser
+from bot.core import db
 from tests.console.conftest import PASSWORD, csrf_of, login
 
 
@@ -12,7 +13,9 @@ async def test_phone_assist_intent_entities_and_answers(client, accounts, fake_r
     token = await login(client, "agent1")
     page = await (await client.get("/phone")).text()
     assert "来电助手" in page and "伤残军人" in page
-    resp = await client.post("/phone/analyse", data={"_csrf": token, "text": "荣军卡怎么办理？我电话13812345678"})
+    resp = await client.post(
+        "/phone/analyse", data={"_csrf": token, "text": "荣军卡怎么办理？我电话13812345678"}
+    )
     html = await resp.text()
     assert resp.status == 200
     assert "ask_benefit" in html and "93%" in html and "benefit：荣军卡" in html
@@ -33,14 +36,29 @@ async def test_phone_assist_when_rasa_is_down(client, accounts, fake_rasa):
 
 async def test_entitlement_check_form(client, accounts):
     token = await login(client, "agent1")
-    resp = await client.post("/phone/entitlements", data={
-        "_csrf": token, "veteran_category": "伤残军人", "qingdao_hukou": "yes", "age": "65",
-        "disability_grade": "4", "income_difficulty": ""})
+    resp = await client.post(
+        "/phone/entitlements",
+        data={
+            "_csrf": token,
+            "veteran_category": "伤残军人",
+            "qingdao_hukou": "yes",
+            "age": "65",
+            "disability_grade": "4",
+            "income_difficulty": "",
+        },
+    )
     html = await resp.text()
     assert resp.status == 200 and "伤残抚恤金" in html and "荣军卡" in html and "符合条件" in html
     assert 'value="65"' in html and '<option value="伤残军人" selected>' in html
-    resp = await client.post("/phone/entitlements", data={"_csrf": token, "veteran_category": "现役军人家属",
-                                                          "qingdao_hukou": "no", "age": "abc"})
+    resp = await client.post(
+        "/phone/entitlements",
+        data={
+            "_csrf": token,
+            "veteran_category": "现役军人家属",
+            "qingdao_hukou": "no",
+            "age": "abc",
+        },
+    )
     assert resp.status == 200
 
 
@@ -48,13 +66,31 @@ async def test_supervisor_creates_and_disables_agents(client, accounts, engine, 
     token = await login(client, "sup")
     page = await (await client.get("/users")).text()
     assert "agent1" in page and "新建账号" in page
-    resp = await client.post("/users", data={"_csrf": token, "username": "newbie", "password": PASSWORD,
-                                             "password2": PASSWORD, "role": "agent"}, allow_redirects=False)
+    resp = await client.post(
+        "/users",
+        data={
+            "_csrf": token,
+            "username": "newbie",
+            "password": PASSWORD,
+            "password2": PASSWORD,
+            "role": "agent",
+        },
+        allow_redirects=False,
+    )
     assert resp.status == 302
-    for form, message in (({"username": "newbie"}, "已存在"), ({"username": "x"}, "用户名只能包含"),
-                          ({"username": "other", "password2": "different-42"}, "不一致"),
-                          ({"username": "other", "password": "short", "password2": "short"}, "至少 10 位")):
-        data = {"_csrf": token, "password": PASSWORD, "password2": PASSWORD, "role": "agent", **form}
+    for form, message in (
+        ({"username": "newbie"}, "已存在"),
+        ({"username": "x"}, "用户名只能包含"),
+        ({"username": "other", "password2": "different-42"}, "不一致"),
+        ({"username": "other", "password": "short", "password2": "short"}, "至少 10 位"),
+    ):
+        data = {
+            "_csrf": token,
+            "password": PASSWORD,
+            "password2": PASSWORD,
+            "role": "agent",
+            **form,
+        }
         resp = await client.post("/users", data=data)
         assert resp.status == 400 and message in await resp.text(), form
     with db.session_scope(engine) as s:
@@ -62,7 +98,9 @@ async def test_supervisor_creates_and_disables_agents(client, accounts, engine, 
         assert (newbie.role, newbie.created_by, newbie.active) == ("agent", "sup", True)
         newbie_id = newbie.id
         sup_id = s.execute(select(ConsoleUser.id).where(ConsoleUser.username == "sup")).scalar_one()
-    resp = await client.post(f"/users/{newbie_id}/active", data={"_csrf": token, "active": "0"}, allow_redirects=False)
+    resp = await client.post(
+        f"/users/{newbie_id}/active", data={"_csrf": token, "active": "0"}, allow_redirects=False
+    )
     assert resp.status == 302
     resp = await client.post(f"/users/{sup_id}/active", data={"_csrf": token, "active": "0"})
     assert resp.status == 400 and "不能停用自己的账号" in await resp.text()
@@ -70,16 +108,25 @@ async def test_supervisor_creates_and_disables_agents(client, accounts, engine, 
         assert not s.get(ConsoleUser, newbie_id).active
     other = await browser(client)
     token2 = await csrf_of(other)
-    resp = await other.post("/login", data={"username": "newbie", "password": PASSWORD, "_csrf": token2})
+    resp = await other.post(
+        "/login", data={"username": "newbie", "password": PASSWORD, "_csrf": token2}
+    )
     assert resp.status == 401
 
 
-async def test_live_page_lists_conversations_and_rebuilds_from_the_tracker(client, accounts, fake_rasa):
+async def test_live_page_lists_conversations_and_rebuilds_from_the_tracker(
+    client, accounts, fake_rasa
+):
     from tests.console.fake_rasa import parse
 
     fake_rasa.tracker("tg-300")["events"] = [
         {"event": "action", "name": "action_session_start", "timestamp": 1.0},
-        {"event": "user", "text": "补助怎么领", "timestamp": 2.0, "parse_data": parse("补助怎么领")},
+        {
+            "event": "user",
+            "text": "补助怎么领",
+            "timestamp": 2.0,
+            "parse_data": parse("补助怎么领"),
+        },
         {"event": "bot", "text": "抚恤补助按条例执行。", "timestamp": 3.0, "data": {}},
     ]
     await login(client, "agent1")
@@ -103,11 +150,14 @@ async def test_agent_replies_survive_a_console_restart(make_client, accounts, fa
     with db.session_scope(engine) as s:
         req = handoff.request(s, "tg-301", "human", "人工", NOW)
     fake_rasa.tracker("tg-301")["events"] = [
-        {"event": "user", "text": "我要人工", "timestamp": 1000.0, "parse_data": parse("我要人工")}]
+        {"event": "user", "text": "我要人工", "timestamp": 1000.0, "parse_data": parse("我要人工")}
+    ]
     first = await make_client()
     token = await login(first, "agent1")
     await first.post(f"/handoffs/{req.id}/take", data={"_csrf": token})
-    await first.post("/conversations/tg-301/reply", json={"text": "坐席已接入"}, headers={"X-CSRF-Token": token})
+    await first.post(
+        "/conversations/tg-301/reply", json={"text": "坐席已接入"}, headers={"X-CSRF-Token": token}
+    )
     second = await make_client()  # a fresh console process: empty hub
     await login(second, "agent1")
     data = await (await second.get("/api/conversations/tg-301")).json()

@@ -1,5 +1,6 @@
 """Agent replies to WeChat users go through the WeChat gateway's /push; when WeChat will not
 deliver (48-hour window) the agent is told, and undeliverable reminders show on the page."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -21,8 +22,9 @@ async def _take(client, engine) -> str:
 
 
 async def _reply(client, token: str, text: str) -> dict:
-    resp = await client.post(f"/conversations/{SENDER}/reply", json={"text": text},
-                             headers={"X-CSRF-Token": token})
+    resp = await client.post(
+        f"/conversations/{SENDER}/reply", json={"text": text}, headers={"X-CSRF-Token": token}
+    )
     return await resp.json()
 
 
@@ -52,8 +54,13 @@ async def test_conversation_page_shows_the_channel_and_undelivered_reminders(
     client, accounts, engine
 ):
     with db.session_scope(engine) as s:
-        row = outbox.enqueue(s, SENDER, "【预约提醒】明天上午报到，电话13812345678",
-                             due_at=NOW - timedelta(hours=1), now=NOW)
+        row = outbox.enqueue(
+            s,
+            SENDER,
+            "【预约提醒】明天上午报到，电话13812345678",
+            due_at=NOW - timedelta(hours=1),
+            now=NOW,
+        )
         outbox.mark_undeliverable(s, row.id, "outside_window", NOW)
     await login(client, "agent1")
     html = await (await client.get(f"/conversations/{SENDER}")).text()

@@ -21,6 +21,7 @@ conversation must pass the whole-conversation rules of the project:
   case says ``repeat_ok: true`` (the user did not answer it);
 * every turn gets a reply (``silent: true`` on a turn allows none, e.g. during a handoff).
 """
+
 from __future__ import annotations
 
 import json

@@ -4,6 +4,7 @@ Each case's own result is printed (``pytest -s`` or ``make bench-dialogue`` for 
 report). The suite fails when the pass rate drops below the floor recorded in
 ``pass_rate_floor.txt``: raise the floor as conversations are fixed, never lower it.
 """
+
 from __future__ import annotations
 
 from pathlib import Path

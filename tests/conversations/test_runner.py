@@ -1,4 +1,5 @@
 """The runner's whole-conversation rules, checked without a stack."""
+
 from __future__ import annotations
 
 from bot.core import people

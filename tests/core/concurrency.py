@@ -1,4 +1,5 @@
 """Run database jobs in threads released together, to prove constraints hold under contention."""
+
 from __future__ import annotations
 
 import threading

@@ -34,6 +34,7 @@ Fixtures
 Autouse: ``RJ_DATA_DIR`` points at ``tmp_path/data`` and ``RJ_ID_KEY`` is a fixed test Fernet key,
 so tests never touch the repository's ``.data`` directory.
 """
+
 from __future__ import annotations
 
 import os
@@ -79,8 +80,10 @@ def pg_database() -> Iterator[str]:
     except Exception as exc:  # psycopg2.OperationalError and friends
         if os.environ.get("RJ_SKIP_PG") == "1":
             pytest.skip(f"PostgreSQL unreachable and RJ_SKIP_PG=1: {exc}")
-        pytest.fail(f"PostgreSQL at {PG_HOST} is unreachable ({exc}); start it or set RJ_SKIP_PG=1",
-                    pytrace=False)
+        pytest.fail(
+            f"PostgreSQL at {PG_HOST} is unreachable ({exc}); start it or set RJ_SKIP_PG=1",
+            pytrace=False,
+        )
     name = f"rj_test_{secrets.token_hex(4)}"
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE DATABASE "{name}"')
@@ -103,14 +106,16 @@ def engine_url(request, tmp_path) -> Iterator[str]:
     with admin.cursor() as cursor:
         cursor.execute(f'CREATE SCHEMA "{schema}"')
     try:
-        yield (f"postgresql+psycopg2://root@{PG_HOST}/{database}"
-               f"?options=-csearch_path%3D{schema}")
+        yield (f"postgresql+psycopg2://root@{PG_HOST}/{database}?options=-csearch_path%3D{schema}")
     finally:
         with admin.cursor() as cursor:
             # Connections leaked by a failed test (a traceback keeps them alive) would hold locks
             # and make DROP SCHEMA wait forever; tests run one at a time, so end them all.
-            cursor.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-                           "WHERE datname = %s AND pid <> pg_backend_pid()", (database,))
+            cursor.execute(
+                "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                "WHERE datname = %s AND pid <> pg_backend_pid()",
+                (database,),
+            )
             cursor.execute(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE')
         admin.close()
 

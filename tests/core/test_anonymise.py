@@ -1,4 +1,5 @@
 """Anonymisation of text shown to the public (bot.core.anonymise)."""
+
 from __future__ import annotations
 
 import re
@@ -9,13 +10,19 @@ from bot.core.anonymise import anonymise
 
 NASTY = [
     # (description, identifiers that must not survive, words that must survive)
-    ("我叫王建国，家住李沧区XX路12号3单元501室，电话13812345678，身份证370202195001011234",
-     ["王建国", "建国", "13812345678", "5678", "370202195001011234", "1234", "501"], ["李沧区"]),
+    (
+        "我叫王建国，家住李沧区XX路12号3单元501室，电话13812345678，身份证370202195001011234",
+        ["王建国", "建国", "13812345678", "5678", "370202195001011234", "1234", "501"],
+        ["李沧区"],
+    ),
     ("姓名：张秀英 手机 138 1234 5678 需要轮椅", ["张秀英", "秀英", "5678"], ["轮椅"]),
     ("姓名:欧阳明月，想要一套学习用品", ["欧阳明月", "明月"], ["学习用品"]),
     ("王建国需要一台轮椅，老伴张秀英腿脚不便", ["王建国", "张秀英"], ["轮椅", "腿脚不便"]),
-    ("联系电话：＋86 １３８１２３４５６７８，微信号：wxid_abc123，邮箱 a.b@qq.com",
-     ["13812345678", "１３８", "5678", "wxid_abc123", "a.b@qq.com"], []),
+    (
+        "联系电话：＋86 １３８１２３４５６７８，微信号：wxid_abc123，邮箱 a.b@qq.com",
+        ["13812345678", "１３８", "5678", "wxid_abc123", "a.b@qq.com"],
+        [],
+    ),
     ("电话一三八一二三四五六七八，找李长江", ["一三八一二三四五六七八", "李长江", "长江"], []),
     ("希望有人陪我父亲李长江聊天，座机0532-8888 6666", ["李长江", "8888", "6666"], ["聊天"]),
     ("本人刘德华，身份证号 37020219500101123X", ["刘德华", "37020219500101123X", "123X"], []),
@@ -37,9 +44,9 @@ NASTY = [
 ]
 
 
-
-@pytest.mark.parametrize("description, secrets, kept", NASTY,
-                         ids=[str(i) for i in range(len(NASTY))])
+@pytest.mark.parametrize(
+    "description, secrets, kept", NASTY, ids=[str(i) for i in range(len(NASTY))]
+)
 def test_public_text_carries_no_personal_identifiers(description, secrets, kept):
     public = anonymise(description)
     for secret in secrets:
@@ -49,19 +56,22 @@ def test_public_text_carries_no_personal_identifiers(description, secrets, kept)
     assert not re.search(r"\d[\d\s\-]{5,}\d", public), public  # no number of 7+ digits left
 
 
-@pytest.mark.parametrize("text", [
-    "我是退役军人，住在李沧区，想要一台洗衣机",
-    "我住在崂山区王哥庄街道，想要一台收音机",
-    "叫我老王就行",
-    "我想找李沧区的志愿者",
-    "我是黄岛区的退役军人，联系方式见下",
-    "我是江苏人，住在市北区",
-    "我是高血压患者，想要一台血压计",
-    "我是白内障患者，想要放大镜",
-    "我是石家庄人",
-    "我是一名伤残军人，需要3号电池和2台电暖器，预算500元",
-    "家里热水器坏了，需要维修",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "我是退役军人，住在李沧区，想要一台洗衣机",
+        "我住在崂山区王哥庄街道，想要一台收音机",
+        "叫我老王就行",
+        "我想找李沧区的志愿者",
+        "我是黄岛区的退役军人，联系方式见下",
+        "我是江苏人，住在市北区",
+        "我是高血压患者，想要一台血压计",
+        "我是白内障患者，想要放大镜",
+        "我是石家庄人",
+        "我是一名伤残军人，需要3号电池和2台电暖器，预算500元",
+        "家里热水器坏了，需要维修",
+    ],
+)
 def test_harmless_text_is_left_alone(text):
     assert anonymise(text) == text
 

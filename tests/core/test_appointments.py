@@ -3,6 +3,7 @@
 ``now`` is Tuesday 2026-12-01 10:00. 李沧 (licang) has 12 slots a day of capacity 3:
 09:00–11:00 and 13:30–16:30 starts, 30 minutes each.
 """
+
 from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
@@ -28,8 +29,16 @@ def fake_id(n: int) -> str:
 
 def book(session, now, n=1, start=WED_9, centre="licang", sender=None, **extra):
     return ap.book(
-        session, sender_id=sender or f"tg-{n}", category="退役士兵", name="王建国",
-        mobile=f"138{n:08d}", id_number=fake_id(n), centre_id=centre, start=start, now=now, **extra,
+        session,
+        sender_id=sender or f"tg-{n}",
+        category="退役士兵",
+        name="王建国",
+        mobile=f"138{n:08d}",
+        id_number=fake_id(n),
+        centre_id=centre,
+        start=start,
+        now=now,
+        **extra,
     )
 
 
@@ -88,7 +97,10 @@ def test_configured_values_replace_defaults_and_fallbacks(tmp_path):
     assert licang.configured and licang.address_text == "李沧某路1号"
     assert (licang.slot_minutes, licang.capacity_per_slot) == (20, 5)
     assert [s.time() for s in ap.slot_starts(licang, date(2026, 12, 2))] == [
-        time(8), time(8, 20), time(8, 40)]
+        time(8),
+        time(8, 20),
+        time(8, 40),
+    ]
     assert not shinan.configured and shinan.is_configured("phone")
     assert (shinan.address_text, shinan.phone_text) == ("请以公布为准", "0532-2")
     assert laixi.configured_fields == frozenset() and laixi.hours == ((time(9), time(10)),)
@@ -152,7 +164,8 @@ def test_capacity_is_configurable_per_centre(tmp_path):
     path, deployment = tmp_path / "centres.yml", tmp_path / "deployment.yml"
     path.write_text(
         "centres:\n  - {id: a, district: 甲区, name: 甲}\n  - {id: b, district: 乙区, name: 乙}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     deployment.write_text(
         "defaults: {hours: [{start: '08:30', end: '10:00'}],"
         " slot_minutes: 45, capacity_per_slot: 3}\n"
@@ -171,14 +184,23 @@ def test_capacity_is_configurable_per_centre(tmp_path):
 def test_list_free_slots_today_skips_past(session, now):
     free = ap.list_free_slots(session, "licang", now.date(), now)
     assert [f.start.strftime("%H:%M") for f in free] == [
-        "10:30", "11:00", "13:30", "14:00", "14:30", "15:00", "15:30", "16:00", "16:30"]
+        "10:30",
+        "11:00",
+        "13:30",
+        "14:00",
+        "14:30",
+        "15:00",
+        "15:30",
+        "16:00",
+        "16:30",
+    ]
     assert all(f.free == 3 for f in free)
 
 
 def test_list_free_slots_closed_past_and_far_days_are_empty(session, now):
-    assert ap.list_free_slots(session, "licang", date(2026, 12, 5), now) == []   # Saturday
+    assert ap.list_free_slots(session, "licang", date(2026, 12, 5), now) == []  # Saturday
     assert ap.list_free_slots(session, "licang", date(2026, 11, 30), now) == []  # past
-    assert ap.list_free_slots(session, "licang", date(2027, 1, 4), now) == []    # > 30 days
+    assert ap.list_free_slots(session, "licang", date(2027, 1, 4), now) == []  # > 30 days
 
 
 def test_list_free_slots_reflects_bookings(session, now):
@@ -218,8 +240,11 @@ def test_resolve_part_of_day_and_day_only_pick_first_free(session, now):
 def test_resolve_past(session, now):
     result = resolve(session, now, ParsedTime(day=date(2026, 11, 30)))
     assert result.reason == "past" and not result.ok
-    assert result.alternatives == [datetime(2026, 12, 1, 10, 30), datetime(2026, 12, 1, 11, 0),
-                                   datetime(2026, 12, 1, 13, 30)]
+    assert result.alternatives == [
+        datetime(2026, 12, 1, 10, 30),
+        datetime(2026, 12, 1, 11, 0),
+        datetime(2026, 12, 1, 13, 30),
+    ]
     assert resolve(session, now, "今天上午9点").reason == "past"
     assert resolve(session, now, "今天上午10点").reason == "past"  # the 10:00 slot has started
 
@@ -228,8 +253,11 @@ def test_resolve_closed_day_weekend_with_alternatives_by_distance(session, now):
     result = resolve(session, now, "周六")
     assert (result.reason, result.detail) == ("closed_day", "weekend")
     # Target Saturday 09:00: Friday afternoon is closer than Monday morning.
-    assert result.alternatives == [datetime(2026, 12, 4, 16, 30), datetime(2026, 12, 4, 16, 0),
-                                   datetime(2026, 12, 4, 15, 30)]
+    assert result.alternatives == [
+        datetime(2026, 12, 4, 16, 30),
+        datetime(2026, 12, 4, 16, 0),
+        datetime(2026, 12, 4, 15, 30),
+    ]
 
 
 def test_resolve_closed_by_staff_closure(session, now):
@@ -242,8 +270,9 @@ def test_resolve_closed_by_staff_closure(session, now):
 
 def test_resolve_holiday_and_make_up_saturday(session):
     now = datetime(2026, 10, 8, 10, 0)
-    assert resolve(session, now, ParsedTime(day=date(2026, 10, 10), time=time(9, 0))).slot == \
-        datetime(2026, 10, 10, 9, 0)  # 调休 Saturday is a working day
+    assert resolve(
+        session, now, ParsedTime(day=date(2026, 10, 10), time=time(9, 0))
+    ).slot == datetime(2026, 10, 10, 9, 0)  # 调休 Saturday is a working day
     result = resolve(session, datetime(2026, 9, 28, 10, 0), ParsedTime(day=date(2026, 10, 5)))
     assert (result.reason, result.detail) == ("closed_day", "holiday")
 
@@ -251,10 +280,15 @@ def test_resolve_holiday_and_make_up_saturday(session):
 def test_resolve_outside_hours(session, now):
     noon = resolve(session, now, ParsedTime(day=date(2026, 12, 2), time=time(12, 0)))
     assert noon.reason == "outside_hours"
-    assert noon.alternatives == [datetime(2026, 12, 2, 11, 0), datetime(2026, 12, 2, 10, 30),
-                                 datetime(2026, 12, 2, 13, 30)]
-    assert resolve(session, now, ParsedTime(day=date(2026, 12, 2), part_of_day=EVENING)).reason == \
-        "outside_hours"
+    assert noon.alternatives == [
+        datetime(2026, 12, 2, 11, 0),
+        datetime(2026, 12, 2, 10, 30),
+        datetime(2026, 12, 2, 13, 30),
+    ]
+    assert (
+        resolve(session, now, ParsedTime(day=date(2026, 12, 2), part_of_day=EVENING)).reason
+        == "outside_hours"
+    )
     assert resolve(session, now, "明天早上7点").reason == "outside_hours"
 
 
@@ -272,8 +306,11 @@ def test_resolve_full_slot_offers_neighbours(session, now):
         book(session, now, n)
     result = resolve(session, now, "明天上午9点")
     assert result.reason == "full"
-    assert result.alternatives == [WED_9 + timedelta(minutes=30), WED_9 + timedelta(minutes=60),
-                                   WED_9 + timedelta(minutes=90)]
+    assert result.alternatives == [
+        WED_9 + timedelta(minutes=30),
+        WED_9 + timedelta(minutes=60),
+        WED_9 + timedelta(minutes=90),
+    ]
 
 
 def test_resolve_whole_part_full(session, now):
@@ -313,7 +350,11 @@ def test_book_happy_path(session, now):
     assert len(appt.code) == 6 and set(appt.code) <= set(ap.CODE_ALPHABET)
     assert not set(appt.code) & set("0O1IL")
     assert (appt.status, appt.mobile, appt.masked_mobile, appt.name) == (
-        "booked", "13812345678", "138****5678", "王建国")
+        "booked",
+        "13812345678",
+        "138****5678",
+        "王建国",
+    )
     assert appt.id_masked == "3702**********1237"
     assert "370202199001011237" not in appt.id_cipher and appt.id_number() == "370202199001011237"
     assert appt.id_fingerprint == people.id_fingerprint("370202199001011237")
@@ -394,15 +435,21 @@ def test_full_slot_is_refused_with_alternatives(session, now):
     assert excinfo.value.code == "full"
     assert excinfo.value.alternatives[0] == WED_9 + timedelta(minutes=30)
     assert slot_row(session, "licang", WED_9) == (3, 3)
-    assert session.execute(select(ap.Appointment).where(
-        ap.Appointment.id_fingerprint == people.id_fingerprint(fake_id(99)))).first() is None
+    assert (
+        session.execute(
+            select(ap.Appointment).where(
+                ap.Appointment.id_fingerprint == people.id_fingerprint(fake_id(99))
+            )
+        ).first()
+        is None
+    )
 
 
 @pytest.mark.parametrize(
     "start, code",
     [
         (datetime(2026, 12, 1, 9, 30), "past"),
-        (datetime(2026, 12, 5, 9, 0), "closed_day"),     # Saturday
+        (datetime(2026, 12, 5, 9, 0), "closed_day"),  # Saturday
         (datetime(2026, 12, 2, 12, 0), "outside_hours"),
         (datetime(2026, 12, 2, 9, 15), "outside_hours"),  # not a slot start
         (datetime(2027, 1, 4, 9, 0), "too_far"),
@@ -417,20 +464,45 @@ def test_book_refuses_bad_times(session, now, start, code):
 
 def test_book_validates_pii_before_writing(session, now):
     with pytest.raises(InvalidIdNumber) as excinfo:
-        ap.book(session, sender_id="tg-1", category="退役士兵", name="王", mobile="13812345678",
-                id_number="370202199001011238", centre_id="licang", start=WED_9, now=now)
+        ap.book(
+            session,
+            sender_id="tg-1",
+            category="退役士兵",
+            name="王",
+            mobile="13812345678",
+            id_number="370202199001011238",
+            centre_id="licang",
+            start=WED_9,
+            now=now,
+        )
     assert excinfo.value.code == "bad_check_digit"
     with pytest.raises(InvalidMobile):
-        ap.book(session, sender_id="tg-1", category="退役士兵", name="王", mobile="0532-88888888",
-                id_number=fake_id(1), centre_id="licang", start=WED_9, now=now)
+        ap.book(
+            session,
+            sender_id="tg-1",
+            category="退役士兵",
+            name="王",
+            mobile="0532-88888888",
+            id_number=fake_id(1),
+            centre_id="licang",
+            start=WED_9,
+            now=now,
+        )
     for field, code in (
         ("name", "bad_name"),
         ("category", "bad_category"),
         ("centre_id", "unknown_centre"),
     ):
-        kwargs = {"sender_id": "tg-1", "category": "退役士兵", "name": "王",
-                  "mobile": "13812345678", "id_number": fake_id(1), "centre_id": "licang",
-                  "start": WED_9, "now": now}
+        kwargs = {
+            "sender_id": "tg-1",
+            "category": "退役士兵",
+            "name": "王",
+            "mobile": "13812345678",
+            "id_number": fake_id(1),
+            "centre_id": "licang",
+            "start": WED_9,
+            "now": now,
+        }
         kwargs[field] = "  " if field != "centre_id" else "nowhere"
         with pytest.raises(AppointmentError) as excinfo:
             ap.book(session, **kwargs)
@@ -615,7 +687,10 @@ def test_check_in_and_no_show(session, now):
     assert first.active_fingerprint is None and second.active_fingerprint is None
     events = ap.history(session, second)
     assert (events[-1].action, events[-1].actor, events[-1].at) == (
-        "no_show", "staff-b", WED_9 + timedelta(minutes=40))
+        "no_show",
+        "staff-b",
+        WED_9 + timedelta(minutes=40),
+    )
     # a late arrival can still be checked in after a no-show
     ap.mark_checked_in(session, second, "staff-b", WED_9 + timedelta(minutes=50))
     assert second.status == "checked_in"

@@ -4,6 +4,7 @@
 capacity 5 at once, on a SQLite file and on PostgreSQL. Exactly 5 must succeed, every other
 thread must get a clean BookingError('full'), and the slot counter must equal the rows.
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -25,8 +26,6 @@ START = datetime(2026, 12, 2, 9, 0)
 def fake_id(n: int) -> str:
     first17 = f"370202{1950 + n // 1000 % 50}0101{n % 1000:03d}"
     return first17 + people.id_check_digit(first17)
-
-
 
 
 def _booking(n: int, start: datetime, now: datetime, same_person: bool = False):
@@ -65,8 +64,11 @@ def test_hot_slot_never_overbooks(make_session, engine_url, now):
         assert outcomes == Counter({"ok": CAPACITY, "full": THREADS - CAPACITY}), outcomes
         with Session(engine, future=True) as s:
             booked = s.execute(select(ap.Slot.booked).where(ap.Slot.start == START)).scalar_one()
-            rows = s.execute(select(func.count()).select_from(ap.Appointment)
-                             .where(ap.Appointment.start == START)).scalar_one()
+            rows = s.execute(
+                select(func.count())
+                .select_from(ap.Appointment)
+                .where(ap.Appointment.start == START)
+            ).scalar_one()
             events = s.execute(select(func.count()).select_from(ap.AppointmentEvent)).scalar_one()
             assert booked == rows == events == CAPACITY
     finally:

@@ -3,6 +3,7 @@
 ``now`` is Tuesday 2026-12-01 10:00. 李沧 (licang) has 12 slots a day; service_centres.yml gives
 every centre ``capacity_per_slot: 3``. Runs on SQLite and PostgreSQL (``engine`` fixture).
 """
+
 from __future__ import annotations
 
 from collections import Counter
@@ -31,8 +32,17 @@ def fake_id(n: int) -> str:
 
 
 def book(s, now, n, start=WED_9, centre="licang"):
-    return ap.book(s, sender_id=f"tg-{n}", category="退役士兵", name="王建国", mobile=f"138{n:08d}",
-                   id_number=fake_id(n), centre_id=centre, start=start, now=now)
+    return ap.book(
+        s,
+        sender_id=f"tg-{n}",
+        category="退役士兵",
+        name="王建国",
+        mobile=f"138{n:08d}",
+        id_number=fake_id(n),
+        centre_id=centre,
+        start=start,
+        now=now,
+    )
 
 
 def slot_row(s, start, centre="licang"):
@@ -83,8 +93,12 @@ def test_lower_override_makes_new_slots_smaller(session, now):
     assert slot_row(session, WED_9) == (1, 1)
     free = {f.start: f for f in ap.list_free_slots(session, "licang", WED_9.date(), now)}
     assert WED_9 not in free and free[WED_930].capacity == 1
-    assert ap.resolve_request(session, "licang", ParsedTime(day=WED_9.date(), time=WED_9.time()),
-                              now).reason == "full"
+    assert (
+        ap.resolve_request(
+            session, "licang", ParsedTime(day=WED_9.date(), time=WED_9.time()), now
+        ).reason
+        == "full"
+    )
 
 
 def test_override_read_once_per_call_not_per_slot(session, engine, now):
@@ -111,13 +125,13 @@ def test_override_read_once_per_call_not_per_slot(session, engine, now):
 
 
 def test_raising_updates_future_rows_only(session, now):
-    book(session, now, 1)                                     # Wed 09:00: 1 of 3
-    book(session, now, 2, start=WED_930)                      # Wed 09:30: 1 of 3
+    book(session, now, 1)  # Wed 09:00: 1 of 3
+    book(session, now, 2, start=WED_930)  # Wed 09:30: 1 of 3
     book(session, now, 3, centre="shinan")  # another centre
     session.add(
         ap.Slot(centre_id="licang", start=datetime(2026, 12, 1, 9, 0), capacity=3, booked=2)
     )
-    session.flush()                                           # a slot that already started
+    session.flush()  # a slot that already started
     change = ap.set_capacity(session, "licang", 7, "sup", now)
     assert (change.updated_slots, change.over_capacity_slots, change.capacity) == (2, 0, 7)
     assert slot_row(session, WED_9) == (7, 1) and slot_row(session, WED_930) == (7, 1)
@@ -128,12 +142,12 @@ def test_raising_updates_future_rows_only(session, now):
 
 
 def test_lowering_never_drops_below_booked_and_keeps_bookings(session, now):
-    taken = [book(session, now, n) for n in range(3)]         # Wed 09:00: 3 of 3
-    book(session, now, 10, start=WED_930)                     # Wed 09:30: 1 of 3
+    taken = [book(session, now, n) for n in range(3)]  # Wed 09:00: 3 of 3
+    book(session, now, 10, start=WED_930)  # Wed 09:30: 1 of 3
     ap.cancel(session, book(session, now, 11, start=WED_10), "tg-11", now)  # 10:00: 0 of 3
     change = ap.set_capacity(session, "licang", 1, "sup", now)
     assert (change.updated_slots, change.over_capacity_slots) == (2, 1)
-    assert slot_row(session, WED_9) == (3, 3)                 # kept at booked: nobody cancelled
+    assert slot_row(session, WED_9) == (3, 3)  # kept at booked: nobody cancelled
     assert slot_row(session, WED_930) == (1, 1)
     assert slot_row(session, WED_10) == (1, 0)
     session.expire_all()
@@ -164,8 +178,8 @@ def test_reschedule_out_of_an_over_full_slot_shrinks_it(session, now):
 def test_clear_restores_file_value_never_below_booked(session, now):
     ap.set_capacity(session, "licang", 6, "sup", now)
     for n in range(5):
-        book(session, now, n)                                 # Wed 09:00: 5 of 6
-    book(session, now, 10, start=WED_930)                     # Wed 09:30: 1 of 6
+        book(session, now, n)  # Wed 09:00: 5 of 6
+    book(session, now, 10, start=WED_930)  # Wed 09:30: 1 of 6
     change = ap.clear_capacity(session, "licang", "sup", now)
     assert (change.updated_slots, change.over_capacity_slots, change.capacity) == (2, 1, 3)
     assert ap.effective_capacity(session, "licang") == 3
@@ -194,9 +208,11 @@ def test_capacity_bounds_are_accepted(session, now):
 
 
 def test_unknown_centre(session, now):
-    for call in (lambda: ap.set_capacity(session, "beijing", 5, "sup", now),
-                 lambda: ap.clear_capacity(session, "beijing", "sup", now),
-                 lambda: ap.effective_capacity(session, "beijing")):
+    for call in (
+        lambda: ap.set_capacity(session, "beijing", 5, "sup", now),
+        lambda: ap.clear_capacity(session, "beijing", "sup", now),
+        lambda: ap.effective_capacity(session, "beijing"),
+    ):
         with pytest.raises(AppointmentError) as excinfo:
             call()
         assert excinfo.value.code == "unknown_centre"
@@ -205,9 +221,13 @@ def test_unknown_centre(session, now):
 def test_database_rejects_non_positive_override(session, now):
     session.commit()
     with pytest.raises(IntegrityError):
-        session.execute(text(
-            "INSERT INTO centre_capacity (centre_id, capacity, updated_by, updated_at) "
-            "VALUES ('licang', 0, 'x', :at)"), {"at": now})
+        session.execute(
+            text(
+                "INSERT INTO centre_capacity (centre_id, capacity, updated_by, updated_at) "
+                "VALUES ('licang', 0, 'x', :at)"
+            ),
+            {"at": now},
+        )
         session.flush()
     session.rollback()
 
@@ -221,8 +241,6 @@ def _threaded_engine(engine_url, threads):
     return make_engine(engine_url, pool_size=threads + 2, max_overflow=0, pool_timeout=60)
 
 
-
-
 def _booking(n, now, start=WED_9):
     return lambda s: book(s, now, n, start=start) and None
 
@@ -230,8 +248,9 @@ def _booking(n, now, start=WED_9):
 def _totals(engine, start=WED_9):
     with Session(engine, future=True) as s:
         capacity, booked = slot_row(s, start)
-        rows = s.execute(select(func.count()).select_from(ap.Appointment)
-                         .where(ap.Appointment.start == start)).scalar_one()
+        rows = s.execute(
+            select(func.count()).select_from(ap.Appointment).where(ap.Appointment.start == start)
+        ).scalar_one()
         return capacity, booked, rows
 
 

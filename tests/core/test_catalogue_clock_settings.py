@@ -1,4 +1,5 @@
 """The one message catalogue, the one clock and the one settings object."""
+
 from __future__ import annotations
 
 import os
@@ -46,8 +47,12 @@ def test_clock_converts_rasa_timestamps(monkeypatch):
 
 
 def test_settings_read_the_given_environment(tmp_path):
-    env = {"RJ_DATA_DIR": str(tmp_path), "RJ_BIND_HOST": "0.0.0.0", "CONSOLE_PORT": "9000",
-           "RASA_URL": "http://r:1/"}
+    env = {
+        "RJ_DATA_DIR": str(tmp_path),
+        "RJ_BIND_HOST": "0.0.0.0",
+        "CONSOLE_PORT": "9000",
+        "RASA_URL": "http://r:1/",
+    }
     current = settings.current(env)
     assert current.data_dir == tmp_path
     assert current.database_url == f"sqlite:///{tmp_path / 'rongjun.db'}"

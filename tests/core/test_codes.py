@@ -1,4 +1,5 @@
 """The one confirmation-code generator (appointments and wishes)."""
+
 from __future__ import annotations
 
 from bot.core import codes
@@ -39,7 +40,8 @@ def test_appointments_and_wishes_use_it(session, now):
     from bot.core import appointments, wishes
 
     assert (appointments.CODE_ALPHABET, appointments.CODE_LENGTH) == (codes.ALPHABET, codes.LENGTH)
-    wish = wishes.submit(session, sender_id="tg-1", category="生活用品",
-                         description="想要一台收音机", now=now)
+    wish = wishes.submit(
+        session, sender_id="tg-1", category="生活用品", description="想要一台收音机", now=now
+    )
     assert codes.is_valid(wish.code)
     assert wishes.get_by_code(session, wish.code.lower()).id == wish.id

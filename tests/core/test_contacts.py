@@ -1,4 +1,5 @@
 """Per-user push window (bot/core/contacts.py) and undeliverable outbox rows."""
+
 from __future__ import annotations
 
 from datetime import timedelta

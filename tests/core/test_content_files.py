@@ -5,16 +5,19 @@ Every answer entry must cite registered sources (laws with their article); nothi
 placeholder or a 示例; amounts may appear only in ``figures`` (reported statistics) backed by a
 report.
 
-The checks are plain functions returning a list of problems, so the same functions are run on the real
+The checks are plain functions returning a list of problems, so the same functions are run on the
+real
 files (expect no problems) and on deliberately broken copies (expect the problem to be reported) —
 that way the tests are shown to be able to fail.
 """
+
 from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any
 
 import pytest
 import yaml
@@ -26,31 +29,91 @@ DATA = Path(__file__).resolve().parents[2] / "bot" / "core" / "data"
 NOTICE = "以官方最新公布为准"
 
 MATRIX = [
-    "荣军卡", "荣军联盟", "荣军保", "荣军居", "荣军微心愿", "荣军夜校", "荣军鹊桥",
-    "荣军驿站", "荣军加油", "荣军观影", "荣军商城", "荣军街", "荣军通", "荣军情",
+    "荣军卡",
+    "荣军联盟",
+    "荣军保",
+    "荣军居",
+    "荣军微心愿",
+    "荣军夜校",
+    "荣军鹊桥",
+    "荣军驿站",
+    "荣军加油",
+    "荣军观影",
+    "荣军商城",
+    "荣军街",
+    "荣军通",
+    "荣军情",
 ]
 CATEGORIES = {
-    "退役士兵", "转业军官", "军休干部", "伤残军人", "烈士遗属",
-    "因公牺牲军人遗属", "病故军人遗属", "现役军人家属", "复员军人",
+    "退役士兵",
+    "转业军官",
+    "军休干部",
+    "伤残军人",
+    "烈士遗属",
+    "因公牺牲军人遗属",
+    "病故军人遗属",
+    "现役军人家属",
+    "复员军人",
 }
 ELIGIBILITY_KEYS = {
-    "categories", "qingdao_hukou", "age_min", "age_max", "disability_grades", "income_difficulty",
+    "categories",
+    "qingdao_hukou",
+    "age_min",
+    "age_max",
+    "disability_grades",
+    "income_difficulty",
 }
 KINDS = {"荣军矩阵", "青岛服务", "法定优待"}
 INFORMATIONAL = [
-    "ask_entitlements", "ask_allowance", "ask_reporting_process", "ask_employment", "ask_training",
-    "ask_entrepreneurship", "ask_platform_usage", "ask_rights_protection", "ask_contact",
+    "ask_entitlements",
+    "ask_allowance",
+    "ask_reporting_process",
+    "ask_employment",
+    "ask_training",
+    "ask_entrepreneurship",
+    "ask_platform_usage",
+    "ask_rights_protection",
+    "ask_contact",
     "ask_capabilities",
 ]
-LABEL_ONLY = ["book_appointment", "check_appointment", "submit_wish", "check_wish", "request_human",
-              "ask_benefit"]
-CONTRACT_INTENTS = set(
-    "greet goodbye thank affirm deny cancel bot_challenge ask_capabilities request_human out_of_scope "
-    "crisis inform ask_entitlements ask_benefit ask_allowance book_appointment check_appointment "
-    "cancel_appointment reschedule_appointment ask_reporting_process submit_wish check_wish "
-    "ask_employment ask_training ask_entrepreneurship ask_platform_usage ask_rights_protection "
-    "ask_contact".split()
-)
+LABEL_ONLY = [
+    "book_appointment",
+    "check_appointment",
+    "submit_wish",
+    "check_wish",
+    "request_human",
+    "ask_benefit",
+]
+CONTRACT_INTENTS = {
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "cancel",
+    "bot_challenge",
+    "ask_capabilities",
+    "request_human",
+    "out_of_scope",
+    "crisis",
+    "inform",
+    "ask_entitlements",
+    "ask_benefit",
+    "ask_allowance",
+    "book_appointment",
+    "check_appointment",
+    "cancel_appointment",
+    "reschedule_appointment",
+    "ask_reporting_process",
+    "submit_wish",
+    "check_wish",
+    "ask_employment",
+    "ask_training",
+    "ask_entrepreneurship",
+    "ask_platform_usage",
+    "ask_rights_protection",
+    "ask_contact",
+}
 ID_RE = re.compile(r"^[a-z][a-z0-9]*(?:_[a-z0-9]+)*$")
 MAX_LABEL = 8
 MAX_ANSWER = 400  # target ~350 characters; hard ceiling here
@@ -67,6 +130,7 @@ EXAMPLE_MARK = "示例"
 
 
 # ───────────────────────── helpers ─────────────────────────
+
 
 def load(name: str) -> Any:
     with open(DATA / name, encoding="utf-8") as handle:
@@ -100,8 +164,11 @@ def invented_fact_problems(where: str, entry: Any, register: dict | None = None)
     problems = []
     if isinstance(entry, dict) and entry.get("placeholder") is True:
         problems.append(f"{where}: placeholder entry")
-    body = {k: v for k, v in entry.items() if k not in ("figures", "sources")} \
-        if isinstance(entry, dict) else entry
+    body = (
+        {k: v for k, v in entry.items() if k not in ("figures", "sources")}
+        if isinstance(entry, dict)
+        else entry
+    )
     figures = entry.get("figures") if isinstance(entry, dict) else None
     if figures is not None:
         kinds = {register[k].kind for k in S.keys(entry.get("sources")) if k in (register or {})}
@@ -127,6 +194,7 @@ def nonempty_str(value: Any) -> bool:
 
 
 # ───────────────────────── checkers ─────────────────────────
+
 
 def check_programmes(data: Any, register: dict | None = None) -> list[str]:
     register = S.register() if register is None else register
@@ -185,13 +253,20 @@ def check_programmes(data: Any, register: dict | None = None) -> list[str]:
             if key in elig and not isinstance(elig[key], bool):
                 problems.append(f"{where}: {key} must be true/false")
         for key in ("age_min", "age_max"):
-            if key in elig and elig[key] is not None and not (
-                isinstance(elig[key], int) and not isinstance(elig[key], bool) and 0 < elig[key] < 130
+            if (
+                key in elig
+                and elig[key] is not None
+                and not (
+                    isinstance(elig[key], int)
+                    and not isinstance(elig[key], bool)
+                    and 0 < elig[key] < 130
+                )
             ):
                 problems.append(f"{where}: {key} must be an age")
         grades = elig.get("disability_grades")
         if grades is not None and not (
-            isinstance(grades, list) and grades
+            isinstance(grades, list)
+            and grades
             and all(isinstance(g, int) and not isinstance(g, bool) and 1 <= g <= 10 for g in grades)
         ):
             problems.append(f"{where}: disability_grades must be integers 1..10")
@@ -209,8 +284,11 @@ def check_programmes(data: Any, register: dict | None = None) -> list[str]:
             problems.append(f"programmes.yml: 荣军矩阵 item {name} missing")
         elif by_name[name].get("kind") != "荣军矩阵":
             problems.append(f"programmes.yml: {name} must have kind 荣军矩阵")
-    extra_matrix = [p.get("name") for p in progs
-                    if isinstance(p, dict) and p.get("kind") == "荣军矩阵" and p.get("name") not in MATRIX]
+    extra_matrix = [
+        p.get("name")
+        for p in progs
+        if isinstance(p, dict) and p.get("kind") == "荣军矩阵" and p.get("name") not in MATRIX
+    ]
     if extra_matrix:
         problems.append(f"programmes.yml: unknown 荣军矩阵 names {extra_matrix}")
     statutory = [p for p in progs if isinstance(p, dict) and p.get("kind") == "法定优待"]
@@ -268,8 +346,11 @@ BUTTON_RE = re.compile(r"^/(\w+)(\{.*\})?$")
 
 
 def check_button(where: str, button: Any) -> list[str]:
-    if not (isinstance(button, dict) and nonempty_str(button.get("title"))
-            and nonempty_str(button.get("payload"))):
+    if not (
+        isinstance(button, dict)
+        and nonempty_str(button.get("title"))
+        and nonempty_str(button.get("payload"))
+    ):
         return [f"{where}: followup needs title and payload"]
     problems = []
     if len(button["title"]) > MAX_LABEL:
@@ -334,6 +415,7 @@ def check_reporting(data: Any, register: dict | None = None) -> list[str]:
 
 # ───────────────────────── the real files ─────────────────────────
 
+
 @pytest.fixture(scope="module")
 def programmes() -> Any:
     return load("programmes.yml")
@@ -370,13 +452,30 @@ def test_discriminating_rules_where_policy_is_specific(programmes):
     assert by_name["伤残抚恤金"]["eligibility"]["categories"] == ["伤残军人"]
     assert by_name["义务兵家庭优待金"]["eligibility"]["categories"] == ["现役军人家属"]
     medical = by_name["残疾军人医疗保障"]["eligibility"]
-    assert medical["categories"] == ["伤残军人"] and medical["disability_grades"] == [1, 2, 3, 4, 5, 6]
+    assert medical["categories"] == ["伤残军人"] and medical["disability_grades"] == [
+        1,
+        2,
+        3,
+        4,
+        5,
+        6,
+    ]
 
 
 def test_unpublished_eligibility_is_never_claimed_by_the_finder(programmes):
     by_name = {p["name"]: p for p in programmes["programmes"]}
-    for name in ("荣军保", "荣军居", "荣军鹊桥", "荣军驿站", "荣军加油", "荣军观影", "荣军商城",
-                 "荣军街", "荣军夜校", "荣军情"):
+    for name in (
+        "荣军保",
+        "荣军居",
+        "荣军鹊桥",
+        "荣军驿站",
+        "荣军加油",
+        "荣军观影",
+        "荣军商城",
+        "荣军街",
+        "荣军夜校",
+        "荣军情",
+    ):
         assert by_name[name].get("finder") is False, name
 
 
@@ -405,8 +504,12 @@ def test_corrected_facts(programmes, knowledge):
 def test_source_register_is_valid_and_every_source_is_used(programmes, knowledge, reporting):
     register = S.parse_register(load("sources.yml"))
     used = set()
-    for data in (programmes["programmes"], knowledge["topics"].values(),
-                 reporting["categories"].values(), [reporting["default"]]):
+    for data in (
+        programmes["programmes"],
+        knowledge["topics"].values(),
+        reporting["categories"].values(),
+        [reporting["default"]],
+    ):
         for entry in data:
             used.update(S.keys(entry.get("sources")))
     assert used <= set(register)
@@ -422,7 +525,8 @@ def test_reporting_file_is_valid(reporting):
 
 
 def test_verified_reporting_deadlines(reporting):
-    # 自主就业退役士兵：被批准退出现役之日起30日内报到（《退役军人安置条例》，沿用原《退役士兵安置条例》）
+    # 自主就业退役士兵：被批准退出现役之日起30日内报到
+    # （《退役军人安置条例》，沿用原《退役士兵安置条例》）
     assert reporting["categories"]["退役士兵"]["deadline_days"] == 30
     # 残疾军人：办理退役手续后60日内申请转入伤残抚恤关系（《伤残抚恤管理办法》）
     assert reporting["categories"]["伤残军人"]["deadline_days"] == 60
@@ -431,12 +535,17 @@ def test_verified_reporting_deadlines(reporting):
 def test_texts_are_simplified_chinese(programmes, knowledge, reporting):
     from bot.core.script import to_simplified
 
-    changed = [text for data in (programmes, knowledge, reporting)
-               for text in strings(data) if to_simplified(text) != text]
+    changed = [
+        text
+        for data in (programmes, knowledge, reporting)
+        for text in strings(data)
+        if to_simplified(text) != text
+    ]
     assert changed == []
 
 
 # ───────────────────────── the checks can fail ─────────────────────────
+
 
 def test_missing_matrix_programme_is_reported(programmes):
     broken = copy.deepcopy(programmes)
@@ -452,26 +561,33 @@ def test_renamed_matrix_programme_is_reported(programmes):
     assert any("unknown 荣军矩阵" in p for p in problems)
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda p: p.update(id="RongJun-Card"), "bad id"),
-    (lambda p: p.update(id="a_very_long_programme_identifier"), "bad id"),
-    (lambda p: p["eligibility"].update(veteran_rank="x"), "not allowed"),
-    (lambda p: p["eligibility"].update(categories=["老兵"]), "non-canonical category"),
-    (lambda p: p["eligibility"].update(disability_grades=[0, 11]), "disability_grades"),
-    (lambda p: p.pop("gives"), "missing gives"),
-    (lambda p: p.update(documents=["", 3]), "documents"),
-    (lambda p: p.pop("sources"), "no sources"),
-    (lambda p: p.update(sources=[{"ref": "fuxu_2024"}]), "cite its article"),
-    (lambda p: p.update(sources=[{"ref": "no_such_source"}]), "unknown source"),
-    (lambda p: p.update(sources=[{"ref": "fuxu_2024", "art": 1}], figures="累计赔付860余万元"),
-     "figures without a report"),
-    (lambda p: p.update(placeholder=True), "placeholder entry"),
-    (lambda p: p.update(where="示例：市南区某路（部署时替换）"), "示例"),
-    (lambda p: p.update(how_to_apply="请拨打0532-88886666咨询。"), "unmarked phone"),
-    (lambda p: p.update(where="市南区香港中路99号"), "unmarked address"),
-    (lambda p: p.update(gives="每年补贴1200元。"), "unmarked amount"),
-    (lambda p: p.update(how_to_apply="请拨打12399咨询。"), "unknown service number"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda p: p.update(id="RongJun-Card"), "bad id"),
+        (lambda p: p.update(id="a_very_long_programme_identifier"), "bad id"),
+        (lambda p: p["eligibility"].update(veteran_rank="x"), "not allowed"),
+        (lambda p: p["eligibility"].update(categories=["老兵"]), "non-canonical category"),
+        (lambda p: p["eligibility"].update(disability_grades=[0, 11]), "disability_grades"),
+        (lambda p: p.pop("gives"), "missing gives"),
+        (lambda p: p.update(documents=["", 3]), "documents"),
+        (lambda p: p.pop("sources"), "no sources"),
+        (lambda p: p.update(sources=[{"ref": "fuxu_2024"}]), "cite its article"),
+        (lambda p: p.update(sources=[{"ref": "no_such_source"}]), "unknown source"),
+        (
+            lambda p: p.update(
+                sources=[{"ref": "fuxu_2024", "art": 1}], figures="累计赔付860余万元"
+            ),
+            "figures without a report",
+        ),
+        (lambda p: p.update(placeholder=True), "placeholder entry"),
+        (lambda p: p.update(where="示例：市南区某路（部署时替换）"), "示例"),
+        (lambda p: p.update(how_to_apply="请拨打0532-88886666咨询。"), "unmarked phone"),
+        (lambda p: p.update(where="市南区香港中路99号"), "unmarked address"),
+        (lambda p: p.update(gives="每年补贴1200元。"), "unmarked amount"),
+        (lambda p: p.update(how_to_apply="请拨打12399咨询。"), "unknown service number"),
+    ],
+)
 def test_programme_rule_violations_are_reported(programmes, mutate, expected):
     broken = copy.deepcopy(programmes)
     mutate(broken["programmes"][0])
@@ -497,36 +613,55 @@ def test_too_few_statutory_entries_are_reported(programmes):
     assert any("法定优待" in problem for problem in check_programmes(broken))
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda t: t.pop("ask_contact"), "ask_contact missing"),
-    (lambda t: t["ask_training"].pop("sources"), "ask_training: no sources"),
-    (lambda t: t["ask_training"].update(placeholder=True), "placeholder entry"),
-    (lambda t: t["ask_allowance"].update(answer=""), "ask_allowance has no answer"),
-    (lambda t: t["check_wish"].pop("label"), "check_wish has no label"),
-    (lambda t: t["ask_contact"].update(label="联系方式和地址电话"), "longer than"),
-    (lambda t: t["ask_contact"].update(answer="服务中心电话：0532-12345678"), "unmarked phone"),
-    (lambda t: t["ask_contact"].update(answer="详见。" + NOTICE), "repeats the notice"),
-    (lambda t: t["ask_contact"].update(followups=[{"title": "去", "payload": "/no_such_intent"}]),
-     "unknown"),
-    (lambda t: t["ask_contact"].update(
-        followups=[{"title": "卡", "payload": '/ask_benefit{"benefit":"荣军证"}'}]), "not canonical"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (lambda t: t.pop("ask_contact"), "ask_contact missing"),
+        (lambda t: t["ask_training"].pop("sources"), "ask_training: no sources"),
+        (lambda t: t["ask_training"].update(placeholder=True), "placeholder entry"),
+        (lambda t: t["ask_allowance"].update(answer=""), "ask_allowance has no answer"),
+        (lambda t: t["check_wish"].pop("label"), "check_wish has no label"),
+        (lambda t: t["ask_contact"].update(label="联系方式和地址电话"), "longer than"),
+        (lambda t: t["ask_contact"].update(answer="服务中心电话：0532-12345678"), "unmarked phone"),
+        (lambda t: t["ask_contact"].update(answer="详见。" + NOTICE), "repeats the notice"),
+        (
+            lambda t: t["ask_contact"].update(
+                followups=[{"title": "去", "payload": "/no_such_intent"}]
+            ),
+            "unknown",
+        ),
+        (
+            lambda t: t["ask_contact"].update(
+                followups=[{"title": "卡", "payload": '/ask_benefit{"benefit":"荣军证"}'}]
+            ),
+            "not canonical",
+        ),
+    ],
+)
 def test_knowledge_rule_violations_are_reported(knowledge, mutate, expected):
     broken = copy.deepcopy(knowledge)
     mutate(broken["topics"])
     assert any(expected in problem for problem in check_knowledge(broken))
 
 
-@pytest.mark.parametrize("mutate, expected", [
-    (lambda d: d["categories"].update({"退伍兵": d["categories"]["退役士兵"]}), "non-canonical"),
-    (lambda d: d.pop("default"), "default missing"),
-    (lambda d: d["categories"]["退役士兵"].update(documents=[]), "documents"),
-    (lambda d: d["categories"]["退役士兵"].update(deadline_from=None), "without deadline_from"),
-    (lambda d: d["categories"]["转业军官"].update(deadline_days="三十"), "positive integer"),
-    (lambda d: d["categories"]["军休干部"].pop("sources"), "no sources"),
-    (lambda d: d["categories"]["军休干部"].update(sources=[{"ref": "anzhi_2024"}]),
-     "cite its article"),
-])
+@pytest.mark.parametrize(
+    "mutate, expected",
+    [
+        (
+            lambda d: d["categories"].update({"退伍兵": d["categories"]["退役士兵"]}),
+            "non-canonical",
+        ),
+        (lambda d: d.pop("default"), "default missing"),
+        (lambda d: d["categories"]["退役士兵"].update(documents=[]), "documents"),
+        (lambda d: d["categories"]["退役士兵"].update(deadline_from=None), "without deadline_from"),
+        (lambda d: d["categories"]["转业军官"].update(deadline_days="三十"), "positive integer"),
+        (lambda d: d["categories"]["军休干部"].pop("sources"), "no sources"),
+        (
+            lambda d: d["categories"]["军休干部"].update(sources=[{"ref": "anzhi_2024"}]),
+            "cite its article",
+        ),
+    ],
+)
 def test_reporting_rule_violations_are_reported(reporting, mutate, expected):
     broken = copy.deepcopy(reporting)
     mutate(broken)

@@ -5,6 +5,7 @@ Covers every domain response (with the fields the actions pass), every knowledge
 programme's details as the actions render them, and the 报到 requirements per category. Text built
 from service-centre data is checked separately (those facts move to a deployment file).
 """
+
 from __future__ import annotations
 
 import ast
@@ -54,6 +55,7 @@ def fields(template: str) -> list[str]:
 
 # ───────────────────────── which fields the actions pass ─────────────────────────
 
+
 def _action_fields() -> tuple[dict[str, set], set]:
     """response → keyword names passed with it by any action; and the responses filled with
     ``**values`` (fields not knowable statically).
@@ -67,23 +69,35 @@ def _action_fields() -> tuple[dict[str, set], set]:
     dynamic: set = set()
     for path in sorted((ROOT / "actions").glob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"))
-        tables = {target.id: [n.value for n in ast.walk(stmt.value) if _is_response(n)]
-                  for stmt in tree.body if isinstance(stmt, ast.Assign)
-                  for target in stmt.targets if isinstance(target, ast.Name)}
+        tables = {
+            target.id: [n.value for n in ast.walk(stmt.value) if _is_response(n)]
+            for stmt in tree.body
+            if isinstance(stmt, ast.Assign)
+            for target in stmt.targets
+            if isinstance(target, ast.Name)
+        }
         for node in ast.walk(tree):
             if not isinstance(node, ast.Call) or not _is_utter_call(node):
                 continue
             names = [a.value for a in node.args if _is_response(a)]
-            names += [k.value.value for k in node.keywords
-                      if k.arg == "response" and _is_response(k.value)]
+            names += [
+                k.value.value
+                for k in node.keywords
+                if k.arg == "response" and _is_response(k.value)
+            ]
             for name in names:
                 _record(passed, dynamic, name, node)
         for function in ast.walk(tree):
             if not isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                 continue
-            calls = [n for n in ast.walk(function) if isinstance(n, ast.Call) and _is_utter_call(n)
-                     and not any(_is_response(a) for a in n.args)
-                     and not any(k.arg == "response" and _is_response(k.value) for k in n.keywords)]
+            calls = [
+                n
+                for n in ast.walk(function)
+                if isinstance(n, ast.Call)
+                and _is_utter_call(n)
+                and not any(_is_response(a) for a in n.args)
+                and not any(k.arg == "response" and _is_response(k.value) for k in n.keywords)
+            ]
             if not calls:
                 continue
             reachable = {n.value for n in ast.walk(function) if _is_response(n)}
@@ -97,14 +111,18 @@ def _action_fields() -> tuple[dict[str, set], set]:
 
 def _record(passed: dict, dynamic: set, response: str, call: ast.Call) -> None:
     passed.setdefault(response, set()).update(
-        k.arg for k in call.keywords if k.arg not in (None, "response", "buttons"))
+        k.arg for k in call.keywords if k.arg not in (None, "response", "buttons")
+    )
     if any(k.arg is None for k in call.keywords):
         dynamic.add(response)
 
 
 def _is_response(node) -> bool:
-    return isinstance(node, ast.Constant) and isinstance(node.value, str) \
+    return (
+        isinstance(node, ast.Constant)
+        and isinstance(node.value, str)
         and node.value.startswith("utter_")
+    )
 
 
 def _is_utter_call(node: ast.Call) -> bool:
@@ -144,7 +162,9 @@ def test_the_field_check_can_fail():
     assert problems_in("（示例）请部署方填写", "x")[:1] == ["x: contains '示例'"]
     assert problems_in("地址：{address}", "x") == ["x: unfilled placeholder in '地址：{address}'"]
     assert answer_problems("荣军卡可以免费乘车。", "x") == [
-        "x: no 来源", f"x: does not end with {NOTICE_END}"]
+        "x: no 来源",
+        f"x: does not end with {NOTICE_END}",
+    ]
     assert answer_problems("荣軍卡。\n\n來源：信網報導（2024年）。以官方最新公佈為準。", "x") == []
 
 
@@ -156,6 +176,7 @@ def test_handoff_promises_no_waiting_time():
 
 
 # ───────────────────────── answers from the data files ─────────────────────────
+
 
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_every_knowledge_answer(script):
@@ -179,10 +200,16 @@ def _programme_text(programme) -> str:
     """utter_benefit_details filled exactly as ActionExplainBenefit / ActionProgrammeDetails do."""
     parts = entitlements.details(programme)
     return _render(
-        "utter_benefit_details", name=programme.name, summary=parts["summary"],
-        gives=parts["gives"].strip(), eligibility=parts["eligibility_text"].strip(),
-        how_to_apply=parts["how_to_apply"].strip(), where=parts["where"].strip(),
-        documents=parts["documents_text"], source=parts["source"])
+        "utter_benefit_details",
+        name=programme.name,
+        summary=parts["summary"],
+        gives=parts["gives"].strip(),
+        eligibility=parts["eligibility_text"].strip(),
+        how_to_apply=parts["how_to_apply"].strip(),
+        where=parts["where"].strip(),
+        documents=parts["documents_text"],
+        source=parts["source"],
+    )
 
 
 @pytest.mark.parametrize("script", SCRIPTS)
@@ -202,16 +229,24 @@ def test_every_reporting_requirement(script):
     problems = []
     for category in knowledge.reporting_categories() + [None]:
         req = knowledge.reporting_requirements(category)
-        text = _render("utter_reporting_documents", category=req["category"] or "",
-                       documents="\n".join(req["documents"]), source=req["source"])
+        text = _render(
+            "utter_reporting_documents",
+            category=req["category"] or "",
+            documents="\n".join(req["documents"]),
+            source=req["source"],
+        )
         problems += answer_problems(to_script(text, script), f"reporting {category} ({script})")
         problems += problems_in(to_script(req["notes"], script), f"reporting {category} notes")
     assert problems == []
 
 
 def test_the_finder_only_claims_published_eligibility():
-    everyone = {"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 70,
-                "income_difficulty": True}
+    everyone = {
+        "veteran_category": "退役士兵",
+        "qingdao_hukou": True,
+        "age": 70,
+        "income_difficulty": True,
+    }
     result = entitlements.find(everyone)
     named = {p.name for p in result.qualifies} | {p.name for p, _ in result.maybe}
     for name in ("荣军保", "荣军居", "荣军鹊桥", "荣军加油", "荣军观影", "荣军商城", "荣军驿站"):
@@ -221,6 +256,7 @@ def test_the_finder_only_claims_published_eligibility():
 
 # ───────────────────────── text built from service-centre data ─────────────────────────
 
+
 @pytest.mark.parametrize("script", SCRIPTS)
 def test_centre_texts(script):
     from bot.core import appointments
@@ -229,10 +265,24 @@ def test_centre_texts(script):
     for centre in appointments.load_centres():
         hours = "、".join(f"{a:%H:%M}-{b:%H:%M}" for a, b in centre.hours)
         for response, values in (
-            ("utter_contact_centre_line", {"name": centre.name, "address": centre.address_text,
-                                           "phone": centre.phone_text, "hours": hours}),
-            ("utter_appointment_booked", {"code": "K7QX3M", "centre": centre.name,
-                                          "address": centre.address_text, "when": "12月1日 09:00"}),
+            (
+                "utter_contact_centre_line",
+                {
+                    "name": centre.name,
+                    "address": centre.address_text,
+                    "phone": centre.phone_text,
+                    "hours": hours,
+                },
+            ),
+            (
+                "utter_appointment_booked",
+                {
+                    "code": "K7QX3M",
+                    "centre": centre.name,
+                    "address": centre.address_text,
+                    "when": "12月1日 09:00",
+                },
+            ),
         ):
             text = to_script(_render(response, **values), script)
             problems += problems_in(text, f"{response} {centre.id} ({script})")

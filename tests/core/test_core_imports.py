@@ -1,4 +1,5 @@
 """bot/core is plain Python: no framework or channel imports, nothing from the layers above it."""
+
 from __future__ import annotations
 
 import ast
@@ -7,8 +8,19 @@ from pathlib import Path
 import pytest
 
 CORE = Path(__file__).resolve().parents[2] / "bot" / "core"
-FORBIDDEN = ("rasa", "rasa_sdk", "aiohttp", "telegram", "wechatpy", "actions", "bot.console",
-             "bot.channels", "bot.nlu", "bot.nlg", "bot.run")
+FORBIDDEN = (
+    "rasa",
+    "rasa_sdk",
+    "aiohttp",
+    "telegram",
+    "wechatpy",
+    "actions",
+    "bot.console",
+    "bot.channels",
+    "bot.nlu",
+    "bot.nlg",
+    "bot.run",
+)
 
 
 def imported_modules(path: Path):
@@ -37,15 +49,27 @@ def test_core_has_modules_to_check():
 
 @pytest.mark.parametrize("path", core_files(), ids=lambda p: str(p.relative_to(CORE)))
 def test_core_module_imports_nothing_above_it(path):
-    bad = [f"{path.name}:{line} imports {module}"
-           for line, module in imported_modules(path) if forbidden(module)]
+    bad = [
+        f"{path.name}:{line} imports {module}"
+        for line, module in imported_modules(path)
+        if forbidden(module)
+    ]
     assert not bad, bad
 
 
 def test_the_check_catches_each_kind_of_import(tmp_path):
     sample = tmp_path / "sample.py"
-    sample.write_text("import rasa.core\nfrom aiohttp import web\nfrom bot import console\n"
-                      "def f():\n    from actions import forms_common\n", encoding="utf-8")
+    sample.write_text(
+        "import rasa.core\nfrom aiohttp import web\nfrom bot import console\n"
+        "def f():\n    from actions import forms_common\n",
+        encoding="utf-8",
+    )
     found = [module for _, module in imported_modules(sample) if forbidden(module)]
-    assert found == ["rasa.core", "aiohttp", "aiohttp.web", "bot.console", "actions",
-                     "actions.forms_common"]
+    assert found == [
+        "rasa.core",
+        "aiohttp",
+        "aiohttp.web",
+        "bot.console",
+        "actions",
+        "actions.forms_common",
+    ]

@@ -1,4 +1,5 @@
 """`make demo-data` loads marked demo jobs; a plain migration (what `make run` does) loads none."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -28,8 +29,10 @@ def test_demo_data_is_marked_and_idempotent(tmp_path, capsys):
     demo_data.main(["--url", url])
     rows = _jobs(url)
     assert len(rows) == len(jobs.demo_jobs()) >= 8
-    assert all(is_sample and "示例" in title and employer.startswith("示例企业")
-               for title, employer, is_sample in rows)
+    assert all(
+        is_sample and "示例" in title and employer.startswith("示例企业")
+        for title, employer, is_sample in rows
+    )
     assert demo_data.load(url) == 0  # a second run adds nothing
     assert len(_jobs(url)) == len(rows)
     assert f"{len(rows)}" in capsys.readouterr().out

@@ -1,4 +1,5 @@
 """deployment.yml: the operator's facts, nothing invented, truthful fallbacks."""
+
 from __future__ import annotations
 
 import os
@@ -41,7 +42,8 @@ def test_configured_values_and_handoff_hours(tmp_path):
         "defaults: {hours: [{start: '09:00', end: '12:00'}]}\n"
         "handoff: {hours: [{start: '08:30', end: '17:30'}]}\n"
         "centres:\n  licang: {address: ' 某路1号 ', phone: '', capacity_per_slot: 4}\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     setup = deployment.load(path)
     assert setup.handoff_configured and setup.handoff_hours == ((time(8, 30), time(17, 30)),)
     licang = setup.centre("licang")

@@ -1,4 +1,5 @@
 """The district registry and the NLU files generated from it."""
+
 from __future__ import annotations
 
 import subprocess
@@ -14,24 +15,53 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_registry_has_qingdaos_ten_districts_in_order():
-    assert districts.names() == ("市南区", "市北区", "李沧区", "崂山区", "城阳区", "黄岛区",
-                                 "即墨区", "胶州市", "平度市", "莱西市")
+    assert districts.names() == (
+        "市南区",
+        "市北区",
+        "李沧区",
+        "崂山区",
+        "城阳区",
+        "黄岛区",
+        "即墨区",
+        "胶州市",
+        "平度市",
+        "莱西市",
+    )
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("市南区", "市南区"), ("市南", "市南区"), ("城阳", "城阳区"), ("即墨", "即墨区"),
-    ("胶州", "胶州市"), ("西海岸新区", "黄岛区"), ("胶南", "黄岛区"), ("原四方区", "市北区"),
-    ("嶗山區", "崂山区"), (" 平度 ", "平度市"), ("北京", None), ("", None), (None, None),
-    ("我在李沧", None),  # normalise wants exactly a name; find reads sentences
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("市南区", "市南区"),
+        ("市南", "市南区"),
+        ("城阳", "城阳区"),
+        ("即墨", "即墨区"),
+        ("胶州", "胶州市"),
+        ("西海岸新区", "黄岛区"),
+        ("胶南", "黄岛区"),
+        ("原四方区", "市北区"),
+        ("嶗山區", "崂山区"),
+        (" 平度 ", "平度市"),
+        ("北京", None),
+        ("", None),
+        (None, None),
+        ("我在李沧", None),  # normalise wants exactly a name; find reads sentences
+    ],
+)
 def test_normalise(text, expected):
     assert districts.normalise(text) == expected
 
 
-@pytest.mark.parametrize("text, expected", [
-    ("我在李沧", "李沧区"), ("住在青岛西海岸新区", "黄岛区"), ("即墨区的", "即墨区"),
-    ("去胶州市办", "胶州市"), ("随便", None),
-])
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("我在李沧", "李沧区"),
+        ("住在青岛西海岸新区", "黄岛区"),
+        ("即墨区的", "即墨区"),
+        ("去胶州市办", "胶州市"),
+        ("随便", None),
+    ],
+)
 def test_find_in_a_sentence(text, expected):
     assert districts.find(text) == expected
 
@@ -86,15 +116,21 @@ def test_generated_lookup_is_valid_rasa_nlu_with_every_name_and_alias():
     words = [line[2:] for line in lookup["examples"].splitlines()]
     expected = [w for d in districts.load() for w in (d.name, *d.aliases)]
     assert words == expected
-    synonyms = {block["synonym"]: [line[2:] for line in block["examples"].splitlines()]
-                for block in blocks if "synonym" in block}
+    synonyms = {
+        block["synonym"]: [line[2:] for line in block["examples"].splitlines()]
+        for block in blocks
+        if "synonym" in block
+    }
     assert synonyms["黄岛区"][:2] == ["黄岛", "西海岸新区"]
     assert districts.LOOKUP_FILE.read_text(encoding="utf-8").startswith("# GENERATED")
 
 
 def test_no_other_nlu_or_jieba_file_lists_districts():
-    others = [p for p in (REPO / "nlu_data").rglob("*")
-              if p.is_file() and p not in (districts.LOOKUP_FILE, districts.JIEBA_FILE)]
+    others = [
+        p
+        for p in (REPO / "nlu_data").rglob("*")
+        if p.is_file() and p not in (districts.LOOKUP_FILE, districts.JIEBA_FILE)
+    ]
     for path in others:
         text = path.read_text(encoding="utf-8")
         assert "lookup: district" not in text, path
@@ -106,8 +142,11 @@ def test_no_other_nlu_or_jieba_file_lists_districts():
 def test_domain_district_buttons_are_the_registry():
     """The district buttons (domain.yml, user-facing text) list every registry name in order."""
     domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
-    for response in ("utter_ask_appointment_form_district", "utter_ask_wish_form_district",
-                     "utter_ask_job_seeker_form_district"):
+    for response in (
+        "utter_ask_appointment_form_district",
+        "utter_ask_wish_form_district",
+        "utter_ask_job_seeker_form_district",
+    ):
         buttons = domain["responses"][response][0]["buttons"]
         assert [b["title"] for b in buttons] == list(districts.names()), response
         assert all(f'"district":"{b["title"]}"' in b["payload"] for b in buttons), response
@@ -116,6 +155,11 @@ def test_domain_district_buttons_are_the_registry():
 
 
 def test_generator_command_check_passes():
-    result = subprocess.run([sys.executable, "-m", "bot.core.districts", "check"], cwd=REPO,
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.core.districts", "check"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stderr

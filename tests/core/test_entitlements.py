@@ -1,4 +1,6 @@
-"""Programme catalogue and the entitlement finder (synthetic catalogue + one pass over the real file)."""
+"""Programme catalogue and the entitlement finder (synthetic catalogue + one pass over the real
+file)."""
+
 from __future__ import annotations
 
 import itertools
@@ -16,22 +18,55 @@ SYNTHETIC = {
     "source_label": "来源：",
     "documents_unknown": "请向经办部门确认",
     "programmes": [
-        {"id": "card", "name": "示例卡", "kind": "荣军矩阵", "summary": "卡",
-         "eligibility": {"categories": ["退役士兵", "伤残军人"], "qingdao_hukou": True},
-         "gives": "免费乘车", "eligibility_text": "青岛户籍退役军人", "how_to_apply": "到服务站",
-         "where": "服务站", "documents": ["身份证"],
-         "sources": [{"ref": "fuxu_2024", "art": [52, 53]}]},
-        {"id": "pension", "name": "示例抚恤金", "kind": "法定优待", "sources": REPORT,
-         "eligibility": {"categories": ["伤残军人"], "disability_grades": [1, 2, 3, 4, 5, 6]}},
-        {"id": "elder", "name": "示例老年补助", "kind": "法定优待", "sources": REPORT,
-         "eligibility": {"categories": ["退役士兵"], "age_min": 60}},
-        {"id": "hardship", "name": "示例困难帮扶", "kind": "荣军矩阵", "sources": REPORT,
-         "eligibility": {"qingdao_hukou": True, "income_difficulty": True}},
+        {
+            "id": "card",
+            "name": "示例卡",
+            "kind": "荣军矩阵",
+            "summary": "卡",
+            "eligibility": {"categories": ["退役士兵", "伤残军人"], "qingdao_hukou": True},
+            "gives": "免费乘车",
+            "eligibility_text": "青岛户籍退役军人",
+            "how_to_apply": "到服务站",
+            "where": "服务站",
+            "documents": ["身份证"],
+            "sources": [{"ref": "fuxu_2024", "art": [52, 53]}],
+        },
+        {
+            "id": "pension",
+            "name": "示例抚恤金",
+            "kind": "法定优待",
+            "sources": REPORT,
+            "eligibility": {"categories": ["伤残军人"], "disability_grades": [1, 2, 3, 4, 5, 6]},
+        },
+        {
+            "id": "elder",
+            "name": "示例老年补助",
+            "kind": "法定优待",
+            "sources": REPORT,
+            "eligibility": {"categories": ["退役士兵"], "age_min": 60},
+        },
+        {
+            "id": "hardship",
+            "name": "示例困难帮扶",
+            "kind": "荣军矩阵",
+            "sources": REPORT,
+            "eligibility": {"qingdao_hukou": True, "income_difficulty": True},
+        },
         {"id": "open", "name": "示例开放服务", "kind": "荣军矩阵", "sources": REPORT},
-        {"id": "family", "name": "示例家属优待", "kind": "法定优待", "sources": REPORT,
-         "eligibility": {"categories": ["现役军人家属"]}},
-        {"id": "young", "name": "示例青年培训", "kind": "法定优待", "sources": REPORT,
-         "eligibility": {"categories": ["退役士兵", "转业军官"], "age_max": 45}},
+        {
+            "id": "family",
+            "name": "示例家属优待",
+            "kind": "法定优待",
+            "sources": REPORT,
+            "eligibility": {"categories": ["现役军人家属"]},
+        },
+        {
+            "id": "young",
+            "name": "示例青年培训",
+            "kind": "法定优待",
+            "sources": REPORT,
+            "eligibility": {"categories": ["退役士兵", "转业军官"], "age_max": 45},
+        },
     ],
 }
 
@@ -61,15 +96,18 @@ def test_parse_catalogue(cat):
     assert by_id(cat, "open").eligibility == E.Eligibility()
 
 
-@pytest.mark.parametrize("mutate, message", [
-    (lambda d: d["programmes"].append(dict(d["programmes"][0])), "duplicate"),
-    (lambda d: d["programmes"][0]["eligibility"].update(veteran=True), "unknown eligibility"),
-    (lambda d: d["programmes"][0].update(id="Card-1"), "ascii"),
-    (lambda d: d["programmes"][0].update(name=""), "without id or name"),
-    (lambda d: d["programmes"][0].pop("sources"), "no sources"),
-    (lambda d: d["programmes"][1].update(sources=[{"ref": "fuxu_2024"}]), "cite its article"),
-    (lambda d: d["programmes"][1].update(sources=["invented_source"]), "unknown source"),
-])
+@pytest.mark.parametrize(
+    "mutate, message",
+    [
+        (lambda d: d["programmes"].append(dict(d["programmes"][0])), "duplicate"),
+        (lambda d: d["programmes"][0]["eligibility"].update(veteran=True), "unknown eligibility"),
+        (lambda d: d["programmes"][0].update(id="Card-1"), "ascii"),
+        (lambda d: d["programmes"][0].update(name=""), "without id or name"),
+        (lambda d: d["programmes"][0].pop("sources"), "no sources"),
+        (lambda d: d["programmes"][1].update(sources=[{"ref": "fuxu_2024"}]), "cite its article"),
+        (lambda d: d["programmes"][1].update(sources=["invented_source"]), "unknown source"),
+    ],
+)
 def test_parse_catalogue_rejects_bad_files(mutate, message):
     import copy
 
@@ -143,8 +181,15 @@ def test_finder_never_claims_programmes_with_unpublished_eligibility():
     data = copy.deepcopy(SYNTHETIC)
     data["programmes"][4]["finder"] = False
     cat = E.parse_catalogue(data)
-    result = E.find({"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 30,
-                     "income_difficulty": True}, cat)
+    result = E.find(
+        {
+            "veteran_category": "退役士兵",
+            "qingdao_hukou": True,
+            "age": 30,
+            "income_difficulty": True,
+        },
+        cat,
+    )
     shown = {p.id for p in result.qualifies} | {p.id for p, _ in result.maybe}
     assert "open" not in shown and "card" in shown
     assert E.programme_by_name("示例开放服务", cat).id == "open"  # details still available
@@ -154,13 +199,26 @@ def test_finder_never_claims_programmes_with_unpublished_eligibility():
 
 
 def test_normalise_profile():
-    assert E.normalise_profile({
-        "veteran_category": "自主择业军转干部", "qingdao_hukou": "是", "age": "65岁",
-        "disability_grade": "三级", "income_difficulty": "不知道", "other": 1, "slot": None,
-    }) == {"veteran_category": "转业军官", "qingdao_hukou": True, "age": 65, "disability_grade": 3,
-           "income_difficulty": UNKNOWN}
-    assert E.normalise_profile({"veteran_category": "傷殘軍人", "qingdao_hukou": "false", "age": 70.0}) == \
-        {"veteran_category": "伤残军人", "qingdao_hukou": False, "age": 70}
+    assert E.normalise_profile(
+        {
+            "veteran_category": "自主择业军转干部",
+            "qingdao_hukou": "是",
+            "age": "65岁",
+            "disability_grade": "三级",
+            "income_difficulty": "不知道",
+            "other": 1,
+            "slot": None,
+        }
+    ) == {
+        "veteran_category": "转业军官",
+        "qingdao_hukou": True,
+        "age": 65,
+        "disability_grade": 3,
+        "income_difficulty": UNKNOWN,
+    }
+    assert E.normalise_profile(
+        {"veteran_category": "傷殘軍人", "qingdao_hukou": "false", "age": 70.0}
+    ) == {"veteran_category": "伤残军人", "qingdao_hukou": False, "age": 70}
     assert E.normalise_profile(None) == {}
     assert E.normalise_profile({"age": ""}) == {}
     with pytest.raises(ValueError):
@@ -172,33 +230,52 @@ def test_normalise_profile():
 # --- evaluate -------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("pid, profile, expected", [
-    ("open", {}, "yes"),
-    ("card", {}, ("maybe", ("veteran_category", "qingdao_hukou"))),
-    ("card", {"veteran_category": "退役士兵"}, ("maybe", ("qingdao_hukou",))),
-    ("card", {"veteran_category": "退役士兵", "qingdao_hukou": True}, "yes"),
-    ("card", {"veteran_category": "退役士兵", "qingdao_hukou": False}, "no"),
-    ("card", {"veteran_category": "烈士遗属"}, "no"),
-    ("card", {"qingdao_hukou": False}, "no"),  # a failing answer settles it although category is missing
-    ("card", {"veteran_category": UNKNOWN, "qingdao_hukou": True}, ("maybe", ("veteran_category",))),
-    ("pension", {}, ("maybe", ("veteran_category", "disability_grade"))),
-    ("pension", {"veteran_category": "伤残军人"}, ("maybe", ("disability_grade",))),
-    ("pension", {"veteran_category": "伤残军人", "disability_grade": 4}, "yes"),
-    ("pension", {"veteran_category": "伤残军人", "disability_grade": 8}, "no"),
-    ("pension", {"veteran_category": "退役士兵"}, "no"),
-    ("pension", {"veteran_category": UNKNOWN}, ("maybe", ("veteran_category", "disability_grade"))),
-    ("pension", {"veteran_category": UNKNOWN, "disability_grade": 2}, "yes"),  # a grade means 伤残军人
-    ("pension", {"disability_grade": 0}, "no"),  # 0 = no disability grade
-    ("elder", {"veteran_category": "退役士兵", "age": 60}, "yes"),
-    ("elder", {"veteran_category": "退役士兵", "age": 59}, "no"),
-    ("elder", {"veteran_category": "退役士兵", "age": UNKNOWN}, ("maybe", ("age",))),
-    ("young", {"veteran_category": "转业军官", "age": 45}, "yes"),
-    ("young", {"veteran_category": "转业军官", "age": 46}, "no"),
-    ("hardship", {"qingdao_hukou": True}, ("maybe", ("income_difficulty",))),
-    ("hardship", {"qingdao_hukou": True, "income_difficulty": "否"}, "no"),
-    ("hardship", {"qingdao_hukou": "是", "income_difficulty": "是"}, "yes"),
-    ("family", {"veteran_category": "军属"}, "yes"),  # alias
-])
+@pytest.mark.parametrize(
+    "pid, profile, expected",
+    [
+        ("open", {}, "yes"),
+        ("card", {}, ("maybe", ("veteran_category", "qingdao_hukou"))),
+        ("card", {"veteran_category": "退役士兵"}, ("maybe", ("qingdao_hukou",))),
+        ("card", {"veteran_category": "退役士兵", "qingdao_hukou": True}, "yes"),
+        ("card", {"veteran_category": "退役士兵", "qingdao_hukou": False}, "no"),
+        ("card", {"veteran_category": "烈士遗属"}, "no"),
+        (
+            "card",
+            {"qingdao_hukou": False},
+            "no",
+        ),  # a failing answer settles it although category is missing
+        (
+            "card",
+            {"veteran_category": UNKNOWN, "qingdao_hukou": True},
+            ("maybe", ("veteran_category",)),
+        ),
+        ("pension", {}, ("maybe", ("veteran_category", "disability_grade"))),
+        ("pension", {"veteran_category": "伤残军人"}, ("maybe", ("disability_grade",))),
+        ("pension", {"veteran_category": "伤残军人", "disability_grade": 4}, "yes"),
+        ("pension", {"veteran_category": "伤残军人", "disability_grade": 8}, "no"),
+        ("pension", {"veteran_category": "退役士兵"}, "no"),
+        (
+            "pension",
+            {"veteran_category": UNKNOWN},
+            ("maybe", ("veteran_category", "disability_grade")),
+        ),
+        (
+            "pension",
+            {"veteran_category": UNKNOWN, "disability_grade": 2},
+            "yes",
+        ),  # a grade means 伤残军人
+        ("pension", {"disability_grade": 0}, "no"),  # 0 = no disability grade
+        ("elder", {"veteran_category": "退役士兵", "age": 60}, "yes"),
+        ("elder", {"veteran_category": "退役士兵", "age": 59}, "no"),
+        ("elder", {"veteran_category": "退役士兵", "age": UNKNOWN}, ("maybe", ("age",))),
+        ("young", {"veteran_category": "转业军官", "age": 45}, "yes"),
+        ("young", {"veteran_category": "转业军官", "age": 46}, "no"),
+        ("hardship", {"qingdao_hukou": True}, ("maybe", ("income_difficulty",))),
+        ("hardship", {"qingdao_hukou": True, "income_difficulty": "否"}, "no"),
+        ("hardship", {"qingdao_hukou": "是", "income_difficulty": "是"}, "yes"),
+        ("family", {"veteran_category": "军属"}, "yes"),  # alias
+    ],
+)
 def test_evaluate(cat, pid, profile, expected):
     assert E.evaluate(by_id(cat, pid), profile) == expected
 
@@ -207,7 +284,8 @@ def test_evaluate(cat, pid, profile, expected):
 
 
 def run_dialogue(cat, truth):
-    """Ask what the finder asks; answer from ``truth`` or decline (UNKNOWN). Returns (questions, result)."""
+    """Ask what the finder asks; answer from ``truth`` or decline (UNKNOWN). Returns (questions,
+    result)."""
     profile, asked = {}, []
     for _ in range(10):
         result = E.find(profile, cat)
@@ -228,9 +306,18 @@ def test_first_question_is_category(cat):
 
 
 def test_dialogue_for_a_disabled_veteran(cat):
-    asked, result = run_dialogue(cat, {"veteran_category": "伤残军人", "qingdao_hukou": True,
-                                       "disability_grade": 3, "income_difficulty": False, "age": 50})
-    # hukou settles card (and hardship when "no"); then grade and income settle one each → FIELD_ORDER
+    asked, result = run_dialogue(
+        cat,
+        {
+            "veteran_category": "伤残军人",
+            "qingdao_hukou": True,
+            "disability_grade": 3,
+            "income_difficulty": False,
+            "age": 50,
+        },
+    )
+    # hukou settles card (and hardship when "no"); then grade and income settle one each →
+    # FIELD_ORDER
     assert asked == ["veteran_category", "qingdao_hukou", "income_difficulty", "disability_grade"]
     assert names(result.qualifies) == ["card", "open", "pension"]
     assert result.maybe == [] and result.settled and result.next_question is None
@@ -238,9 +325,17 @@ def test_dialogue_for_a_disabled_veteran(cat):
 
 
 def test_dialogue_for_an_old_soldier(cat):
-    asked, result = run_dialogue(cat, {"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 65,
-                                       "income_difficulty": True})
-    # age settles elder and young whatever the answer; hukou settles card always, hardship only on "no"
+    asked, result = run_dialogue(
+        cat,
+        {
+            "veteran_category": "退役士兵",
+            "qingdao_hukou": True,
+            "age": 65,
+            "income_difficulty": True,
+        },
+    )
+    # age settles elder and young whatever the answer; hukou settles card always, hardship only on
+    # "no"
     assert asked == ["veteran_category", "age", "qingdao_hukou", "income_difficulty"]
     assert names(result.qualifies) == ["card", "elder", "hardship", "open"]
     assert names(result.not_eligible) == ["family", "pension", "young"]
@@ -265,17 +360,31 @@ def test_declining_everything_asks_each_field_at_most_once(cat):
 
 
 def test_declined_category_then_grade(cat):
-    result = E.find({"veteran_category": UNKNOWN, "qingdao_hukou": True, "income_difficulty": False,
-                     "age": 50}, cat)
+    result = E.find(
+        {"veteran_category": UNKNOWN, "qingdao_hukou": True, "income_difficulty": False, "age": 50},
+        cat,
+    )
     assert result.next_question == "disability_grade"
-    after = E.find({"veteran_category": UNKNOWN, "qingdao_hukou": True, "income_difficulty": False,
-                    "age": 50, "disability_grade": 2}, cat)
+    after = E.find(
+        {
+            "veteran_category": UNKNOWN,
+            "qingdao_hukou": True,
+            "income_difficulty": False,
+            "age": 50,
+            "disability_grade": 2,
+        },
+        cat,
+    )
     assert "pension" in names(after.qualifies) and "card" in names(after.qualifies)
     assert after.settled
 
 
 def test_grade_is_not_asked_before_the_category_nor_for_other_categories(cat):
-    for profile in ({}, {"qingdao_hukou": True}, {"qingdao_hukou": True, "age": 70, "income_difficulty": True}):
+    for profile in (
+        {},
+        {"qingdao_hukou": True},
+        {"qingdao_hukou": True, "age": 70, "income_difficulty": True},
+    ):
         assert E.find(profile, cat).next_question == "veteran_category"
     result = E.find({"veteran_category": "退役士兵"}, cat)
     assert "pension" in names(result.not_eligible)
@@ -285,10 +394,18 @@ def test_grade_is_not_asked_before_the_category_nor_for_other_categories(cat):
 
 
 def test_grade_not_asked_when_it_does_not_matter():
-    cat = E.parse_catalogue({"programmes": [
-        {"id": "card", "name": "卡", "sources": REPORT,
-         "eligibility": {"categories": ["伤残军人"], "qingdao_hukou": True}},
-    ]})
+    cat = E.parse_catalogue(
+        {
+            "programmes": [
+                {
+                    "id": "card",
+                    "name": "卡",
+                    "sources": REPORT,
+                    "eligibility": {"categories": ["伤残军人"], "qingdao_hukou": True},
+                },
+            ]
+        }
+    )
     asked, result = run_dialogue(cat, {"veteran_category": "伤残军人", "qingdao_hukou": True})
     assert asked == ["veteran_category", "qingdao_hukou"]
     asked, _ = run_dialogue(cat, {})
@@ -296,31 +413,74 @@ def test_grade_not_asked_when_it_does_not_matter():
 
 
 def test_prefers_the_field_that_settles_most():
-    cat = E.parse_catalogue({"programmes": [
-        {"id": "a", "name": "甲", "sources": REPORT, "eligibility": {"income_difficulty": True}},
-        {"id": "b", "name": "乙", "sources": REPORT, "eligibility": {"income_difficulty": True}},
-        {"id": "c", "name": "丙", "sources": REPORT,
-         "eligibility": {"qingdao_hukou": True, "income_difficulty": True}},
-        {"id": "d", "name": "丁", "sources": REPORT,
-         "eligibility": {"qingdao_hukou": True, "age_min": 60}},
-    ]})
+    cat = E.parse_catalogue(
+        {
+            "programmes": [
+                {
+                    "id": "a",
+                    "name": "甲",
+                    "sources": REPORT,
+                    "eligibility": {"income_difficulty": True},
+                },
+                {
+                    "id": "b",
+                    "name": "乙",
+                    "sources": REPORT,
+                    "eligibility": {"income_difficulty": True},
+                },
+                {
+                    "id": "c",
+                    "name": "丙",
+                    "sources": REPORT,
+                    "eligibility": {"qingdao_hukou": True, "income_difficulty": True},
+                },
+                {
+                    "id": "d",
+                    "name": "丁",
+                    "sources": REPORT,
+                    "eligibility": {"qingdao_hukou": True, "age_min": 60},
+                },
+            ]
+        }
+    )
     # income settles a and b whatever the answer (and c when "no"); hukou settles only when "no"
     assert E.find({}, cat).next_question == "income_difficulty"
 
 
 def test_ties_follow_field_order():
-    cat = E.parse_catalogue({"programmes": [
-        {"id": "a", "name": "甲", "sources": REPORT, "eligibility": {"income_difficulty": True}},
-        {"id": "b", "name": "乙", "sources": REPORT, "eligibility": {"qingdao_hukou": True}},
-    ]})
+    cat = E.parse_catalogue(
+        {
+            "programmes": [
+                {
+                    "id": "a",
+                    "name": "甲",
+                    "sources": REPORT,
+                    "eligibility": {"income_difficulty": True},
+                },
+                {
+                    "id": "b",
+                    "name": "乙",
+                    "sources": REPORT,
+                    "eligibility": {"qingdao_hukou": True},
+                },
+            ]
+        }
+    )
     assert E.find({}, cat).next_question == "qingdao_hukou"
     assert E.find({"qingdao_hukou": UNKNOWN}, cat).next_question == "income_difficulty"
 
 
 def test_question_order_is_deterministic(cat):
-    truth = {"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 30, "income_difficulty": False}
+    truth = {
+        "veteran_category": "退役士兵",
+        "qingdao_hukou": True,
+        "age": 30,
+        "income_difficulty": False,
+    }
     runs = {tuple(run_dialogue(cat, truth)[0]) for _ in range(5)}
-    shuffled = E.parse_catalogue({**SYNTHETIC, "programmes": list(reversed(SYNTHETIC["programmes"]))})
+    shuffled = E.parse_catalogue(
+        {**SYNTHETIC, "programmes": list(reversed(SYNTHETIC["programmes"]))}
+    )
     runs.add(tuple(run_dialogue(shuffled, truth)[0]))
     assert len(runs) == 1
 
@@ -336,7 +496,7 @@ ANSWERS = {
 
 def test_next_question_always_matters_and_is_never_answered(cat):
     for values in itertools.product(*ANSWERS.values()):
-        profile = {k: v for k, v in zip(ANSWERS, values) if v is not None}
+        profile = {k: v for k, v in zip(ANSWERS, values, strict=False) if v is not None}
         result = E.find(profile, cat)
         missing = {f for _, fields in result.maybe for f in fields}
         if result.next_question is None:
@@ -357,8 +517,22 @@ def test_next_question_always_matters_and_is_never_answered(cat):
 
 # --- the real catalogue ---------------------------------------------------------------------------
 
-MATRIX = ["荣军卡", "荣军联盟", "荣军保", "荣军居", "荣军微心愿", "荣军夜校", "荣军鹊桥",
-          "荣军驿站", "荣军加油", "荣军观影", "荣军商城", "荣军街", "荣军通", "荣军情"]
+MATRIX = [
+    "荣军卡",
+    "荣军联盟",
+    "荣军保",
+    "荣军居",
+    "荣军微心愿",
+    "荣军夜校",
+    "荣军鹊桥",
+    "荣军驿站",
+    "荣军加油",
+    "荣军观影",
+    "荣军商城",
+    "荣军街",
+    "荣军通",
+    "荣军情",
+]
 
 
 def test_real_catalogue_loads():
@@ -367,15 +541,22 @@ def test_real_catalogue_loads():
     assert sorted(p.name for p in matrix) == sorted(MATRIX)
     assert all(p.kind in ("荣军矩阵", "青岛服务", "法定优待") for p in cat)
     for p in cat:
-        assert p.notice == "以官方最新公布为准" and p.source and p.eligibility_text and p.how_to_apply
+        assert (
+            p.notice == "以官方最新公布为准" and p.source and p.eligibility_text and p.how_to_apply
+        )
         assert set(p.eligibility.categories or ()) <= set(E.VETERAN_CATEGORIES)
         assert E.programme_by_name(p.name) is p and E.programme_by_name(p.id) is p
     assert E.programme_by_name("榮軍卡").id == "rongjun_card"
 
 
 def test_real_catalogue_for_a_disabled_veteran():
-    profile = {"veteran_category": "伤残军人", "qingdao_hukou": True, "age": 55, "disability_grade": 4,
-               "income_difficulty": False}
+    profile = {
+        "veteran_category": "伤残军人",
+        "qingdao_hukou": True,
+        "age": 55,
+        "disability_grade": 4,
+        "income_difficulty": False,
+    }
     result = E.find(profile)
     got = {p.name for p in result.qualifies}
     assert {"伤残抚恤金", "残疾军人医疗保障", "荣军卡", "退役军人优待证"} <= got
@@ -386,9 +567,19 @@ def test_real_catalogue_for_a_disabled_veteran():
 def test_real_catalogue_dialogues_are_short_and_terminate():
     cat = E.load_catalogue()
     truths = [
-        {"veteran_category": "伤残军人", "qingdao_hukou": True, "disability_grade": 8, "age": 40,
-         "income_difficulty": True},
-        {"veteran_category": "退役士兵", "qingdao_hukou": True, "age": 66, "income_difficulty": False},
+        {
+            "veteran_category": "伤残军人",
+            "qingdao_hukou": True,
+            "disability_grade": 8,
+            "age": 40,
+            "income_difficulty": True,
+        },
+        {
+            "veteran_category": "退役士兵",
+            "qingdao_hukou": True,
+            "age": 66,
+            "income_difficulty": False,
+        },
         {"veteran_category": "烈士遗属", "qingdao_hukou": False},
         {"veteran_category": "现役军人家属"},
         {},

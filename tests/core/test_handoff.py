@@ -1,4 +1,5 @@
 """Human handoff queue (bot/core/handoff.py)."""
+
 from __future__ import annotations
 
 from datetime import timedelta

@@ -1,4 +1,5 @@
 """荣军就业: seekers, jobs, the 示例 demo jobs and the matcher."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -74,8 +75,14 @@ def test_register_then_re_register_updates_the_same_row(session, now):
     assert first.mobile == "13987654321" and first.mobile_masked == "139****4321"
     assert first.name_masked == "王*国"
     later = now + timedelta(days=3)
-    again = J.register_seeker(session, sender_id="tg-1", skills="电工，持电工证", desired_job=None,
-                              district="胶州", now=later)
+    again = J.register_seeker(
+        session,
+        sender_id="tg-1",
+        skills="电工，持电工证",
+        desired_job=None,
+        district="胶州",
+        now=later,
+    )
     assert again.id == first.id
     assert (again.skills, again.desired_job, again.district) == ("电工，持电工证", None, "胶州市")
     assert again.mobile == "13987654321"  # kept when not given again
@@ -99,11 +106,14 @@ def test_withdraw_and_re_register_reactivates(session, now):
     assert J.register_seeker(session, sender_id="tg-2", skills="厨师", now=now).active is True
 
 
-@pytest.mark.parametrize("kwargs, code", [
-    ({"skills": "  "}, "skills_required"),
-    ({"sender_id": ""}, "sender_required"),
-    ({"mobile": "8888"}, "bad_mobile"),
-])
+@pytest.mark.parametrize(
+    "kwargs, code",
+    [
+        ({"skills": "  "}, "skills_required"),
+        ({"sender_id": ""}, "sender_required"),
+        ({"mobile": "8888"}, "bad_mobile"),
+    ],
+)
 def test_register_validates(session, now, kwargs, code):
     data = {"sender_id": "tg-3", "skills": "保安", "now": now, **kwargs}
     with pytest.raises(JobError) as err:

@@ -3,6 +3,7 @@
 After ``upgrade`` the schema must match the SQLAlchemy models of every module (no drift, as
 ``alembic check`` would report), so ``Base.metadata.create_all`` in other tests is honest.
 """
+
 from __future__ import annotations
 
 import subprocess
@@ -20,8 +21,14 @@ from sqlalchemy.exc import IntegrityError
 from bot.core import migrate
 from bot.core.db import Base, make_engine
 
-CORE_TABLES = {"centre_closures", "appointment_slots", "appointments", "appointment_events",
-               "outbox_messages", "handoff_requests"}
+CORE_TABLES = {
+    "centre_closures",
+    "appointment_slots",
+    "appointments",
+    "appointment_events",
+    "outbox_messages",
+    "handoff_requests",
+}
 
 
 def _head() -> str:
@@ -73,15 +80,23 @@ def test_migrated_schema_enforces_capacity_and_uniqueness(engine_url):
     stamp = datetime(2026, 12, 2, 9, 0)
     try:
         with engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO appointment_slots (centre_id, start, capacity, booked) "
-                "VALUES ('licang', :start, 1, 1)"), {"start": stamp})
+            connection.execute(
+                text(
+                    "INSERT INTO appointment_slots (centre_id, start, capacity, booked) "
+                    "VALUES ('licang', :start, 1, 1)"
+                ),
+                {"start": stamp},
+            )
         with pytest.raises(IntegrityError), engine.begin() as connection:
             connection.execute(text("UPDATE appointment_slots SET booked = booked + 1"))
         with pytest.raises(IntegrityError), engine.begin() as connection:
-            connection.execute(text(
-                "INSERT INTO appointment_slots (centre_id, start, capacity, booked) "
-                "VALUES ('licang', :start, 3, 0)"), {"start": stamp})
+            connection.execute(
+                text(
+                    "INSERT INTO appointment_slots (centre_id, start, capacity, booked) "
+                    "VALUES ('licang', :start, 3, 0)"
+                ),
+                {"start": stamp},
+            )
     finally:
         engine.dispose()
 
@@ -90,7 +105,9 @@ def test_command_line_upgrade(tmp_path):
     url = f"sqlite:///{tmp_path / 'cli.db'}"
     result = subprocess.run(
         [sys.executable, "-m", "bot.core.migrate", "--url", url],
-        capture_output=True, text=True, timeout=120,
+        capture_output=True,
+        text=True,
+        timeout=120,
         cwd=str(migrate.MIGRATIONS_DIR.parents[2]),
     )
     assert result.returncode == 0, result.stderr

@@ -1,4 +1,5 @@
 """Outbox: enqueue, atomic claims, retries (bot/core/outbox.py)."""
+
 from __future__ import annotations
 
 import threading
@@ -116,8 +117,11 @@ def test_mark_failed_backs_off_then_gives_up(session, now):
 
 
 def test_backoff_schedule():
-    assert [outbox.backoff(n) for n in (1, 2, 3)] == [timedelta(minutes=1), timedelta(minutes=5),
-                                                       timedelta(minutes=25)]
+    assert [outbox.backoff(n) for n in (1, 2, 3)] == [
+        timedelta(minutes=1),
+        timedelta(minutes=5),
+        timedelta(minutes=25),
+    ]
     assert outbox.backoff(10) == outbox.BACKOFF_CAP
 
 

@@ -1,4 +1,5 @@
 """PII validation, masking and protection at rest (bot/core/people.py)."""
+
 from __future__ import annotations
 
 import logging
@@ -19,8 +20,15 @@ VALID_ID_X = "11010519491231002X"
 
 @pytest.mark.parametrize(
     "text",
-    ["13812345678", "138 1234 5678", "138-1234-5678", "+86 138 1234 5678", "008613812345678",
-     "１３８１２３４５６７８", " 13812345678 "],
+    [
+        "13812345678",
+        "138 1234 5678",
+        "138-1234-5678",
+        "+86 138 1234 5678",
+        "008613812345678",
+        "１３８１２３４５６７８",
+        " 13812345678 ",
+    ],
 )
 def test_validate_mobile_accepts_common_spellings(text):
     assert people.validate_mobile(text) == "13812345678"
@@ -113,8 +121,10 @@ def test_mask_phone_and_name():
 @pytest.mark.parametrize(
     "text, expected",
     [
-        (f"我的身份证是{VALID_ID}，电话13812345678",
-         "我的身份证是3702**********1237，电话138****5678"),
+        (
+            f"我的身份证是{VALID_ID}，电话13812345678",
+            "我的身份证是3702**********1237，电话138****5678",
+        ),
         ("电话 138 1234 5678 谢谢", "电话 138****5678 谢谢"),
         ("卡号6222021234567890123", "卡号622************0123"),
         ("身份证11010519491231002x", "身份证1101**********002X"),

@@ -3,6 +3,7 @@
 ``now`` is Tuesday 2026-12-01 10:00 unless a test says otherwise. Every expression is checked
 twice: through jionlp (the normal path) and with jionlp disabled (our fallback rules).
 """
+
 from __future__ import annotations
 
 import sys
@@ -31,11 +32,11 @@ CASES = [
     ("12.5 上午", date(2026, 12, 5), None, MORNING),
     ("明天下午3点半", date(2026, 12, 2), time(15, 30), AFTERNOON),
     ("下午两点", date(2026, 12, 1), time(14, 0), AFTERNOON),
-    ("3点", date(2026, 12, 1), time(15, 0), AFTERNOON),       # bare 1–6 o'clock → afternoon
-    ("周一", date(2026, 12, 7), None, None),                   # Monday passed → next Monday
+    ("3点", date(2026, 12, 1), time(15, 0), AFTERNOON),  # bare 1–6 o'clock → afternoon
+    ("周一", date(2026, 12, 7), None, None),  # Monday passed → next Monday
     ("星期日", date(2026, 12, 6), None, None),
-    ("禮拜三下午", date(2026, 12, 2), None, AFTERNOON),          # Traditional + 礼拜
-    ("１２月５日", date(2026, 12, 5), None, None),               # full-width digits
+    ("禮拜三下午", date(2026, 12, 2), None, AFTERNOON),  # Traditional + 礼拜
+    ("１２月５日", date(2026, 12, 5), None, None),  # full-width digits
     ("下个月3号", date(2027, 1, 3), None, None),
     ("12/5 10:00", date(2026, 12, 5), time(10, 0), MORNING),
     ("明天上午十点一刻", date(2026, 12, 2), time(10, 15), MORNING),
@@ -44,15 +45,15 @@ CASES = [
     ("明天中午1点", date(2026, 12, 2), time(13, 0), NOON),
     ("十二月二十五号", date(2026, 12, 25), None, None),
     ("明晚7点", date(2026, 12, 2), time(19, 0), EVENING),
-    ("昨天", date(2026, 11, 30), None, None),                   # explicit past stays past
-    ("2026年11月20日", date(2026, 11, 20), None, None),         # explicit year: no rolling
+    ("昨天", date(2026, 11, 30), None, None),  # explicit past stays past
+    ("2026年11月20日", date(2026, 11, 20), None, None),  # explicit year: no rolling
 ]
 
 ROLLOVER_CASES = [
-    ("3号", date(2026, 12, 3)),        # on the 29th: the 3rd of next month
-    ("1月5号", date(2027, 1, 5)),      # in November: next January
-    ("周五", date(2026, 12, 4)),       # on Sunday: the coming Friday
-    ("31号", date(2026, 12, 31)),      # November has no 31st
+    ("3号", date(2026, 12, 3)),  # on the 29th: the 3rd of next month
+    ("1月5号", date(2027, 1, 5)),  # in November: next January
+    ("周五", date(2026, 12, 4)),  # on Sunday: the coming Friday
+    ("31号", date(2026, 12, 31)),  # November has no 31st
     ("这周一", date(2026, 11, 30)),
 ]
 

@@ -1,4 +1,5 @@
 """荣军微心愿: lifecycle, audit trail, moderation queries and anonymised public text."""
+
 from __future__ import annotations
 
 import re
@@ -15,9 +16,16 @@ MOD = "agent:moderator1"
 
 
 def _submit(session, now, **overrides):
-    data = {"sender_id": OWNER, "category": "生活用品", "description": "想要一台电暖器过冬",
-            "budget": 300, "district": "李沧区", "mobile": "138 1234 5678",
-            "consent_publish": True, "now": now}
+    data = {
+        "sender_id": OWNER,
+        "category": "生活用品",
+        "description": "想要一台电暖器过冬",
+        "budget": 300,
+        "district": "李沧区",
+        "mobile": "138 1234 5678",
+        "consent_publish": True,
+        "now": now,
+    }
     data.update(overrides)
     return W.submit(session, **data)
 
@@ -173,8 +181,10 @@ def test_wish_with_consent_must_be_published_before_it_is_claimed(session, now):
     assert err.value.code == "wrong_status"
 
 
-@pytest.mark.parametrize("claimant, kind, code", [("", "donor", "claimant_required"),
-                                                  ("示例商户", "bank", "bad_claimant_kind")])
+@pytest.mark.parametrize(
+    "claimant, kind, code",
+    [("", "donor", "claimant_required"), ("示例商户", "bank", "bad_claimant_kind")],
+)
 def test_claim_validates_claimant(session, now, claimant, kind, code):
     wish = _to(session, now, W.PUBLISHED)
     with pytest.raises(InvalidTransition) as err:
@@ -222,12 +232,17 @@ ACTIONS = {
     "withdraw": lambda s, w, t: W.withdraw(s, w.id, OWNER, t),
 }
 LEGAL = {
-    (W.SUBMITTED, "approve"), (W.SUBMITTED, "reject"), (W.SUBMITTED, "withdraw"),
-    (W.APPROVED, "publish"), (W.APPROVED, "withdraw"),
-    (W.PUBLISHED, "claim"), (W.CLAIMED, "fulfil"),
+    (W.SUBMITTED, "approve"),
+    (W.SUBMITTED, "reject"),
+    (W.SUBMITTED, "withdraw"),
+    (W.APPROVED, "publish"),
+    (W.APPROVED, "withdraw"),
+    (W.PUBLISHED, "claim"),
+    (W.CLAIMED, "fulfil"),
 }
-ILLEGAL = sorted((status, action) for status in W.STATUSES for action in ACTIONS
-                 if (status, action) not in LEGAL)
+ILLEGAL = sorted(
+    (status, action) for status in W.STATUSES for action in ACTIONS if (status, action) not in LEGAL
+)
 
 
 def test_illegal_transitions_raise_and_change_nothing(session, now):
@@ -360,8 +375,14 @@ def test_published_feed_shows_only_public_fields(session, now):
     _to(session, now, W.APPROVED)
     _to(session, now, W.CLAIMED)
     feed = W.published_feed(session)
-    assert feed == [{"public_text": published.public_text, "district": "市北区", "category": "助医",
-                     "budget": 800}]
+    assert feed == [
+        {
+            "public_text": published.public_text,
+            "district": "市北区",
+            "category": "助医",
+            "budget": 800,
+        }
+    ]
     text = str(feed)
     for secret in ("王建国", "13812345678", "5678", OWNER, published.code):
         assert secret not in text
@@ -394,6 +415,7 @@ def test_moderator_can_undo_a_false_name_guess(session, now):
 
 # --- public text (the anonymisation rules are in test_anonymise.py) ---------------------------
 
+
 def test_submit_stores_the_original_and_publishes_the_anonymised_text(session, now):
     for description, _, _ in NASTY:
         wish = _submit(session, now, description=description)
@@ -425,8 +447,14 @@ def _diffs_for_my_tables(engine):
             return diff[1].name
         if kind in ("add_column", "remove_column") or kind.startswith("modify_"):
             return diff[2]
-        if kind in ("add_index", "remove_index", "add_constraint", "remove_constraint", "add_fk",
-                    "remove_fk"):
+        if kind in (
+            "add_index",
+            "remove_index",
+            "add_constraint",
+            "remove_constraint",
+            "add_fk",
+            "remove_fk",
+        ):
             return diff[1].table.name
         return None
 

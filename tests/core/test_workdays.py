@@ -1,4 +1,5 @@
 """Working days, 调休 and centre closures (bot/core/workdays.py)."""
+
 from __future__ import annotations
 
 import os
@@ -30,15 +31,15 @@ def closures_file(tmp_path):
 @pytest.mark.parametrize(
     "day, expected",
     [
-        (date(2026, 12, 1), True),    # ordinary Tuesday
-        (date(2026, 12, 5), False),   # ordinary Saturday
-        (date(2026, 10, 1), False),   # 国庆节
-        (date(2026, 10, 7), False),   # 国庆 holiday on a Wednesday
-        (date(2026, 2, 17), False),   # 春节
-        (date(2026, 10, 10), True),   # 调休: Saturday that IS a working day
-        (date(2026, 2, 14), True),    # 调休 Saturday before 春节
-        (date(2026, 1, 4), True),     # 调休 Sunday after 元旦
-        (date(2026, 9, 20), True),    # 调休 Sunday
+        (date(2026, 12, 1), True),  # ordinary Tuesday
+        (date(2026, 12, 5), False),  # ordinary Saturday
+        (date(2026, 10, 1), False),  # 国庆节
+        (date(2026, 10, 7), False),  # 国庆 holiday on a Wednesday
+        (date(2026, 2, 17), False),  # 春节
+        (date(2026, 10, 10), True),  # 调休: Saturday that IS a working day
+        (date(2026, 2, 14), True),  # 调休 Saturday before 春节
+        (date(2026, 1, 4), True),  # 调休 Sunday after 元旦
+        (date(2026, 9, 20), True),  # 调休 Sunday
     ],
 )
 def test_national_calendar_2026(day, expected):
@@ -47,7 +48,7 @@ def test_national_calendar_2026(day, expected):
 
 def test_years_without_chinesecalendar_data_use_weekdays(closures_file):
     path = closures_file({"holidays": [], "workdays": []})
-    assert workdays.is_working_day(date(2027, 1, 4), path) is True   # Monday
+    assert workdays.is_working_day(date(2027, 1, 4), path) is True  # Monday
     assert workdays.is_working_day(date(2027, 1, 9), path) is False  # Saturday
 
 
@@ -55,9 +56,9 @@ def test_file_holidays_and_workdays_override(closures_file):
     path = closures_file(
         {"holidays": ["2027-01-01", date(2027, 2, 10)], "workdays": ["2027-02-06"]}
     )
-    assert workdays.is_working_day(date(2027, 1, 1), path) is False   # Friday made a holiday
+    assert workdays.is_working_day(date(2027, 1, 1), path) is False  # Friday made a holiday
     assert workdays.is_working_day(date(2027, 2, 10), path) is False
-    assert workdays.is_working_day(date(2027, 2, 6), path) is True    # Saturday make-up day
+    assert workdays.is_working_day(date(2027, 2, 6), path) is True  # Saturday make-up day
 
 
 def test_file_overrides_even_covered_years(closures_file):
@@ -85,16 +86,21 @@ def test_shipped_closures_file_is_valid_and_has_no_invented_2027_dates():
 
 def test_day_status_reasons(session):
     assert workdays.day_status(session, "licang", date(2026, 12, 1)) == workdays.DayStatus(
-        date(2026, 12, 1), True)
+        date(2026, 12, 1), True
+    )
     assert workdays.day_status(session, "licang", date(2026, 10, 1)).reason_code == "holiday"
     assert workdays.day_status(session, "licang", date(2026, 12, 6)).reason_code == "weekend"
 
 
 def test_file_closure_for_one_centre_and_for_all(session, closures_file):
-    path = closures_file({"closures": [
-        {"centre": "licang", "date": "2026-12-15", "reason": "内部培训"},
-        {"centre": "all", "date": "2026-12-16", "reason": "系统维护"},
-    ]})
+    path = closures_file(
+        {
+            "closures": [
+                {"centre": "licang", "date": "2026-12-15", "reason": "内部培训"},
+                {"centre": "all", "date": "2026-12-16", "reason": "系统维护"},
+            ]
+        }
+    )
     status = workdays.day_status(session, "licang", date(2026, 12, 15), path)
     assert (status.open, status.reason_code, status.reason) == (False, "closure", "内部培训")
     assert workdays.is_centre_open(session, "shinan", date(2026, 12, 15), path) is True
@@ -119,8 +125,14 @@ def test_db_closures_add_update_remove(session):
 
 
 def test_db_closure_for_all_centres(session):
-    workdays.add_closure(session, workdays.ALL_CENTRES, date(2026, 12, 18), "全市培训", "admin",
-                         datetime(2026, 12, 1))
+    workdays.add_closure(
+        session,
+        workdays.ALL_CENTRES,
+        date(2026, 12, 18),
+        "全市培训",
+        "admin",
+        datetime(2026, 12, 1),
+    )
     assert workdays.is_centre_open(session, "pingdu", date(2026, 12, 18)) is False
 
 

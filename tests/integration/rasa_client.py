@@ -1,4 +1,5 @@
 """A minimal synchronous client for the running Rasa server (REST channel and HTTP API)."""
+
 from __future__ import annotations
 
 import json

@@ -4,11 +4,12 @@ Needs a trained model in models/ (``make train``). Answers that are buttons in t
 as their payloads, so the conversations do not depend on how well the NLU reads free text; the
 typed answers (a time, a name, a phone number) go through the NLU as a user's would.
 """
+
 from __future__ import annotations
 
 import json
 import uuid
-from typing import Any, Dict, List
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -24,7 +25,7 @@ def rasa(stack) -> RasaClient:
     return RasaClient(f"http://127.0.0.1:{stack.rasa_port}", stack.rasa_token)
 
 
-def rows(stack_env, sql: str, **params) -> List[Any]:
+def rows(stack_env, sql: str, **params) -> list[Any]:
     engine = create_engine(stack_env["DATABASE_URL"], future=True)
     try:
         with engine.connect() as connection:
@@ -33,7 +34,7 @@ def rows(stack_env, sql: str, **params) -> List[Any]:
         engine.dispose()
 
 
-def payloads(replies: List[Dict[str, Any]]) -> List[str]:
+def payloads(replies: list[dict[str, Any]]) -> list[str]:
     return [button["payload"] for reply in replies for button in reply.get("buttons") or []]
 
 
@@ -88,12 +89,18 @@ def test_booking_end_to_end_with_a_digression(rasa, stack_env):
     assert "预约成功" in confirmation and "退役证明" in confirmation and "提醒" in confirmation
     code = confirmation.split("确认码：")[1][:6]
 
-    booked = rows(stack_env, "SELECT status, sender_id, id_masked, id_cipher, id FROM appointments WHERE code = :c",
-                  c=code)
+    booked = rows(
+        stack_env,
+        "SELECT status, sender_id, id_masked, id_cipher, id FROM appointments WHERE code = :c",
+        c=code,
+    )
     assert len(booked) == 1 and booked[0].status == "booked" and booked[0].sender_id == sender
     assert id_number not in booked[0].id_cipher
-    reminder = rows(stack_env, "SELECT kind, recipient, status FROM outbox_messages WHERE dedupe_key = :k",
-                    k=f"appointment:{booked[0].id}:reminder")
+    reminder = rows(
+        stack_env,
+        "SELECT kind, recipient, status FROM outbox_messages WHERE dedupe_key = :k",
+        k=f"appointment:{booked[0].id}:reminder",
+    )
     assert reminder == [("reminder", sender, "pending")]
 
     # the personal data is gone from the conversation's slots
@@ -114,7 +121,9 @@ def test_crisis_mid_form_stops_the_form(rasa, stack_env):
     for number in ("12356", "110", "120"):
         assert number in reply
     assert active_loop(rasa, sender) is None
-    assert rows(stack_env, "SELECT reason FROM handoff_requests WHERE sender_id = :s", s=sender) == [("crisis",)]
+    assert rows(
+        stack_env, "SELECT reason FROM handoff_requests WHERE sender_id = :s", s=sender
+    ) == [("crisis",)]
 
 
 def test_cancel_mid_form_saves_nothing(rasa, stack_env):
@@ -141,7 +150,9 @@ def test_wish_submission(rasa, stack_env):
     reply = texts(rasa.say(sender, "/affirm"))
     assert "心愿已提交" in reply
     code = reply.split("编号：")[1][:6]
-    wish = rows(stack_env, "SELECT status, consent_publish, budget FROM wishes WHERE code = :c", c=code)
+    wish = rows(
+        stack_env, "SELECT status, consent_publish, budget FROM wishes WHERE code = :c", c=code
+    )
     assert len(wish) == 1 and wish[0].status == "submitted" and wish[0].budget is None
     assert code in texts(rasa.say(sender, "/check_wish"))
 

@@ -1,4 +1,5 @@
 """Round trips through the real Rasa server (REST channel) and the real action server."""
+
 from __future__ import annotations
 
 import pytest

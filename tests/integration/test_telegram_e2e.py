@@ -1,14 +1,16 @@
 """A whole 报到 booking from (fake) Telegram through the gateway, the real Rasa server and the
 real action server; then the reminder the booking recorded is pushed to the chat, once.
 
-Only Telegram's servers are faked (tests/channels/telegram/fake_bot_api.py); the gateway is the real PTB
+Only Telegram's servers are faked (tests/channels/telegram/fake_bot_api.py); the gateway is the
+real PTB
 application, and buttons are pressed as callback queries the way a veteran taps them.
 """
+
 from __future__ import annotations
 
 import asyncio
 import uuid
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -34,8 +36,9 @@ class TelegramUser:
         self.harness, self.api, self.chat_id = harness, api, chat_id
         self.seen = 0
 
-    async def _new_messages(self, timeout: float = 60) -> List[Dict[str, Any]]:
-        """Wait until the bot has answered (and stopped sending for a moment); return the new messages."""
+    async def _new_messages(self, timeout: float = 60) -> list[dict[str, Any]]:
+        """Wait until the bot has answered (and stopped sending for a moment); return the new
+        messages."""
         await self.api.wait_for("sendMessage", self.seen + 1, chat_id=self.chat_id, timeout=timeout)
         while True:
             count = len(self.api.calls_of("sendMessage", self.chat_id))
@@ -50,21 +53,23 @@ class TelegramUser:
         await self.harness.say(self.chat_id, words)
         return "\n".join(m.get("text", "") for m in await self._new_messages())
 
-    def _last_keyboard(self) -> Tuple[Dict[str, Any], List[Dict[str, str]]]:
+    def _last_keyboard(self) -> tuple[dict[str, Any], list[dict[str, str]]]:
         for (chat, _), message in sorted(self.api.messages.items(), key=lambda item: -item[0][1]):
             if chat == self.chat_id and message.get("reply_markup"):
                 markup = message["reply_markup"]
                 return message, [b for row in markup["inline_keyboard"] for b in row]
         raise AssertionError("the bot offered no buttons")
 
-    def button_titles(self) -> List[str]:
+    def button_titles(self) -> list[str]:
         return [button["text"] for button in self._last_keyboard()[1]]
 
-    async def tap(self, title_part: Optional[str] = None) -> str:
+    async def tap(self, title_part: str | None = None) -> str:
         """Tap the newest keyboard's button whose title contains ``title_part`` (default: first)."""
         message, buttons = self._last_keyboard()
         button = next((b for b in buttons if title_part is None or title_part in b["text"]), None)
-        assert button is not None, f"no button with {title_part!r} in {[b['text'] for b in buttons]}"
+        assert button is not None, (
+            f"no button with {title_part!r} in {[b['text'] for b in buttons]}"
+        )
         await self.harness.press(message, button["callback_data"])
         return "\n".join(m.get("text", "") for m in await self._new_messages())
 
@@ -89,7 +94,9 @@ async def telegram_user(stack, stack_env):
         engine.dispose()
 
 
-async def test_booking_through_telegram_is_stored_and_its_reminder_is_pushed_once(telegram_user, stack_env):
+async def test_booking_through_telegram_is_stored_and_its_reminder_is_pushed_once(
+    telegram_user, stack_env
+):
     user = telegram_user
     reply = await user.say("你好")
     assert "不是真人" in reply
@@ -111,7 +118,11 @@ async def test_booking_through_telegram_is_stored_and_its_reminder_is_pushed_onc
     id_number = valid_id()
     reply = await user.say(id_number)
     if "退出现役" in reply:  # optional discharge date
-        reply = await user.tap("不清楚") if any("不清楚" in t for t in user.button_titles()) else await user.say("不清楚")
+        reply = (
+            await user.tap("不清楚")
+            if any("不清楚" in t for t in user.button_titles())
+            else await user.say("不清楚")
+        )
     assert "请核对预约信息" in reply and people.mask_id(id_number) in reply, reply
     assert id_number not in reply
 
@@ -129,7 +140,10 @@ async def test_booking_through_telegram_is_stored_and_its_reminder_is_pushed_onc
             key = f"appointment:{booked.id}:reminder"
             # The reminder is due at 18:00 the day before; let that moment arrive.
             connection.execute(
-                text("UPDATE outbox_messages SET due_at = '2000-01-01 00:00:00', next_attempt_at = '2000-01-01 00:00:00' WHERE dedupe_key = :k"),
+                text(
+                    "UPDATE outbox_messages SET due_at = '2000-01-01 00:00:00', next_attempt_at ="
+                    " '2000-01-01 00:00:00' WHERE dedupe_key = :k"
+                ),
                 {"k": key},
             )
         for _ in range(100):
@@ -145,5 +159,9 @@ async def test_booking_through_telegram_is_stored_and_its_reminder_is_pushed_onc
         engine.dispose()
 
     await asyncio.sleep(1.5)  # several more delivery rounds: it must not be sent again
-    reminders = [c for c in user.api.calls_of("sendMessage", CHAT) if code in c.params.get("text", "") and "提醒" in c.params.get("text", "")]
+    reminders = [
+        c
+        for c in user.api.calls_of("sendMessage", CHAT)
+        if code in c.params.get("text", "") and "提醒" in c.params.get("text", "")
+    ]
     assert len(reminders) == 1, [c.params["text"] for c in reminders]

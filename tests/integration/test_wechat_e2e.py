@@ -5,6 +5,7 @@ Only WeChat's servers are faked: the platform side posts signed, AES-encrypted X
 as WeChat does, and the fake API (tests/channels/wechat/fake_wechat_api.py) receives 客服
 messages. Buttons are answered the way a veteran would: with the menu number, or the title.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -46,7 +47,7 @@ class WeChatUser:
             await asyncio.sleep(0.6)
             if len(self.api.texts_to(OPENID)) == count:
                 break
-        new = self.api.texts_to(OPENID)[self.seen:]
+        new = self.api.texts_to(OPENID)[self.seen :]
         self.seen += len(new)
         return new
 
@@ -79,8 +80,13 @@ async def wechat_user(stack, stack_env):
     await api.start()
     engine = db.make_engine(stack_env["DATABASE_URL"])
     harness = await start_gateway(
-        api, f"http://127.0.0.1:{stack.rasa_port}", engine=engine, mode="safe",
-        outbox_interval=0.3, rasa_timeout=60.0, passive_timeout=4.0,
+        api,
+        f"http://127.0.0.1:{stack.rasa_port}",
+        engine=engine,
+        mode="safe",
+        outbox_interval=0.3,
+        rasa_timeout=60.0,
+        passive_timeout=4.0,
     )
     try:
         yield WeChatUser(harness, api)
@@ -114,8 +120,9 @@ async def test_booking_through_wechat_is_stored_and_its_reminder_is_pushed_once(
     id_number = valid_id()
     reply = await user.say(id_number)
     if "退出现役" in reply:  # optional discharge date
-        reply = await (user.choose("不清楚") if any("不清楚" in t for t in user.menu())
-                       else user.say("不清楚"))
+        reply = await (
+            user.choose("不清楚") if any("不清楚" in t for t in user.menu()) else user.say("不清楚")
+        )
     assert "请核对预约信息" in reply and people.mask_id(id_number) in reply, reply
     assert id_number not in reply
 
@@ -133,8 +140,10 @@ async def test_booking_through_wechat_is_stored_and_its_reminder_is_pushed_once(
             key = f"appointment:{booked.id}:reminder"
             assert "wx-" in appointments.PUSH_PREFIXES
             connection.execute(
-                text("UPDATE outbox_messages SET due_at = '2000-01-01 00:00:00', "
-                     "next_attempt_at = '2000-01-01 00:00:00' WHERE dedupe_key = :k"),
+                text(
+                    "UPDATE outbox_messages SET due_at = '2000-01-01 00:00:00', "
+                    "next_attempt_at = '2000-01-01 00:00:00' WHERE dedupe_key = :k"
+                ),
                 {"k": key},
             )
         for _ in range(100):

@@ -1,4 +1,5 @@
 """Every security test runs against its own data directory, never the repository's ``.data``."""
+
 from __future__ import annotations
 
 import json
@@ -10,8 +11,15 @@ import pytest
 def private_data_dir(tmp_path, monkeypatch):
     data = tmp_path / "data"
     monkeypatch.setenv("RJ_DATA_DIR", str(data))
-    for variable in ("RASA_AUTH_TOKEN", "RJ_ACTION_SECRET", "RJ_ID_KEY", "RJ_RATE_LIMITS",
-                     "RJ_REST_RATE_LIMIT", "RJ_MAX_MESSAGE_CHARS", "RASA_TRACKER_URL"):
+    for variable in (
+        "RASA_AUTH_TOKEN",
+        "RJ_ACTION_SECRET",
+        "RJ_ID_KEY",
+        "RJ_RATE_LIMITS",
+        "RJ_REST_RATE_LIMIT",
+        "RJ_MAX_MESSAGE_CHARS",
+        "RASA_TRACKER_URL",
+    ):
         monkeypatch.delenv(variable, raising=False)
     return data
 

@@ -4,6 +4,7 @@ Before: ``python -m rasa_sdk`` listened on 0.0.0.0:5055; an unsigned ``POST /web
 action for any sender, ``text/plain`` bodies were accepted and ``Content-Encoding: deflate``
 bodies were inflated without a limit. Every assertion here fails against that server.
 """
+
 from __future__ import annotations
 
 import json
@@ -26,8 +27,12 @@ def action_server(tmp_path_factory):
     from bot.run import Stack
 
     data = tmp_path_factory.mktemp("actions-data")
-    env = {**os.environ, "RJ_DATA_DIR": str(data), "DATABASE_URL": f"sqlite:///{data / 'core.db'}",
-           "RJ_ACTION_MAX_BODY": str(MAX_BODY)}
+    env = {
+        **os.environ,
+        "RJ_DATA_DIR": str(data),
+        "DATABASE_URL": f"sqlite:///{data / 'core.db'}",
+        "RJ_ACTION_MAX_BODY": str(MAX_BODY),
+    }
     for variable in ("RJ_ACTION_SECRET", "RASA_AUTH_TOKEN", "RJ_BIND_HOST"):
         env.pop(variable, None)
     stack = Stack(action_port=free_port(), env=env, log_dir=Path(data) / "logs")
@@ -40,8 +45,10 @@ def action_server(tmp_path_factory):
 
 def call(stack, body: bytes, headers: dict, path: str = "/webhook", method: str = "POST"):
     request = urllib.request.Request(
-        f"http://127.0.0.1:{stack.action_port}{path}", data=body if method == "POST" else None,
-        headers=headers, method=method,
+        f"http://127.0.0.1:{stack.action_port}{path}",
+        data=body if method == "POST" else None,
+        headers=headers,
+        method=method,
     )
     try:
         with urllib.request.urlopen(request, timeout=30) as response:
@@ -51,15 +58,22 @@ def call(stack, body: bytes, headers: dict, path: str = "/webhook", method: str 
 
 
 def signed(stack, **extra) -> dict:
-    return {"Authorization": f"Bearer {stack.env['RJ_ACTION_SECRET']}",
-            "Content-Type": "application/json", **extra}
+    return {
+        "Authorization": f"Bearer {stack.env['RJ_ACTION_SECRET']}",
+        "Content-Type": "application/json",
+        **extra,
+    }
 
 
-ACTION_CALL = json.dumps({
-    "next_action": "action_check_appointment", "sender_id": "tg-victim", "version": "3.6.21",
-    "tracker": {"sender_id": "tg-victim", "slots": {}, "events": [], "latest_message": {}},
-    "domain": {},
-}).encode()
+ACTION_CALL = json.dumps(
+    {
+        "next_action": "action_check_appointment",
+        "sender_id": "tg-victim",
+        "version": "3.6.21",
+        "tracker": {"sender_id": "tg-victim", "slots": {}, "events": [], "latest_message": {}},
+        "domain": {},
+    }
+).encode()
 
 
 def test_unsigned_and_wrongly_signed_calls_are_refused(action_server):
@@ -73,8 +87,11 @@ def test_unsigned_and_wrongly_signed_calls_are_refused(action_server):
 def test_signed_calls_reach_rasa_sdk(action_server):
     status, body = call(action_server, b"", signed(action_server), path="/actions", method="GET")
     assert status == 200 and {"name": "validate_appointment_form"} in json.loads(body)
-    status, body = call(action_server, json.dumps({"next_action": "no_such_action",
-                                                   "tracker": {}}).encode(), signed(action_server))
+    status, body = call(
+        action_server,
+        json.dumps({"next_action": "no_such_action", "tracker": {}}).encode(),
+        signed(action_server),
+    )
     assert status == 404
 
 
@@ -97,15 +114,20 @@ def test_bodies_are_capped_also_after_decompression(action_server):
 
 
 def test_errors_do_not_echo_the_request(action_server):
-    status, body = call(action_server, b'{"next_action": "action_check_appointment", '
-                        b'"tracker": "13812345678"}', signed(action_server))
+    status, body = call(
+        action_server,
+        b'{"next_action": "action_check_appointment", "tracker": "13812345678"}',
+        signed(action_server),
+    )
     assert status >= 400 and b"13812345678" not in body
 
 
 def test_listens_on_loopback_only(action_server):
     port = f"{action_server.action_port:04X}"
     listening = [
-        line.split()[1] for name in ("/proc/net/tcp", "/proc/net/tcp6") if Path(name).exists()
+        line.split()[1]
+        for name in ("/proc/net/tcp", "/proc/net/tcp6")
+        if Path(name).exists()
         for line in Path(name).read_text().splitlines()[1:]
         if line.split()[1].endswith(":" + port) and line.split()[3] == "0A"
     ]

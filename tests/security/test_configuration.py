@@ -4,6 +4,7 @@ Before: RASA_AUTH_TOKEN was optional (Rasa ran without one), Rasa got ``--cors "
 server was started with ``python -m rasa_sdk`` (0.0.0.0, no secret), endpoints.effective.yml was
 0644 and no Rasa command disabled telemetry — each assertion below fails on that code.
 """
+
 from __future__ import annotations
 
 import stat

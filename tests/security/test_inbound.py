@@ -5,6 +5,7 @@ Before: the REST channel passed a 100 KB message straight to DIET (which tried t
 UnicodeEncodeError (``test_normaliser_survives_a_lone_surrogate`` fails on the old normaliser);
 no sender was ever limited. ``bot.rasa_channel`` and ``bot.core.inbound`` did not exist.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -5,6 +5,7 @@ Before: the SQL tracker store and SQL event broker wrote the user's raw text and
 ``rasa_tracker.db`` and ``rasa_events.db`` when ``PrivateSQLTrackerStore`` is replaced by
 Rasa's ``SQLTrackerStore``, see ``test_plain_rasa_store_would_leak``).
 """
+
 from __future__ import annotations
 
 import json
@@ -21,22 +22,32 @@ from bot.rasa_stores import SEALED, PrivateSQLTrackerStore, known_values, protec
 from tests.security.conftest import leaks
 
 NAME, MOBILE, ID_NUMBER = "王建国", "13812345678", "370202198001011232"
-DOMAIN = Domain.from_dict({
-    "version": "3.1",
-    "slots": {
-        name: {"type": "text", "influence_conversation": False, "mappings": [{"type": "custom"}]}
-        for name in ("person_name", "mobile", "id_number", "wish_text")
-    },
-})
+DOMAIN = Domain.from_dict(
+    {
+        "version": "3.1",
+        "slots": {
+            name: {
+                "type": "text",
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            }
+            for name in ("person_name", "mobile", "id_number", "wish_text")
+        },
+    }
+)
 
 
 def conversation(sender: str) -> DialogueStateTracker:
     tracker = DialogueStateTracker(sender, DOMAIN.slots)
     for event in (
         ActionExecuted("action_listen"),
-        UserUttered(f"我叫{NAME}，电话 {MOBILE}，身份证{ID_NUMBER}",
-                    parse_data={"intent": {"name": "inform", "confidence": 1.0},
-                                "entities": [{"entity": "mobile", "value": MOBILE}]}),
+        UserUttered(
+            f"我叫{NAME}，电话 {MOBILE}，身份证{ID_NUMBER}",
+            parse_data={
+                "intent": {"name": "inform", "confidence": 1.0},
+                "entities": [{"entity": "mobile", "value": MOBILE}],
+            },
+        ),
         SlotSet("person_name", NAME),
         SlotSet("mobile", MOBILE),
         SlotSet("id_number", people.encrypt_id(ID_NUMBER)),
@@ -76,8 +87,11 @@ async def test_plain_rasa_store_would_leak(tmp_path):
     store, broker = stores(tmp_path, SQLTrackerStore)
     await store.save(conversation("web-1"))
     found = set(leaks(tmp_path, [NAME, MOBILE, ID_NUMBER]))
-    assert {f"{db}: {value}" for db in ("rasa_events.db", "rasa_tracker.db")
-            for value in (NAME, MOBILE, ID_NUMBER)} == found
+    assert {
+        f"{db}: {value}"
+        for db in ("rasa_events.db", "rasa_tracker.db")
+        for value in (NAME, MOBILE, ID_NUMBER)
+    } == found
 
 
 async def test_each_turn_appends_only_its_events(tmp_path):

@@ -1,5 +1,6 @@
 """Finding 3 (retention): conversations stayed in Rasa's stores forever; ``make purge`` deletes
 those idle for longer than RJ_RETENTION_DAYS. ``bot.core.retention`` did not exist before."""
+
 from __future__ import annotations
 
 import time
@@ -21,8 +22,9 @@ async def test_purge_deletes_only_idle_conversations(private_data_dir):
     config = settings.current()
     config.ensure_data_dir()
     broker = SQLEventBroker(db=str(config.data_dir / "rasa_events.db"))
-    store = PrivateSQLTrackerStore(domain=DOMAIN, db=str(config.data_dir / "rasa_tracker.db"),
-                                   event_broker=broker)
+    store = PrivateSQLTrackerStore(
+        domain=DOMAIN, db=str(config.data_dir / "rasa_tracker.db"), event_broker=broker
+    )
     now = time.time()
     for sender, age_days in (("old", 200), ("recent", 10), ("old-then-active", 300)):
         tracker = DialogueStateTracker(sender, DOMAIN.slots)
@@ -36,7 +38,8 @@ async def test_purge_deletes_only_idle_conversations(private_data_dir):
 
     results = retention.purge(180, config, now=lambda: datetime.now())
     assert [(r.store, r.conversations, r.rows) for r in results] == [
-        ("tracker store", 1, 2), ("event broker", 1, 2)
+        ("tracker store", 1, 2),
+        ("event broker", 1, 2),
     ]
     for name in ("rasa_tracker.db", "rasa_events.db"):
         engine = create_engine(f"sqlite:///{config.data_dir / name}", future=True)

@@ -5,6 +5,7 @@ without a token), any Origin was reflected (``--cors "*"``), a 100 KB message we
 a lone surrogate crashed the normaliser, no sender was rate-limited, and after a booking the
 name, mobile and ID number were in rasa_tracker.db and rasa_events.db in clear.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,8 +29,9 @@ pytestmark = pytest.mark.stack
 CORE_DB_FILES = ("rongjun.db", "rongjun.db-wal", "rongjun.db-shm")
 
 
-def request(url: str, body: bytes | None = None, headers: dict | None = None,
-            method: str | None = None):
+def request(
+    url: str, body: bytes | None = None, headers: dict | None = None, method: str | None = None
+):
     req = urllib.request.Request(url, data=body, headers=headers or {}, method=method)
     try:
         with urllib.request.urlopen(req, timeout=120) as response:
@@ -40,8 +42,11 @@ def request(url: str, body: bytes | None = None, headers: dict | None = None,
 
 def say(stack, sender: str, message: str):
     body = json.dumps({"sender": sender, "message": message}).encode()
-    status, _, reply = request(f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook", body,
-                               {"Content-Type": "application/json"})
+    status, _, reply = request(
+        f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
+        body,
+        {"Content-Type": "application/json"},
+    )
     return status, json.loads(reply or b"[]")
 
 
@@ -73,7 +78,9 @@ def test_cors_origin_is_not_reflected(stack):
 def _listening(port: int) -> list[str]:
     hex_port = f"{port:04X}"
     return [
-        line.split()[1] for name in ("/proc/net/tcp", "/proc/net/tcp6") if Path(name).exists()
+        line.split()[1]
+        for name in ("/proc/net/tcp", "/proc/net/tcp6")
+        if Path(name).exists()
         for line in Path(name).read_text().splitlines()[1:]
         if line.split()[1].endswith(":" + hex_port) and line.split()[3] == "0A"
     ]
@@ -106,8 +113,11 @@ def test_oversized_message_gets_a_polite_reply_and_is_not_stored(stack, sender_i
 
 def test_lone_surrogate_and_control_characters_do_not_crash(stack, sender_id):
     body = b'{"sender": "' + sender_id.encode() + b'", "message": "\\u4f60\\u597d\\ud800\\u0000"}'
-    status, _, reply = request(f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook", body,
-                               {"Content-Type": "application/json"})
+    status, _, reply = request(
+        f"http://127.0.0.1:{stack.rasa_port}/webhooks/rest/webhook",
+        body,
+        {"Content-Type": "application/json"},
+    )
     assert status == 200 and json.loads(reply), reply
     log = (Path(stack.log_dir) / "rasa.log").read_text(errors="replace")
     assert "UnicodeEncodeError" not in log
@@ -133,8 +143,12 @@ def payloads(replies) -> list[str]:
 def test_a_booking_leaves_no_personal_data_in_rasas_files(stack):
     sender = f"web-{uuid.uuid4().hex[:10]}"
     name, mobile, id_number = "欧阳建国", f"139{uuid.uuid4().int % 10**8:08d}", valid_id()
-    steps = ["/book_appointment", '/inform{"veteran_category":"退役士兵"}',
-             '/inform{"district":"市南区"}', "下周三上午"]
+    steps = [
+        "/book_appointment",
+        '/inform{"veteran_category":"退役士兵"}',
+        '/inform{"district":"市南区"}',
+        "下周三上午",
+    ]
     for message in steps:
         replies = say(stack, sender, message)[1]
     offered = [p for p in payloads(replies) if "time_choice" in p]
@@ -162,6 +176,7 @@ def test_data_files_are_private(stack):
     assert stat.S_IMODE(data_dir.stat().st_mode) == 0o700
     loose = [
         f"{path.relative_to(data_dir)} {stat.S_IMODE(path.stat().st_mode):o}"
-        for path in data_dir.rglob("*") if stat.S_IMODE(path.stat().st_mode) & 0o077
+        for path in data_dir.rglob("*")
+        if stat.S_IMODE(path.stat().st_mode) & 0o077
     ]
     assert loose == []

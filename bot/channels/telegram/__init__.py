@@ -1,6 +1,7 @@
 """Telegram channel of 荣军助手: a gateway between the Telegram Bot API and Rasa's REST channel.
 
-Run ``python -m bot.channels.telegram`` (needs TELEGRAM_TOKEN). Development uses long polling; production
+Run ``python -m bot.channels.telegram`` (needs TELEGRAM_TOKEN). Development uses long polling;
+production
 sets TELEGRAM_WEBHOOK_URL (+ TELEGRAM_WEBHOOK_SECRET), and a TLS reverse proxy forwards Telegram's
 requests to the gateway's HTTP server (127.0.0.1:TELEGRAM_GATEWAY_PORT, default 8081), which also
 serves ``POST /push`` for the action server / console and ``GET /health``.

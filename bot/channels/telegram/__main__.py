@@ -3,11 +3,11 @@
 Without TELEGRAM_TOKEN it prints (in Chinese and English) how to set it and exits 0, so that a
 developer running everything locally without a bot is not greeted by a traceback.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
-
 import sys
 
 from bot.channels.telegram.config import GatewayConfig

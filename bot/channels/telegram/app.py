@@ -7,13 +7,14 @@ need. Background loops are plain asyncio tasks rather than PTB's JobQueue: the A
 Rasa pins (3.9) is not the version PTB's job-queue extra expects, and two loops do not need a
 scheduler.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import secrets
 import signal
-from typing import Any, Optional
+from typing import Any
 
 from aiohttp import web
 from telegram import BotCommand, Update
@@ -28,18 +29,18 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.rasa_client import RasaClient
+from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.callback_store import CallbackStore
 from bot.channels.telegram.config import GatewayConfig
 from bot.channels.telegram.handlers import COMMAND_INTENTS, MEDIA, Handlers
 from bot.channels.telegram.pending import PendingQueue
 from bot.channels.telegram.push import build_http_app
-from bot.channels.rasa_client import RasaClient
-from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.relay import Relay
 from bot.channels.telegram.rendering import Renderer
 from bot.channels.telegram.texts import Texts, default_texts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
 
@@ -71,7 +72,7 @@ class Gateway:
         self,
         config: GatewayConfig,
         *,
-        texts: Optional[Texts] = None,
+        texts: Texts | None = None,
         outbox_engine: Any = None,
         outbox_now: Any = None,
     ) -> None:
@@ -106,14 +107,14 @@ class Gateway:
         )
         # Webhook mode always has a secret: a random one when TELEGRAM_WEBHOOK_SECRET is unset
         # (Telegram learns it from setWebhook; the route refuses requests without it).
-        self.webhook_secret: Optional[str] = None
+        self.webhook_secret: str | None = None
         if config.webhook_mode:
             self.webhook_secret = config.webhook_secret or secrets.token_urlsafe(32)
         self.outbox_engine = outbox_engine
         self.outbox_now = outbox_now
         self.outbox: Any = None
-        self.http_port: Optional[int] = None
-        self._runner: Optional[web.AppRunner] = None
+        self.http_port: int | None = None
+        self._runner: web.AppRunner | None = None
         self._stop = asyncio.Event()
         self._tasks: list[asyncio.Task] = []
         self._register_handlers()
@@ -135,11 +136,13 @@ class Gateway:
         }
 
     async def _register_commands(self) -> None:
-        commands = [BotCommand(name, desc) for name, desc in self.texts.command_descriptions().items()]
+        commands = [
+            BotCommand(name, desc) for name, desc in self.texts.command_descriptions().items()
+        ]
         try:
             await self.application.bot.set_my_commands(commands)
         except TelegramError as exc:  # cosmetic: the bot works without the menu
-            log.warning("setMyCommands failed: %s", exc)
+            logger.warning("setMyCommands failed: %s", exc)
 
     def _start_outbox(self) -> None:
         if self.config.outbox_interval is None:
@@ -147,15 +150,20 @@ class Gateway:
         try:
             from bot.channels.telegram.outbox_delivery import OutboxDelivery
 
-            kwargs: dict[str, Any] = {"prefix": self.config.outbox_prefix, "engine": self.outbox_engine}
+            kwargs: dict[str, Any] = {
+                "prefix": self.config.outbox_prefix,
+                "engine": self.outbox_engine,
+            }
             if self.outbox_now is not None:
                 kwargs["now"] = self.outbox_now
             self.outbox = OutboxDelivery(self.renderer, **kwargs)
         except ImportError as exc:
-            log.warning("outbox delivery disabled: %s", exc)
+            logger.warning("outbox delivery disabled: %s", exc)
             return
         self._tasks.append(
-            asyncio.create_task(self.outbox.run(self._stop, self.config.outbox_interval), name="tg-outbox")
+            asyncio.create_task(
+                self.outbox.run(self._stop, self.config.outbox_interval), name="tg-outbox"
+            )
         )
 
     async def start(self) -> None:
@@ -193,11 +201,17 @@ class Gateway:
         server = getattr(site, "_server", None)
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else cfg.port
-        self._tasks.append(asyncio.create_task(self.relay.run_retry_loop(self._stop), name="tg-pending"))
+        self._tasks.append(
+            asyncio.create_task(self.relay.run_retry_loop(self._stop), name="tg-pending")
+        )
         self._start_outbox()
-        log.info(
+        logger.info(
             "Telegram gateway up as @%s (%s), HTTP on %s:%s, Rasa at %s",
-            app.bot.username, self.stats()["mode"], cfg.host, self.http_port, cfg.rasa_url,
+            app.bot.username,
+            self.stats()["mode"],
+            cfg.host,
+            self.http_port,
+            cfg.rasa_url,
         )
 
     def _push_token(self) -> str:
@@ -222,7 +236,7 @@ class Gateway:
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass
             except Exception:
-                log.exception("background task %s failed", task.get_name())
+                logger.exception("background task %s failed", task.get_name())
         self._tasks.clear()
         if app.running:
             await app.stop()
@@ -252,7 +266,7 @@ class Gateway:
                     await self._abort_start()
                     raise
                 # Telegram unreachable at boot (network not up yet): keep trying, do not exit.
-                log.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
+                logger.warning("cannot reach Telegram (%s); retrying in %.0f s", exc, delay)
                 await self._abort_start()
                 try:
                     await asyncio.wait_for(stop.wait(), timeout=delay)
@@ -272,7 +286,7 @@ class Gateway:
             for request in getattr(self.application.bot, "_request", ()):
                 await request.shutdown()
         except Exception:
-            log.debug("cleanup after a failed start", exc_info=True)
+            logger.debug("cleanup after a failed start", exc_info=True)
         self.application = build_application(self.config)
         self.renderer.bot = self.application.bot
         self._register_handlers()

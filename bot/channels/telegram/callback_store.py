@@ -10,13 +10,14 @@ the button; after a restart or the TTL, the press is answered with the polite ``
 text and the user simply types again — the same as an old keyboard in any chat. Bounded size keeps
 memory flat whatever the traffic.
 """
+
 from __future__ import annotations
 
 import secrets
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
 
 MAX_CALLBACK_BYTES = 64
 INLINE_PREFIX = "p:"
@@ -43,7 +44,7 @@ class CallbackStore:
         self.max_size = max_size
         self.ttl = ttl
         self._clock = clock
-        self._entries: "OrderedDict[str, tuple[float, ButtonChoice]]" = OrderedDict()
+        self._entries: OrderedDict[str, tuple[float, ButtonChoice]] = OrderedDict()
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -59,15 +60,15 @@ class CallbackStore:
             self._entries.popitem(last=False)
         return TOKEN_PREFIX + token
 
-    def decode(self, data: Optional[str]) -> Optional[ButtonChoice]:
+    def decode(self, data: str | None) -> ButtonChoice | None:
         """The choice behind ``callback_data``, or ``None`` when unknown or expired."""
         if not data:
             return None
         if data.startswith(INLINE_PREFIX):
-            return ButtonChoice(data[len(INLINE_PREFIX):])
+            return ButtonChoice(data[len(INLINE_PREFIX) :])
         if not data.startswith(TOKEN_PREFIX):
             return None
-        token = data[len(TOKEN_PREFIX):]
+        token = data[len(TOKEN_PREFIX) :]
         entry = self._entries.get(token)
         if entry is None:
             return None

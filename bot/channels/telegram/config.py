@@ -4,10 +4,11 @@ Only deployment facts come from the environment (token, URLs, port, secrets). Tu
 rate limits and retry timings are dataclass fields with production defaults, so tests and the
 benchmark can shrink them with ``dataclasses.replace`` instead of sleeping for real seconds.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Mapping, Optional
 from urllib.parse import urlparse
 
 from bot.core import settings
@@ -17,7 +18,8 @@ DEFAULT_WEBHOOK_PATH = "/telegram/webhook"
 
 
 def _derive_file_url(base_url: str) -> str:
-    """``http://host/bot`` → ``http://host/file/bot`` (Telegram's layout, also for local servers)."""
+    """``http://host/bot`` → ``http://host/file/bot`` (Telegram's layout, also for local
+    servers)."""
     stripped = base_url.rstrip("/")
     if stripped.endswith("/bot"):
         return stripped[: -len("/bot")] + "/file/bot"
@@ -31,12 +33,12 @@ class GatewayConfig:
     token: str
     rasa_url: str = "http://127.0.0.1:5005"
     api_base_url: str = DEFAULT_BASE_URL
-    api_base_file_url: Optional[str] = None
-    webhook_url: Optional[str] = None
-    webhook_secret: Optional[str] = None
+    api_base_file_url: str | None = None
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
     host: str = "127.0.0.1"
     port: int = 8081  # 0 = pick a free port (tests)
-    push_token: Optional[str] = None  # None = settings.push_token() at start-up
+    push_token: str | None = None  # None = settings.push_token() at start-up
 
     # Incoming limits.
     max_message_chars: int = 1000
@@ -61,7 +63,7 @@ class GatewayConfig:
     callback_ttl: float = 7 * 24 * 3600.0
 
     # Outbox (appointment reminders) delivery loop; None disables it.
-    outbox_interval: Optional[float] = 30.0
+    outbox_interval: float | None = 30.0
     outbox_prefix: str = "tg-"
 
     # Telegram transport.
@@ -86,7 +88,8 @@ class GatewayConfig:
 
     @property
     def webhook_path(self) -> str:
-        """Local route of the webhook: the path of TELEGRAM_WEBHOOK_URL (a reverse proxy keeps it)."""
+        """Local route of the webhook: the path of TELEGRAM_WEBHOOK_URL (a reverse proxy keeps
+        it)."""
         if self.webhook_url:
             path = urlparse(self.webhook_url).path
             if path and path != "/":
@@ -94,7 +97,7 @@ class GatewayConfig:
         return DEFAULT_WEBHOOK_PATH
 
     @classmethod
-    def from_env(cls, environ: Optional[Mapping[str, str]] = None) -> Optional["GatewayConfig"]:
+    def from_env(cls, environ: Mapping[str, str] | None = None) -> GatewayConfig | None:
         """The configuration, or ``None`` when TELEGRAM_TOKEN is not set (nothing to run)."""
         env = settings.current(environ)
         if not env.telegram_token:

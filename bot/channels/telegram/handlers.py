@@ -6,12 +6,13 @@ their payloads, and hands the text to :class:`~bot.channels.telegram.relay.Relay
 
 Message text is never logged (it may contain ID or phone numbers); only chat ids and lengths.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 from collections import OrderedDict
-from typing import Any, Optional
+from typing import Any
 
 from telegram import Chat, Message, MessageEntity, Update
 from telegram.constants import ChatType
@@ -23,7 +24,7 @@ from bot.channels.telegram.callback_store import CallbackStore
 from bot.channels.telegram.relay import Relay
 from bot.channels.telegram.texts import Texts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 #: Telegram command → the message sent to Rasa ("/intent" is parsed by Rasa as that intent).
 COMMAND_INTENTS = {
@@ -74,12 +75,12 @@ class Handlers:
         self.store = store
         self.max_message_chars = max_message_chars
         self.pressed_memory = pressed_memory
-        self._pressed: "OrderedDict[tuple[int, int], None]" = OrderedDict()
+        self._pressed: OrderedDict[tuple[int, int], None] = OrderedDict()
 
     # ---- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def metadata(chat: Chat, user_id: Optional[int], **extra: Any) -> dict[str, Any]:
+    def metadata(chat: Chat, user_id: int | None, **extra: Any) -> dict[str, Any]:
         data: dict[str, Any] = {"channel": "telegram", "user_id": user_id, "chat_type": chat.type}
         data.update(extra)
         return data
@@ -91,13 +92,13 @@ class Handlers:
         decision = self.limiter.check(user_id)
         if decision.allowed:
             return True
-        log.info("rate limit hit by user %s in chat %s", user_id, chat_id)
+        logger.info("rate limit hit by user %s in chat %s", user_id, chat_id)
         if decision.notify:
             await self._reply(chat_id, "rate_limited")
         return False
 
     @staticmethod
-    def addressed_text(message: Message, bot_username: str, bot_id: int) -> Optional[str]:
+    def addressed_text(message: Message, bot_username: str, bot_id: int) -> str | None:
         """The text meant for the bot, or None when a group message is not addressed to it.
 
         Private chats: always the whole text. Groups: only when the bot is @mentioned (or
@@ -119,7 +120,11 @@ class Handlers:
             if entity.type == MessageEntity.MENTION and me and value.lower() == me:
                 mentioned = True
                 spans.append((entity.offset, entity.length))
-            elif entity.type == MessageEntity.TEXT_MENTION and entity.user and entity.user.id == bot_id:
+            elif (
+                entity.type == MessageEntity.TEXT_MENTION
+                and entity.user
+                and entity.user.id == bot_id
+            ):
                 mentioned = True
         reply = message.reply_to_message
         replied = bool(reply and reply.from_user and reply.from_user.id == bot_id)
@@ -143,7 +148,9 @@ class Handlers:
         user_id = user.id if user else chat.id
         if not await self._allowed(chat.id, user_id):
             return
-        await self.relay.forward(chat.id, intent, self.metadata(chat, user_id, command=match.group(1).lower()))
+        await self.relay.forward(
+            chat.id, intent, self.metadata(chat, user_id, command=match.group(1).lower())
+        )
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Free text (and unknown commands) from a person."""
@@ -172,7 +179,7 @@ class Handlers:
         if not text:
             text = self.texts.get("empty_mention_message")
         if len(text) > self.max_message_chars:
-            log.info("message of %d chars from chat %s refused (too long)", len(text), chat.id)
+            logger.info("message of %d chars from chat %s refused (too long)", len(text), chat.id)
             await self._reply(chat.id, "too_long", length=len(text), limit=self.max_message_chars)
             return
         await self.relay.forward(chat.id, text, self.metadata(chat, user_id))
@@ -225,21 +232,21 @@ class Handlers:
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Last resort: log and carry on (PTB keeps running; the gateway must never crash)."""
-        log.error("error while handling an update", exc_info=context.error)
+        logger.error("error while handling an update", exc_info=context.error)
 
     @staticmethod
-    async def _answer(query: Any, text: Optional[str] = None) -> None:
+    async def _answer(query: Any, text: str | None = None) -> None:
         try:
             await query.answer(text=text)
         except TelegramError as exc:
-            log.info("answerCallbackQuery failed: %s", exc)
+            logger.info("answerCallbackQuery failed: %s", exc)
 
     @staticmethod
     async def _remove_keyboard(query: Any) -> None:
         try:
             await query.edit_message_reply_markup(reply_markup=None)
         except TelegramError as exc:  # e.g. "message is not modified", message deleted
-            log.info("editMessageReplyMarkup failed: %s", exc)
+            logger.info("editMessageReplyMarkup failed: %s", exc)
 
 
 def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
@@ -250,7 +257,7 @@ def _remove_spans(text: str, spans: list[tuple[int, int]]) -> str:
     return data.decode("utf-16-le")
 
 
-def _title_on_message(message: Message, data: Optional[str]) -> str:
+def _title_on_message(message: Message, data: str | None) -> str:
     """The title of the pressed button, read back from the keyboard it was on."""
     markup = message.reply_markup
     if markup is None or not data:

@@ -3,6 +3,7 @@
 The claim/send/mark loop is shared by every gateway (``bot/channels/outbox_delivery.py``); this
 module only says how one text reaches a Telegram chat and which failures are worth a retry.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable

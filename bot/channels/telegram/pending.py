@@ -7,12 +7,13 @@ the turn). The queue is bounded per chat and in number of chats; when full, the 
 resend later. It lives in memory: a gateway restart during a Rasa outage loses the queue, which
 is acceptable for a channel (and avoids storing message text, which may contain personal data).
 """
+
 from __future__ import annotations
 
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass, field
-from typing import Any, Optional
+from typing import Any
 
 
 @dataclass
@@ -26,8 +27,8 @@ class PendingMessage:
 
 @dataclass
 class _ChatQueue:
-    messages: "deque[PendingMessage]" = field(default_factory=deque)
-    apologised_at: Optional[float] = None  # when the user was last told their message is kept
+    messages: deque[PendingMessage] = field(default_factory=deque)
+    apologised_at: float | None = None  # when the user was last told their message is kept
 
 
 class PendingQueue:
@@ -36,7 +37,7 @@ class PendingQueue:
     def __init__(self, per_chat: int = 20, max_chats: int = 1000) -> None:
         self.per_chat = per_chat
         self.max_chats = max_chats
-        self._chats: "OrderedDict[int, _ChatQueue]" = OrderedDict()
+        self._chats: OrderedDict[int, _ChatQueue] = OrderedDict()
 
     def __len__(self) -> int:
         return sum(len(q.messages) for q in self._chats.values())
@@ -61,11 +62,11 @@ class PendingQueue:
         queue.messages.append(message)
         return True
 
-    def peek(self, chat_id: int) -> Optional[PendingMessage]:
+    def peek(self, chat_id: int) -> PendingMessage | None:
         queue = self._chats.get(chat_id)
         return queue.messages[0] if queue and queue.messages else None
 
-    def pop(self, chat_id: int) -> Optional[PendingMessage]:
+    def pop(self, chat_id: int) -> PendingMessage | None:
         queue = self._chats.get(chat_id)
         if not queue or not queue.messages:
             return None

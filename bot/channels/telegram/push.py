@@ -12,12 +12,14 @@
 Secrets are compared with :func:`hmac.compare_digest` so timing reveals nothing about them. The
 server listens on 127.0.0.1 by default; in production a TLS reverse proxy forwards the webhook.
 """
+
 from __future__ import annotations
 
 import hmac
 import logging
 import re
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any
 
 from aiohttp import web
 from telegram import Update
@@ -25,19 +27,19 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from bot.channels.telegram.rendering import Renderer
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RECIPIENT_RE = re.compile(r"^tg-(-?\d{1,20})$")
 
 
-def _same_secret(given: Optional[str], expected: Optional[str]) -> bool:
+def _same_secret(given: str | None, expected: str | None) -> bool:
     if not given or not expected:
         return False
     return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
-def parse_recipient(recipient: Any) -> Optional[int]:
+def parse_recipient(recipient: Any) -> int | None:
     """``tg-<chat_id>`` → chat id (negative for groups); None for anything else."""
     match = RECIPIENT_RE.match(recipient) if isinstance(recipient, str) else None
     return int(match.group(1)) if match else None
@@ -49,14 +51,14 @@ def build_http_app(
     renderer: Renderer,
     push_token: str,
     webhook_path: str,
-    webhook_secret: Optional[str],
+    webhook_secret: str | None,
     stats: Callable[[], dict[str, Any]] = dict,
 ) -> web.Application:
     """The aiohttp application; ``application`` is the PTB Application receiving updates."""
 
     async def webhook(request: web.Request) -> web.Response:
         if not _same_secret(request.headers.get(SECRET_HEADER), webhook_secret):
-            log.warning("webhook request refused: missing or wrong secret token")
+            logger.warning("webhook request refused: missing or wrong secret token")
             return web.Response(status=403, text="forbidden")
         try:
             data = await request.json()
@@ -99,7 +101,7 @@ def build_http_app(
                 exc, BadRequest
             )
             status = 410 if isinstance(exc, Forbidden) else 502
-            log.warning("push to %s failed: %s", chat_id, exc)
+            logger.warning("push to %s failed: %s", chat_id, exc)
             return web.json_response(
                 {"ok": False, "error": str(exc), "retryable": retryable}, status=status
             )

@@ -5,31 +5,34 @@ messages of one chat must reach Rasa — and their answers the user — in the o
 has a FIFO ``asyncio.Lock``; handlers take it before any other ``await``, so tasks created in
 update order acquire it in that order.
 
-On a Rasa outage the message goes to the :class:`~bot.channels.telegram.pending.PendingQueue`; a background
+On a Rasa outage the message goes to the :class:`~bot.channels.telegram.pending.PendingQueue`; a
+background
 loop re-sends queued messages (oldest chat first, in order within a chat) with growing pauses, and
 a new message from a chat that still has queued ones joins the end of its queue, so order holds.
 """
+
 from __future__ import annotations
 
 import asyncio
 import logging
 import time
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import Any, AsyncIterator
+from typing import Any
 
 from telegram.error import TelegramError
 
-from bot.channels.telegram.pending import PendingMessage, PendingQueue
 from bot.channels.rasa_client import (
     RasaClient,
     RasaRejected,
     RasaTimeout,
     RasaUnavailable,
 )
+from bot.channels.telegram.pending import PendingMessage, PendingQueue
 from bot.channels.telegram.rendering import Renderer
 from bot.channels.telegram.texts import Texts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 APOLOGY_EVERY = 120.0  # seconds between "your message is kept" notes in one outage
 
@@ -80,7 +83,7 @@ class Relay:
         try:
             await self.renderer.send_text(chat_id, self.texts.get(key, **fields))
         except TelegramError as exc:
-            log.warning("could not send %s to %s: %s", key, chat_id, exc)
+            logger.warning("could not send %s to %s: %s", key, chat_id, exc)
 
     async def forward(self, chat_id: int, text: str, metadata: dict[str, Any]) -> None:
         """Send ``text`` from ``chat_id`` to Rasa and deliver the answer (never raises)."""
@@ -94,14 +97,15 @@ class Relay:
             if not self.pending.add(message):
                 await self.notify(chat_id, "rasa_down_not_saved")
                 return
-            if not await self._flush_chat_locked(chat_id):
-                if self.pending.should_apologise(chat_id, time.monotonic(), APOLOGY_EVERY):
-                    await self.notify(chat_id, "rasa_down")
+            if not await self._flush_chat_locked(chat_id) and self.pending.should_apologise(
+                chat_id, time.monotonic(), APOLOGY_EVERY
+            ):
+                await self.notify(chat_id, "rasa_down")
             return
         try:
             items = await self.rasa.send(message.sender, text, metadata)
         except RasaUnavailable as exc:
-            log.warning("Rasa unavailable for %s: %s", message.sender, exc)
+            logger.warning("Rasa unavailable for %s: %s", message.sender, exc)
             if self.pending.add(message):
                 self.pending.should_apologise(chat_id, time.monotonic(), APOLOGY_EVERY)
                 await self.notify(chat_id, "rasa_down")
@@ -109,11 +113,11 @@ class Relay:
                 await self.notify(chat_id, "rasa_down_not_saved")
             return
         except RasaTimeout as exc:
-            log.warning("Rasa timeout for %s: %s", message.sender, exc)
+            logger.warning("Rasa timeout for %s: %s", message.sender, exc)
             await self.notify(chat_id, "rasa_timeout")
             return
         except RasaRejected as exc:
-            log.error("Rasa rejected a message from %s: %s", message.sender, exc)
+            logger.error("Rasa rejected a message from %s: %s", message.sender, exc)
             await self.notify(chat_id, "rasa_error")
             return
         await self.renderer.send_items(chat_id, items)
@@ -127,7 +131,9 @@ class Relay:
                 self.pending.forget(chat_id)
                 return True
             try:
-                items = await self.rasa.send(message.sender, message.text, message.metadata, attempts=1)
+                items = await self.rasa.send(
+                    message.sender, message.text, message.metadata, attempts=1
+                )
             except RasaUnavailable:
                 return False
             except RasaTimeout:
@@ -157,7 +163,10 @@ class Relay:
         """Background task: resend queued messages, pausing longer while Rasa stays down."""
         interval = self.retry_interval
         while not stop.is_set():
-            waiters = {asyncio.ensure_future(stop.wait()), asyncio.ensure_future(asyncio.sleep(interval))}
+            waiters = {
+                asyncio.ensure_future(stop.wait()),
+                asyncio.ensure_future(asyncio.sleep(interval)),
+            }
             try:
                 await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
             finally:
@@ -171,6 +180,6 @@ class Relay:
             try:
                 ok = await self.flush_pending()
             except Exception:  # never let the loop die: a bug here must not stop later retries
-                log.exception("pending flush failed")
+                logger.exception("pending flush failed")
                 ok = False
             interval = self.retry_interval if ok else min(interval * 2, self.retry_max_interval)

@@ -7,10 +7,12 @@ to render each kind and what to do with what it does not know (log and skip — 
 Texts are sent as plain text (no parse mode): replies contain user data and Chinese punctuation,
 and a stray ``*`` or ``_`` must never turn into a Bot API "can't parse entities" error.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, Iterable, Mapping, Optional, Sequence
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, TelegramError
@@ -20,7 +22,7 @@ from bot.channels.telegram.callback_store import CallbackStore
 from bot.channels.telegram.texts import Texts
 from bot.channels.text_split import utf16_len
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_UNITS = 4096  # Telegram's limit for one text message, counted in UTF-16 code units
 MAX_CAPTION_UNITS = 1024
@@ -37,7 +39,7 @@ def _button_title(button: Mapping[str, Any]) -> str:
 
 def build_keyboard(
     buttons: Sequence[Mapping[str, Any]], store: CallbackStore
-) -> Optional[InlineKeyboardMarkup]:
+) -> InlineKeyboardMarkup | None:
     """An inline keyboard for Rasa buttons (``title`` + ``payload``, or ``url`` for links).
 
     Layout: one button per row when any title is long, else two per row (three for very short
@@ -57,7 +59,9 @@ def build_keyboard(
         if url:
             made.append(InlineKeyboardButton(title, url=str(url)))
         else:
-            made.append(InlineKeyboardButton(title, callback_data=store.encode(payload or title, title)))
+            made.append(
+                InlineKeyboardButton(title, callback_data=store.encode(payload or title, title))
+            )
     if not made:
         return None
     longest = max(len(b.text) for b in made)
@@ -75,9 +79,10 @@ class Renderer:
         self.texts = texts
 
     async def send_text(
-        self, chat_id: int, text: str, buttons: Optional[Sequence[Mapping[str, Any]]] = None
+        self, chat_id: int, text: str, buttons: Sequence[Mapping[str, Any]] | None = None
     ) -> int:
-        """Send ``text`` (split as needed) with the keyboard on the last part; returns messages sent."""
+        """Send ``text`` (split as needed) with the keyboard on the last part; returns messages
+        sent."""
         keyboard = build_keyboard(buttons, self.store) if buttons else None
         chunks = split_text(text) if text and text.strip() else []
         if not chunks and keyboard is not None:
@@ -92,13 +97,13 @@ class Renderer:
             )
         return len(chunks)
 
-    async def send_photo(self, chat_id: int, url: str, caption: Optional[str] = None) -> int:
+    async def send_photo(self, chat_id: int, url: str, caption: str | None = None) -> int:
         """Send a picture by URL; if Telegram cannot fetch it, send the link so nothing is lost."""
         cap = caption if caption and utf16_len(caption) <= MAX_CAPTION_UNITS else None
         try:
             await self.bot.send_photo(chat_id=chat_id, photo=url, caption=cap)
         except BadRequest as exc:
-            log.warning("send_photo to %s failed (%s); sending the link instead", chat_id, exc)
+            logger.warning("send_photo to %s failed (%s); sending the link instead", chat_id, exc)
             return await self.send_text(chat_id, f"{caption}\n{url}" if caption else url)
         sent = 1
         if caption and cap is None:
@@ -122,7 +127,7 @@ class Renderer:
         if custom is not None:
             sent += await self._send_custom(chat_id, custom)
         if not sent and set(item) - {"recipient_id"}:
-            log.info("reply item with nothing to render skipped (keys: %s)", sorted(item))
+            logger.info("reply item with nothing to render skipped (keys: %s)", sorted(item))
         return sent
 
     async def send_items(
@@ -137,32 +142,38 @@ class Renderer:
             except TelegramError as exc:
                 if raise_errors:
                     raise
-                log.warning("could not deliver a reply item to %s: %s", chat_id, exc)
+                logger.warning("could not deliver a reply item to %s: %s", chat_id, exc)
         return total
 
     async def _send_attachment(self, chat_id: int, attachment: Any) -> int:
-        url: Optional[str] = None
+        url: str | None = None
         if isinstance(attachment, str):
             url = attachment
         elif isinstance(attachment, Mapping):
             payload = attachment.get("payload")
-            url = attachment.get("url") or (payload.get("src") or payload.get("url") if isinstance(payload, Mapping) else None)
+            url = attachment.get("url") or (
+                payload.get("src") or payload.get("url") if isinstance(payload, Mapping) else None
+            )
         if url:
             return await self.send_text(chat_id, str(url))
-        log.info("attachment of unknown shape skipped")
+        logger.info("attachment of unknown shape skipped")
         return 0
 
     async def _send_custom(self, chat_id: int, custom: Any) -> int:
         """Custom payloads: ``text`` (+ ``buttons``), ``image``/``photo`` (+ ``caption``),
         ``location`` {latitude, longitude[, title, address]}, ``links`` [{title, url}]."""
         if not isinstance(custom, Mapping):
-            log.info("custom payload of type %s ignored", type(custom).__name__)
+            logger.info("custom payload of type %s ignored", type(custom).__name__)
             return 0
         sent = 0
         text = custom.get("text")
         links = custom.get("links")
         link_buttons = (
-            [{"title": l.get("title") or l.get("url"), "url": l.get("url")} for l in links if isinstance(l, Mapping) and l.get("url")]
+            [
+                {"title": link.get("title") or link.get("url"), "url": link.get("url")}
+                for link in links
+                if isinstance(link, Mapping) and link.get("url")
+            ]
             if isinstance(links, list)
             else []
         )
@@ -176,18 +187,20 @@ class Renderer:
         if isinstance(location, Mapping):
             sent += await self._send_location(chat_id, location)
         if not sent:
-            log.info("custom payload with unknown shape ignored (keys: %s)", sorted(custom))
+            logger.info("custom payload with unknown shape ignored (keys: %s)", sorted(custom))
         return sent
 
     async def _send_location(self, chat_id: int, location: Mapping[str, Any]) -> int:
         try:
             lat, lon = float(location["latitude"]), float(location["longitude"])
         except (KeyError, TypeError, ValueError):
-            log.info("custom location without coordinates ignored")
+            logger.info("custom location without coordinates ignored")
             return 0
         title, address = location.get("title"), location.get("address")
         if title and address:
-            await self.bot.send_venue(chat_id=chat_id, latitude=lat, longitude=lon, title=str(title), address=str(address))
+            await self.bot.send_venue(
+                chat_id=chat_id, latitude=lat, longitude=lon, title=str(title), address=str(address)
+            )
         else:
             await self.bot.send_location(chat_id=chat_id, latitude=lat, longitude=lon)
         return 1

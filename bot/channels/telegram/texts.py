@@ -4,11 +4,13 @@ Why a data file: the project keeps Chinese wording out of Python so that content
 change it without touching code, and so that one file shows every sentence the channel itself
 can say (business answers come from Rasa, never from here).
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import yaml
 

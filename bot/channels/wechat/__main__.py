@@ -3,6 +3,7 @@
 Without WECHAT_TOKEN it prints (in Chinese and English) how to set it up and exits 0; with a
 token but an unusable configuration it says what is missing and exits 2.
 """
+
 from __future__ import annotations
 
 import asyncio

@@ -15,6 +15,7 @@ account) are :class:`Unreachable`: no retry can help until the user writes again
 codes and network trouble are :class:`WeChatApiError` (``retryable`` for network trouble and
 WeChat's -1 "system busy"). The token is part of the URL: URLs are never logged.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,7 @@ from typing import Any
 
 import aiohttp
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 TOKEN_INVALID = {40001, 40014, 42001}
 OUTSIDE_WINDOW = 45015
@@ -115,19 +116,25 @@ class WeChatApi:
             data = await self._call(
                 "GET",
                 "/cgi-bin/token",
-                params={"grant_type": "client_credential", "appid": self.appid,
-                        "secret": self.secret},
+                params={
+                    "grant_type": "client_credential",
+                    "appid": self.appid,
+                    "secret": self.secret,
+                },
             )
             token = data.get("access_token")
             if not token:
                 code = data.get("errcode")
                 # 40164: the server's IP is not on the account's whitelist (see the README).
-                raise WeChatApiError(f"token refused: {code} {data.get('errmsg', '')}", code,
-                                     retryable=code == SYSTEM_BUSY)
+                raise WeChatApiError(
+                    f"token refused: {code} {data.get('errmsg', '')}",
+                    code,
+                    retryable=code == SYSTEM_BUSY,
+                )
             self.token_fetches += 1
             self._token = str(token)
             self._expires_at = self._clock() + float(data.get("expires_in") or 7200)
-            log.info("WeChat access token fetched (valid %s s)", data.get("expires_in"))
+            logger.info("WeChat access token fetched (valid %s s)", data.get("expires_in"))
             return self._token
 
     def _drop(self, token: str) -> None:
@@ -147,19 +154,27 @@ class WeChatApi:
             # UTF-8 as is: WeChat shows \uXXXX escapes literally in some APIs (wechatpy does
             # the same), and its byte limits count the characters as sent.
             payload = json.dumps(body, ensure_ascii=False).encode("utf-8")
-            data = await self._call("POST", path, params={"access_token": token}, data=payload,
-                                    headers={"Content-Type": "application/json; charset=utf-8"})
+            data = await self._call(
+                "POST",
+                path,
+                params={"access_token": token},
+                data=payload,
+                headers={"Content-Type": "application/json; charset=utf-8"},
+            )
             code = int(data.get("errcode") or 0)
             if code == 0:
                 return data
             if code in TOKEN_INVALID and attempt == 1:
-                log.info("WeChat says the access token is invalid (%s); fetching a new one", code)
+                logger.info(
+                    "WeChat says the access token is invalid (%s); fetching a new one", code
+                )
                 self._drop(token)
                 continue
             if code == OUTSIDE_WINDOW:
                 raise Unreachable("outside_window", code)
             if code == NOT_FOLLOWING:
                 raise Unreachable("unsubscribed", code)
-            raise WeChatApiError(f"errcode {code}: {data.get('errmsg', '')}", code,
-                                 retryable=code == SYSTEM_BUSY)
+            raise WeChatApiError(
+                f"errcode {code}: {data.get('errmsg', '')}", code, retryable=code == SYSTEM_BUSY
+            )
         raise AssertionError("unreachable")  # pragma: no cover

@@ -1,5 +1,6 @@
 """Wiring and lifecycle: one :class:`Gateway` owns the HTTP server, the Rasa and WeChat API
 sessions and the outbox loop, so ``start()`` / ``stop()`` are all ``__main__`` and tests need."""
+
 from __future__ import annotations
 
 import asyncio
@@ -26,7 +27,7 @@ from bot.channels.wechat.server import build_http_app
 from bot.channels.wechat.texts import Texts, default_texts
 from bot.core import clock
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class Gateway:
@@ -43,8 +44,11 @@ class Gateway:
         self.config = config
         self.texts = texts or default_texts()
         self.api = WeChatApi(
-            config.api_base_url, config.appid, config.secret,
-            refresh_margin=config.token_refresh_margin, timeout=config.api_timeout,
+            config.api_base_url,
+            config.appid,
+            config.secret,
+            refresh_margin=config.token_refresh_margin,
+            timeout=config.api_timeout,
         )
         self.rasa = RasaClient(
             config.rasa_url,
@@ -54,8 +58,10 @@ class Gateway:
             timeout=config.rasa_timeout,
         )
         self.window = ContactWindow(
-            engine=engine, window=config.push_window,
-            record_every=config.contact_record_every, now=now,
+            engine=engine,
+            window=config.push_window,
+            record_every=config.contact_record_every,
+            now=now,
         )
         self.renderer = Renderer(self.texts, config.message_bytes)
         self.pusher = Pusher(self.api, self.window)
@@ -119,11 +125,19 @@ class Gateway:
         sockets = getattr(server, "sockets", None) or []
         self.http_port = sockets[0].getsockname()[1] if sockets else cfg.port
         if cfg.outbox_interval is not None:
-            self._tasks.append(asyncio.create_task(
-                self.outbox.run(self._stop, cfg.outbox_interval), name="wx-outbox"
-            ))
-        log.info("WeChat gateway up (%s mode) on http://%s:%s%s, Rasa at %s",
-                 cfg.encrypt_mode, cfg.host, self.http_port, cfg.path, cfg.rasa_url)
+            self._tasks.append(
+                asyncio.create_task(
+                    self.outbox.run(self._stop, cfg.outbox_interval), name="wx-outbox"
+                )
+            )
+        logger.info(
+            "WeChat gateway up (%s mode) on http://%s:%s%s, Rasa at %s",
+            cfg.encrypt_mode,
+            cfg.host,
+            self.http_port,
+            cfg.path,
+            cfg.rasa_url,
+        )
 
     async def stop(self) -> None:
         """Stop receiving, let follow-ups and the outbox loop finish, close sessions."""
@@ -138,7 +152,7 @@ class Gateway:
             except (asyncio.TimeoutError, asyncio.CancelledError):
                 pass
             except Exception:
-                log.exception("background task %s failed", task.get_name())
+                logger.exception("background task %s failed", task.get_name())
         self._tasks.clear()
         await self.rasa.close()
         await self.api.close()

@@ -13,6 +13,7 @@ defaults that tests and the benchmark shrink with ``dataclasses.replace``.
 | WECHAT_PATH | /wechat | the callback route (the reverse proxy keeps it) |
 | WECHAT_API_BASE_URL | https://api.weixin.qq.com | WeChat's API (tests: a fake server) |
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

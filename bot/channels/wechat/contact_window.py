@@ -7,6 +7,7 @@ database is unreachable the gateway keeps chatting: recording is skipped (one wa
 not one per message) and a push is attempted anyway (WeChat's own 45015 answer is the final
 word).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -19,7 +20,7 @@ from typing import Any
 
 from bot.core import clock
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 
 class ContactWindow:
@@ -94,7 +95,10 @@ class ContactWindow:
         moment = self._monotonic()
         if moment - self._warned_at >= 60.0:
             self._warned_at = moment
-            log.warning("%s: %s (further database errors this minute are not logged)", what,
-                        type(exc).__name__)
+            logger.warning(
+                "%s: %s (further database errors this minute are not logged)",
+                what,
+                type(exc).__name__,
+            )
         else:
-            log.debug("%s: %s", what, type(exc).__name__)
+            logger.debug("%s: %s", what, type(exc).__name__)

@@ -5,6 +5,7 @@ lost on the way). A retry carries the same ``MsgId``; events have none and are i
 sender, ``CreateTime`` and event type, as WeChat's documentation suggests. A retry of a message
 still in progress joins it; a retry of one already answered gets the same answer again.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -34,8 +35,9 @@ class Turn:
 
 
 class TurnRegistry:
-    def __init__(self, ttl: float = 120.0, max_size: int = 20000,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, ttl: float = 120.0, max_size: int = 20000, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.ttl = ttl
         self.max_size = max_size
         self._clock = clock

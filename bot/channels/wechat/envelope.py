@@ -7,6 +7,7 @@ the ciphertext too); it is decrypted with the EncodingAESKey, and the passive re
 the same way. Safe mode refuses plaintext messages; compatible mode accepts both (WeChat sends
 both forms during a switch-over). wechatpy does the cryptography.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
@@ -43,8 +44,12 @@ class Envelope:
 
     def signed(self, query: Mapping[str, str]) -> bool:
         try:
-            check_signature(self.token, query.get("signature", ""), query.get("timestamp", ""),
-                            query.get("nonce", ""))
+            check_signature(
+                self.token,
+                query.get("signature", ""),
+                query.get("timestamp", ""),
+                query.get("nonce", ""),
+            )
         except InvalidSignatureException:
             return False
         return True
@@ -67,7 +72,9 @@ class Envelope:
             raise Refused(400, "encrypted message but no WECHAT_AES_KEY")
         try:
             xml = self.crypto.decrypt_message(
-                body, query.get("msg_signature", ""), query.get("timestamp", ""),
+                body,
+                query.get("msg_signature", ""),
+                query.get("timestamp", ""),
                 query.get("nonce", ""),
             )
         except InvalidSignatureException:
@@ -80,5 +87,6 @@ class Envelope:
         """The passive reply as WeChat expects it for this request (encrypted when it was)."""
         if not opened.encrypted or self.crypto is None:
             return reply_xml
-        return self.crypto.encrypt_message(reply_xml, query.get("nonce", ""),
-                                           query.get("timestamp") or None)
+        return self.crypto.encrypt_message(
+            reply_xml, query.get("nonce", ""), query.get("timestamp") or None
+        )

@@ -10,6 +10,7 @@ the newest — accepted for ``ttl`` seconds, once. A reply from Rasa without but
 so a later "1" typed as an answer to another question ("几个人来？") is not taken for a choice.
 Kept in memory (bounded): after a restart a number is simply passed to Rasa as text.
 """
+
 from __future__ import annotations
 
 import re
@@ -36,7 +37,9 @@ def _comparable(text: str) -> str:
 
 class MenuStore:
     def __init__(
-        self, ttl: float = 1800.0, max_users: int = 20000,
+        self,
+        ttl: float = 1800.0,
+        max_users: int = 20000,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.ttl = ttl

@@ -5,6 +5,7 @@ the 5-second window, for agent replies from the console (``POST /push``) and for
 the outbox. Pushes that are not answers to a message just received are checked against the
 48-hour window first (:class:`ContactWindow`); WeChat's own refusal (45015) counts the same.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,7 +15,7 @@ from bot.channels.outbox_delivery import DeliveryFailed
 from bot.channels.wechat.api import Unreachable, WeChatApi, WeChatApiError
 from bot.channels.wechat.contact_window import ContactWindow
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 SENDER_PREFIX = "wx-"
 _OPENID = re.compile(r"^[A-Za-z0-9_-]{6,64}$")
@@ -28,7 +29,7 @@ def parse_recipient(recipient: object) -> str | None:
     """``wx-<openid>`` → openid; None for anything else."""
     if not isinstance(recipient, str) or not recipient.startswith(SENDER_PREFIX):
         return None
-    openid = recipient[len(SENDER_PREFIX):]
+    openid = recipient[len(SENDER_PREFIX) :]
     return openid if _OPENID.match(openid) else None
 
 
@@ -55,7 +56,7 @@ class Pusher:
         try:
             await self.send(openid, messages, check_window=False)
         except WeChatApiError as exc:
-            log.warning("follow-up to %s not delivered: %s", sender_id(openid), exc)
+            logger.warning("follow-up to %s not delivered: %s", sender_id(openid), exc)
 
     async def deliver_outbox(self, recipient: str, messages: list[str]) -> None:
         """One outbox row (rendered into ``messages``); raises DeliveryFailed on failure."""

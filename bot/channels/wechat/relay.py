@@ -15,6 +15,7 @@ recognition, switched on in the account's settings); a menu number or title as t
 payload; ``/greet`` when the user follows the account (the bot's own first-contact greeting); a
 custom-menu CLICK whose key is a Rasa payload (``/intent``). Message text is never logged.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -35,12 +36,11 @@ from bot.channels.wechat.rendering import Renderer
 from bot.channels.wechat.texts import Texts
 from bot.core import script as scripts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 GREETING = "/greet"
 #: Events by which the user reaches out (they reopen the 48-hour push window).
-USER_EVENTS = {"subscribe", "subscribe_scan", "scan", "click", "scancode_push",
-               "scancode_waitmsg"}
+USER_EVENTS = {"subscribe", "subscribe_scan", "scan", "click", "scancode_push", "scancode_waitmsg"}
 FOLLOW_EVENTS = {"subscribe", "subscribe_scan"}
 
 
@@ -79,12 +79,13 @@ class Relay:
             turn = Turn(asyncio.create_task(self._handle(message), name=f"wx-turn-{key}"))
             self.turns.add(key, turn)
         else:
-            log.info("WeChat resent message %s; not handled again", key)
+            logger.info("WeChat resent message %s; not handled again", key)
         if turn.answered or turn.deferred:
             return turn.passive
         try:
-            messages = await asyncio.wait_for(asyncio.shield(turn.task),
-                                              self.config.passive_timeout)
+            messages = await asyncio.wait_for(
+                asyncio.shield(turn.task), self.config.passive_timeout
+            )
         except asyncio.TimeoutError:
             self._defer(turn, message.source)
             return None
@@ -95,7 +96,7 @@ class Relay:
                 self._defer(turn, message.source)
             raise
         except Exception:
-            log.exception("handling a WeChat message failed")
+            logger.exception("handling a WeChat message failed")
             turn.answered = True
             return None
         if turn.answered or turn.deferred:  # a concurrent retry chose first
@@ -115,7 +116,7 @@ class Relay:
         try:
             messages = await turn.task
         except Exception:
-            log.exception("handling a WeChat message failed")
+            logger.exception("handling a WeChat message failed")
             return
         if messages:
             await self.pusher.send_quietly(openid, messages)
@@ -167,8 +168,11 @@ class Relay:
         if refused is not None:
             return refused
         if len(text) > self.config.max_message_chars:
-            return [self.texts.get("too_long", script, length=len(text),
-                                   limit=self.config.max_message_chars)]
+            return [
+                self.texts.get(
+                    "too_long", script, length=len(text), limit=self.config.max_message_chars
+                )
+            ]
         metadata: dict[str, Any] = {"channel": "wechat", "msg_type": kind}
         choice = self.menus.choose(openid, text)
         if choice is not None:
@@ -186,12 +190,14 @@ class Relay:
         if event in USER_EVENTS:
             self.spawn(self.window.seen(sender))
         if event in FOLLOW_EVENTS:
-            return await self.converse(openid, GREETING, {"channel": "wechat", "event": event},
-                                       self.script_of(openid))
+            return await self.converse(
+                openid, GREETING, {"channel": "wechat", "event": event}, self.script_of(openid)
+            )
         key = str(getattr(message, "key", "") or "")
         if event == "click" and key.startswith("/"):
-            return await self.converse(openid, key, {"channel": "wechat", "event": event},
-                                       self.script_of(openid))
+            return await self.converse(
+                openid, key, {"channel": "wechat", "event": event}, self.script_of(openid)
+            )
         return []
 
     def _limited(self, openid: str, script: str | None) -> list[str] | None:
@@ -199,26 +205,27 @@ class Relay:
         decision = self.limiter.check(openid)
         if decision.allowed:
             return None
-        log.info("rate limit hit by %s", sender_id(openid))
+        logger.info("rate limit hit by %s", sender_id(openid))
         if decision.notify:
             return [self.texts.get("rate_limited", script or self.script_of(openid))]
         return []
 
-    async def converse(self, openid: str, text: str, metadata: dict[str, Any],
-                       script: str | None) -> list[str]:
+    async def converse(
+        self, openid: str, text: str, metadata: dict[str, Any], script: str | None
+    ) -> list[str]:
         """``text`` to Rasa as this user, in order; the answer rendered as WeChat texts."""
         sender = sender_id(openid)
         async with self._user_lock(openid):
             try:
                 items = await self.rasa.send(sender, text, metadata)
             except RasaUnavailable as exc:
-                log.warning("Rasa unavailable for %s: %s", sender, exc)
+                logger.warning("Rasa unavailable for %s: %s", sender, exc)
                 return [self.texts.get("rasa_down", script)]
             except RasaTimeout as exc:
-                log.warning("Rasa timeout for %s: %s", sender, exc)
+                logger.warning("Rasa timeout for %s: %s", sender, exc)
                 return [self.texts.get("rasa_timeout", script)]
             except RasaRejected as exc:
-                log.error("Rasa rejected a message from %s: %s", sender, exc)
+                logger.error("Rasa rejected a message from %s: %s", sender, exc)
                 return [self.texts.get("rasa_error", script)]
             rendered = self.renderer.render(items, script)
             self.menus.offer(openid, rendered.choices)

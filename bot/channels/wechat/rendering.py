@@ -4,6 +4,7 @@ WeChat text messages carry no buttons, pictures by URL or formatting, so every i
 text: buttons a numbered menu (see ``menu``), link buttons and pictures their address. Nothing
 Rasa sends is dropped silently; unknown shapes are logged and skipped.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,7 +16,7 @@ from bot.channels.text_split import split_text, utf8_len
 from bot.channels.wechat.menu import Choice
 from bot.channels.wechat.texts import Texts
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MESSAGE_BYTES = 2048
 SEPARATOR = "\n\n"
@@ -37,14 +38,18 @@ class Renderer:
         for item in items:
             parts = self._item_parts(item, out.choices, script)
             if not parts and set(item) - {"recipient_id"}:
-                log.info("reply item with nothing to render skipped (keys: %s)", sorted(item))
+                logger.info("reply item with nothing to render skipped (keys: %s)", sorted(item))
             text = "\n".join(parts).strip()
             if text.strip():
                 out.messages.extend(split_text(text, self.limit, utf8_len))
         return out
 
-    def plain(self, text: str, buttons: Sequence[Mapping[str, Any]] | None = None,
-              script: str | None = None) -> Rendered:
+    def plain(
+        self,
+        text: str,
+        buttons: Sequence[Mapping[str, Any]] | None = None,
+        script: str | None = None,
+    ) -> Rendered:
         """A pushed text (console, action server) with optional buttons."""
         item: dict[str, Any] = {"text": text}
         if buttons:
@@ -62,8 +67,9 @@ class Renderer:
         return messages[0], messages[1:]
 
     # ------------------------------------------------------------------ item kinds
-    def _item_parts(self, item: Mapping[str, Any], choices: list[Choice],
-                    script: str | None) -> list[str]:
+    def _item_parts(
+        self, item: Mapping[str, Any], choices: list[Choice], script: str | None
+    ) -> list[str]:
         parts: list[str] = []
         text = item.get("text")
         if isinstance(text, str) and text.strip():
@@ -83,11 +89,10 @@ class Renderer:
         if isinstance(custom, Mapping):
             parts.extend(self._custom(custom, choices, script))
         elif custom is not None:
-            log.info("custom payload of type %s ignored", type(custom).__name__)
+            logger.info("custom payload of type %s ignored", type(custom).__name__)
         return parts
 
-    def _menu(self, buttons: Sequence[Any], choices: list[Choice],
-              script: str | None) -> list[str]:
+    def _menu(self, buttons: Sequence[Any], choices: list[Choice], script: str | None) -> list[str]:
         numbered: list[str] = []
         links: list[str] = []
         for button in buttons:
@@ -95,8 +100,9 @@ class Renderer:
                 continue
             title = str(button.get("title") or button.get("payload") or "").strip()
             payload = str(button.get("payload") or "").strip()
-            url = button.get("url") or (payload if payload.startswith(("http://", "https://"))
-                                        else None)
+            url = button.get("url") or (
+                payload if payload.startswith(("http://", "https://")) else None
+            )
             if not title:
                 continue
             if url:
@@ -114,8 +120,9 @@ class Renderer:
             lines.extend(links)
         return lines
 
-    def _custom(self, custom: Mapping[str, Any], choices: list[Choice],
-                script: str | None) -> list[str]:
+    def _custom(
+        self, custom: Mapping[str, Any], choices: list[Choice], script: str | None
+    ) -> list[str]:
         """``text`` (+ ``buttons``), ``image``/``photo`` (+ ``caption``), ``links``."""
         parts: list[str] = []
         text = custom.get("text")
@@ -126,7 +133,8 @@ class Renderer:
         if isinstance(links, list):
             buttons += [
                 {"title": link.get("title") or link.get("url"), "url": link.get("url")}
-                for link in links if isinstance(link, Mapping) and link.get("url")
+                for link in links
+                if isinstance(link, Mapping) and link.get("url")
             ]
         if buttons:
             parts.extend(self._menu(buttons, choices, script))
@@ -135,7 +143,7 @@ class Renderer:
             caption = custom.get("caption")
             parts.append(f"{caption}\n{image}" if isinstance(caption, str) and caption else image)
         if not parts:
-            log.info("custom payload with unknown shape ignored (keys: %s)", sorted(custom))
+            logger.info("custom payload with unknown shape ignored (keys: %s)", sorted(custom))
         return parts
 
 
@@ -149,5 +157,5 @@ def _attachment_url(attachment: Any) -> str | None:
         if isinstance(payload, Mapping):
             found = payload.get("src") or payload.get("url")
             return str(found) if found else None
-    log.info("attachment of unknown shape skipped")
+    logger.info("attachment of unknown shape skipped")
     return None

@@ -12,6 +12,7 @@
   other WeChat errors (``retryable`` says whether a later attempt may work); 401 bad token.
 * ``GET /health`` — liveness and counters.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -29,7 +30,7 @@ from bot.channels.wechat.push import Pusher, parse_recipient, sender_id
 from bot.channels.wechat.relay import Relay
 from bot.channels.wechat.rendering import Renderer
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # WeChat's messages are a few KB
 
@@ -55,20 +56,20 @@ def build_http_app(
         try:
             echo = envelope.verify_url(request.query)
         except Refused as exc:
-            log.warning("WeChat URL check refused: %s", exc)
+            logger.warning("WeChat URL check refused: %s", exc)
             return web.Response(status=exc.status, text="forbidden")
         return web.Response(text=echo)
 
     async def receive(request: web.Request) -> web.Response:
         if not envelope.signed(request.query):
-            log.warning("WeChat callback refused: bad signature")
+            logger.warning("WeChat callback refused: bad signature")
             return web.Response(status=403, text="forbidden")
         body = await request.read()
         try:
             opened = envelope.open(request.query, body)
             message = parse_message(opened.xml)
         except Refused as exc:
-            log.warning("WeChat callback refused: %s", exc)
+            logger.warning("WeChat callback refused: %s", exc)
             return web.Response(status=exc.status, text=str(exc))
         except Exception:  # XML that is not a WeChat message
             return web.Response(status=400, text="bad message")
@@ -108,12 +109,12 @@ def build_http_app(
         try:
             sent = await pusher.send(openid, rendered.messages)
         except Unreachable as exc:
-            log.info("push to %s not possible: %s", sender_id(openid), exc.reason)
+            logger.info("push to %s not possible: %s", sender_id(openid), exc.reason)
             return web.json_response(
                 {"ok": False, "error": exc.reason, "retryable": False}, status=409
             )
         except WeChatApiError as exc:
-            log.warning("push to %s failed: %s", sender_id(openid), exc)
+            logger.warning("push to %s failed: %s", sender_id(openid), exc)
             return web.json_response(
                 {"ok": False, "error": str(exc), "retryable": exc.retryable}, status=502
             )

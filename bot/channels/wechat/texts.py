@@ -4,6 +4,7 @@ Business answers come from Rasa, which already answers in the user's script; the
 few sentences (errors, the menu prompt) are authored in Simplified and converted here when the
 user writes Traditional.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping

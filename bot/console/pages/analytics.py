@@ -20,6 +20,7 @@ How the numbers are computed
 Charts are inline SVG computed here (geometry only) and drawn by ``staff_charts.html``;
 ``static/charts.js`` adds hover tooltips. CSV exports are UTF-8 with a BOM (Excel-friendly).
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -30,7 +31,6 @@ import threading
 from collections import Counter, deque
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Optional
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -63,11 +63,15 @@ class DayStats:
 class EventStats:
     """Incremental aggregates over Rasa's SQL broker table (thread-safe; used from db threads)."""
 
-    def __init__(self, url: str, *, tz: Optional[str] = None, batch: int = 5000, max_unanswered: int = 20000):
+    def __init__(
+        self, url: str, *, tz: str | None = None, batch: int = 5000, max_unanswered: int = 20000
+    ):
         self.url = url
         self.tz = ZoneInfo(tz) if tz else local_tz()
         self.batch = batch
-        self._source = SQLEventSource(url)  # the console's reader: engine on demand, no file creation
+        self._source = SQLEventSource(
+            url
+        )  # the console's reader: engine on demand, no file creation
         self._lock = threading.Lock()
         self.max_unanswered = max_unanswered
         self._reset()
@@ -92,7 +96,10 @@ class EventStats:
                         self._reset()
                     while True:
                         rows = conn.execute(
-                            text("SELECT id, sender_id, data FROM events WHERE id > :last ORDER BY id LIMIT :n"),
+                            text(
+                                "SELECT id, sender_id, data FROM events WHERE id > :last ORDER BY"
+                                " id LIMIT :n"
+                            ),
                             {"last": self.last_id, "n": self.batch},
                         ).all()
                         for row_id, sender_id, data in rows:
@@ -123,13 +130,23 @@ class EventStats:
         day.intents[intent] += 1
         if intent == FALLBACK:
             day.fallbacks += 1
-            closest = next((r for r in parse.get("intent_ranking") or []
-                            if isinstance(r, dict) and r.get("name") not in (None, FALLBACK)), None)
-            self.unanswered.append({
-                "at": moment, "sender_id": sender_id, "text": people.mask_text(event.get("text") or ""),
-                "closest": closest.get("name") if closest else "",
-                "confidence": float(closest.get("confidence") or 0) if closest else None,
-            })
+            closest = next(
+                (
+                    r
+                    for r in parse.get("intent_ranking") or []
+                    if isinstance(r, dict) and r.get("name") not in (None, FALLBACK)
+                ),
+                None,
+            )
+            self.unanswered.append(
+                {
+                    "at": moment,
+                    "sender_id": sender_id,
+                    "text": people.mask_text(event.get("text") or ""),
+                    "closest": closest.get("name") if closest else "",
+                    "confidence": float(closest.get("confidence") or 0) if closest else None,
+                }
+            )
 
     def summary(self, first: date, last: date) -> dict:
         with self._lock:
@@ -137,14 +154,23 @@ class EventStats:
             day = first
             while day <= last:
                 stats = self.days.get(day) or DayStats()
-                daily.append({"day": day, "users": stats.users, "conversations": len(stats.senders),
-                              "fallbacks": stats.fallbacks, "rate": _rate(stats.fallbacks, stats.users)})
+                daily.append(
+                    {
+                        "day": day,
+                        "users": stats.users,
+                        "conversations": len(stats.senders),
+                        "fallbacks": stats.fallbacks,
+                        "rate": _rate(stats.fallbacks, stats.users),
+                    }
+                )
                 senders |= stats.senders
                 intents.update(stats.intents)
                 day += timedelta(days=1)
             start, end = datetime.combine(first, time.min), datetime.combine(last, time.max)
             unanswered = [dict(u) for u in self.unanswered if start <= u["at"] <= end]
-        unanswered.sort(key=lambda u: u["at"], reverse=True)  # newest first (ids are only roughly in time order)
+        unanswered.sort(
+            key=lambda u: u["at"], reverse=True
+        )  # newest first (ids are only roughly in time order)
         users = sum(d["users"] for d in daily)
         fallbacks = sum(d["fallbacks"] for d in daily)
         return {
@@ -153,13 +179,20 @@ class EventStats:
             "conversations": len(senders),
             "fallbacks": fallbacks,
             "rate": _rate(fallbacks, users),
-            "intents": [{"name": name, "label": intent_label(name), "count": count, "share": _rate(count, users)}
-                        for name, count in sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))],
+            "intents": [
+                {
+                    "name": name,
+                    "label": intent_label(name),
+                    "count": count,
+                    "share": _rate(count, users),
+                }
+                for name, count in sorted(intents.items(), key=lambda kv: (-kv[1], kv[0]))
+            ],
             "unanswered": unanswered,
         }
 
 
-def _rate(part: int, whole: int) -> Optional[float]:
+def _rate(part: int, whole: int) -> float | None:
     return part / whole if whole else None
 
 
@@ -179,48 +212,95 @@ def event_stats(app: web.Application) -> EventStats:
 
 # ---------------------------------------------------------------- capability tables
 def table_counts(s, first: date, last: date) -> dict:
-    start, end = datetime.combine(first, time.min), datetime.combine(last + timedelta(days=1), time.min)
+    start, end = (
+        datetime.combine(first, time.min),
+        datetime.combine(last + timedelta(days=1), time.min),
+    )
     H, A, W = handoff.HandoffRequest, appointments.Appointment, wishes.Wish
     handoffs = s.execute(
-        select(H.reason, H.status, func.count()).where(H.created_at >= start, H.created_at < end)
+        select(H.reason, H.status, func.count())
+        .where(H.created_at >= start, H.created_at < end)
         .group_by(H.reason, H.status)
     ).all()
-    bookings = dict(s.execute(
-        select(A.status, func.count()).where(A.created_at >= start, A.created_at < end).group_by(A.status)
-    ).all())
-    wish_counts = dict(s.execute(
-        select(W.status, func.count()).where(W.created_at >= start, W.created_at < end).group_by(W.status)
-    ).all())
+    bookings = dict(
+        s.execute(
+            select(A.status, func.count())
+            .where(A.created_at >= start, A.created_at < end)
+            .group_by(A.status)
+        ).all()
+    )
+    wish_counts = dict(
+        s.execute(
+            select(W.status, func.count())
+            .where(W.created_at >= start, W.created_at < end)
+            .group_by(W.status)
+        ).all()
+    )
     by_reason: Counter = Counter()
     for reason, _status, count in handoffs:
         by_reason[reason] += count
     return {
-        "handoffs": [{"reason": r, "reason_label": t(f"reasons.{r}", r), "status": st,
-                      "status_label": t(f"handoff_status.{st}", st), "count": c}
-                     for r, st, c in sorted(handoffs, key=lambda x: (-handoff.PRIORITY.get(x[0], 0), x[1]))],
-        "handoff_reasons": [{"label": t(f"reasons.{r}", r), "value": by_reason.get(r, 0)}
-                            for r in sorted(set(handoff.PRIORITY) | set(by_reason),
-                                            key=lambda r: -handoff.PRIORITY.get(r, 0))],
+        "handoffs": [
+            {
+                "reason": r,
+                "reason_label": t(f"reasons.{r}", r),
+                "status": st,
+                "status_label": t(f"handoff_status.{st}", st),
+                "count": c,
+            }
+            for r, st, c in sorted(handoffs, key=lambda x: (-handoff.PRIORITY.get(x[0], 0), x[1]))
+        ],
+        "handoff_reasons": [
+            {"label": t(f"reasons.{r}", r), "value": by_reason.get(r, 0)}
+            for r in sorted(
+                set(handoff.PRIORITY) | set(by_reason), key=lambda r: -handoff.PRIORITY.get(r, 0)
+            )
+        ],
         "handoff_total": sum(by_reason.values()),
-        "bookings": [{"status": st, "label": t(f"staff.appointment_status.{st}", st), "count": bookings.get(st, 0)}
-                     for st in (appointments.BOOKED, appointments.CHECKED_IN, appointments.NO_SHOW,
-                                appointments.CANCELLED)]
-                    + [{"status": st, "label": st, "count": c} for st, c in bookings.items()
-                       if st not in (appointments.BOOKED, appointments.CHECKED_IN, appointments.NO_SHOW,
-                                     appointments.CANCELLED)],
-        "wishes": [{"status": st, "label": t(f"staff.wish_status.{st}", st), "count": wish_counts.get(st, 0)}
-                   for st in wishes.STATUSES],
+        "bookings": [
+            {
+                "status": st,
+                "label": t(f"staff.appointment_status.{st}", st),
+                "count": bookings.get(st, 0),
+            }
+            for st in (
+                appointments.BOOKED,
+                appointments.CHECKED_IN,
+                appointments.NO_SHOW,
+                appointments.CANCELLED,
+            )
+        ]
+        + [
+            {"status": st, "label": st, "count": c}
+            for st, c in bookings.items()
+            if st
+            not in (
+                appointments.BOOKED,
+                appointments.CHECKED_IN,
+                appointments.NO_SHOW,
+                appointments.CANCELLED,
+            )
+        ],
+        "wishes": [
+            {
+                "status": st,
+                "label": t(f"staff.wish_status.{st}", st),
+                "count": wish_counts.get(st, 0),
+            }
+            for st in wishes.STATUSES
+        ],
     }
 
 
-# ---------------------------------------------------------------- chart geometry (drawn by staff_charts.html)
+# ---------------------------------------------------------------- chart geometry (drawn by
+# staff_charts.html)
 def nice_step(value: float) -> float:
     if value <= 0:
         return 1
     exp = math.floor(math.log10(value))
     for m in (1, 2, 2.5, 5, 10):
-        if m * 10 ** exp >= value:
-            return m * 10 ** exp
+        if m * 10**exp >= value:
+            return m * 10**exp
     return 10 ** (exp + 1)  # pragma: no cover
 
 
@@ -235,8 +315,13 @@ def _fmt_num(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else f"{value:g}"
 
 
-def line_chart(labels: list[str], series: list[tuple[str, list[float]]], *, width: int = 1100,
-               height: int = 300) -> dict:
+def line_chart(
+    labels: list[str],
+    series: list[tuple[str, list[float]]],
+    *,
+    width: int = 1100,
+    height: int = 300,
+) -> dict:
     left, right, top, bottom = 50, 24, 14, 36
     pw, ph = width - left - right, height - top - bottom
     maximum, ticks = _ticks(max([v for _, vals in series for v in vals] or [0]))
@@ -250,20 +335,41 @@ def line_chart(labels: list[str], series: list[tuple[str, list[float]]], *, widt
 
     every = max(1, math.ceil(n / 10))
     return {
-        "width": width, "height": height, "left": left, "right": width - right, "top": top, "bottom": top + ph,
+        "width": width,
+        "height": height,
+        "left": left,
+        "right": width - right,
+        "top": top,
+        "bottom": top + ph,
         "grid": [{"y": round(y(v), 1), "label": _fmt_num(v)} for v in ticks],
-        "xlabels": [{"x": round(x(i), 1), "label": lab} for i, lab in enumerate(labels)
-                    if i % every == 0 or i == n - 1],
-        "series": [{
-            "name": name, "cls": f"s{k}",
-            "points": " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals)),
-            "dots": [{"x": round(x(i), 1), "y": round(y(v), 1), "value": _fmt_num(v), "label": labels[i]}
-                     for i, v in enumerate(vals)],
-        } for k, (name, vals) in enumerate(series)],
+        "xlabels": [
+            {"x": round(x(i), 1), "label": lab}
+            for i, lab in enumerate(labels)
+            if i % every == 0 or i == n - 1
+        ],
+        "series": [
+            {
+                "name": name,
+                "cls": f"s{k}",
+                "points": " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(vals)),
+                "dots": [
+                    {
+                        "x": round(x(i), 1),
+                        "y": round(y(v), 1),
+                        "value": _fmt_num(v),
+                        "label": labels[i],
+                    }
+                    for i, v in enumerate(vals)
+                ],
+            }
+            for k, (name, vals) in enumerate(series)
+        ],
     }
 
 
-def bar_chart(items: list[dict], *, width: int = 620, row: int = 38, label_width: int = 170) -> dict:
+def bar_chart(
+    items: list[dict], *, width: int = 620, row: int = 38, label_width: int = 170
+) -> dict:
     """Horizontal bars (long Chinese labels stay readable): items = [{label, value}]."""
     top, value_room = 6, 56
     pw = width - label_width - value_room
@@ -272,11 +378,25 @@ def bar_chart(items: list[dict], *, width: int = 620, row: int = 38, label_width
     for k, item in enumerate(items):
         w = pw * item["value"] / maximum
         y0 = top + k * row
-        bars.append({"label": item["label"], "value": item["value"], "x": label_width, "y": y0 + 5,
-                     "w": round(max(w, 2 if item["value"] else 0), 1), "h": row - 10,
-                     "ty": y0 + row / 2 + 5, "vx": round(label_width + w + 6, 1)})
-    return {"width": width, "height": top * 2 + row * max(len(items), 1), "label_x": label_width - 8,
-            "axis_x": label_width, "bars": bars}
+        bars.append(
+            {
+                "label": item["label"],
+                "value": item["value"],
+                "x": label_width,
+                "y": y0 + 5,
+                "w": round(max(w, 2 if item["value"] else 0), 1),
+                "h": row - 10,
+                "ty": y0 + row / 2 + 5,
+                "vx": round(label_width + w + 6, 1),
+            }
+        )
+    return {
+        "width": width,
+        "height": top * 2 + row * max(len(items), 1),
+        "label_x": label_width - 8,
+        "axis_x": label_width,
+        "bars": bars,
+    }
 
 
 # ---------------------------------------------------------------- page
@@ -293,14 +413,16 @@ def _range(request: web.Request) -> tuple[int, date, date]:
 
 async def collect(request: web.Request, first: date, last: date) -> dict:
     stats = event_stats(request.app)
-    available = await asyncio.get_running_loop().run_in_executor(None, stats.refresh)  # not on the loop
+    available = await asyncio.get_running_loop().run_in_executor(
+        None, stats.refresh
+    )  # not on the loop
     data = stats.summary(first, last)
     data.update(await db_call(request, table_counts, first, last))
     data["events_available"] = available
     return data
 
 
-def _pct(value: Optional[float]) -> str:
+def _pct(value: float | None) -> str:
     return "—" if value is None else f"{value * 100:.1f}%"
 
 
@@ -309,27 +431,55 @@ async def analytics_page(request: web.Request) -> web.Response:
     data = await collect(request, first, last)
     labels = [d["day"].strftime("%m-%d") for d in data["daily"]]
     charts = {
-        "daily": line_chart(labels, [(t("analytics.series.messages"), [d["users"] for d in data["daily"]]),
-                                     (t("analytics.series.fallbacks"), [d["fallbacks"] for d in data["daily"]])]),
-        "intents": bar_chart([{"label": i["label"], "value": i["count"]} for i in data["intents"][:TOP_INTENTS]]),
-        "handoffs": bar_chart([{"label": r["label"], "value": r["value"]} for r in data["handoff_reasons"]],
-                              width=520, label_width=120),
-        "bookings": bar_chart([{"label": b["label"], "value": b["count"]} for b in data["bookings"]],
-                              width=520, label_width=120),
-        "wishes": bar_chart([{"label": w["label"], "value": w["count"]} for w in data["wishes"]],
-                            width=520, label_width=120),
+        "daily": line_chart(
+            labels,
+            [
+                (t("analytics.series.messages"), [d["users"] for d in data["daily"]]),
+                (t("analytics.series.fallbacks"), [d["fallbacks"] for d in data["daily"]]),
+            ],
+        ),
+        "intents": bar_chart(
+            [{"label": i["label"], "value": i["count"]} for i in data["intents"][:TOP_INTENTS]]
+        ),
+        "handoffs": bar_chart(
+            [{"label": r["label"], "value": r["value"]} for r in data["handoff_reasons"]],
+            width=520,
+            label_width=120,
+        ),
+        "bookings": bar_chart(
+            [{"label": b["label"], "value": b["count"]} for b in data["bookings"]],
+            width=520,
+            label_width=120,
+        ),
+        "wishes": bar_chart(
+            [{"label": w["label"], "value": w["count"]} for w in data["wishes"]],
+            width=520,
+            label_width=120,
+        ),
     }
     for d in data["daily"]:
         d["rate_text"] = _pct(d["rate"])
     for i in data["intents"]:
         i["share_text"] = _pct(i["share"])
-    return render(request, "analytics.html", {
-        **data, "charts": charts, "days": days, "ranges": RANGES, "first": first.isoformat(),
-        "last": last.isoformat(), "rate_text": _pct(data["rate"]),
-        "unanswered_page": [dict(u, at=u["at"].strftime("%m-%d %H:%M")) for u in data["unanswered"][:PAGE_UNANSWERED]],
-        "bookings_total": sum(b["count"] for b in data["bookings"]),
-        "wishes_total": sum(w["count"] for w in data["wishes"]),
-    })
+    return render(
+        request,
+        "analytics.html",
+        {
+            **data,
+            "charts": charts,
+            "days": days,
+            "ranges": RANGES,
+            "first": first.isoformat(),
+            "last": last.isoformat(),
+            "rate_text": _pct(data["rate"]),
+            "unanswered_page": [
+                dict(u, at=u["at"].strftime("%m-%d %H:%M"))
+                for u in data["unanswered"][:PAGE_UNANSWERED]
+            ],
+            "bookings_total": sum(b["count"] for b in data["bookings"]),
+            "wishes_total": sum(w["count"] for w in data["wishes"]),
+        },
+    )
 
 
 # ---------------------------------------------------------------- CSV export
@@ -344,13 +494,24 @@ def _cell(value) -> str:
 
 def csv_rows(name: str, data: dict) -> list[list]:
     if name == "daily":
-        return [[d["day"].isoformat(), d["users"], d["conversations"], d["fallbacks"], _pct(d["rate"])]
-                for d in data["daily"]]
+        return [
+            [d["day"].isoformat(), d["users"], d["conversations"], d["fallbacks"], _pct(d["rate"])]
+            for d in data["daily"]
+        ]
     if name == "intents":
-        return [[i["name"] or "", i["label"], i["count"], _pct(i["share"])] for i in data["intents"]]
+        return [
+            [i["name"] or "", i["label"], i["count"], _pct(i["share"])] for i in data["intents"]
+        ]
     if name == "unanswered":
-        return [[u["at"].strftime("%Y-%m-%d %H:%M:%S"), u["sender_id"], u["text"],
-                 "" if u["confidence"] is None else f"{u['confidence']:.2f}"] for u in data["unanswered"]]
+        return [
+            [
+                u["at"].strftime("%Y-%m-%d %H:%M:%S"),
+                u["sender_id"],
+                u["text"],
+                "" if u["confidence"] is None else f"{u['confidence']:.2f}",
+            ]
+            for u in data["unanswered"]
+        ]
     if name == "handoffs":
         return [[h["reason_label"], h["status_label"], h["count"]] for h in data["handoffs"]]
     if name == "bookings":
@@ -372,9 +533,15 @@ def _make_csv(name: str):
         data = await collect(request, first, last)
         body = csv_body(list(t(f"analytics.csv.{name}")), csv_rows(name, data))
         filename = f"rongjun-{name}-{first:%Y%m%d}-{last:%Y%m%d}.csv"
-        return web.Response(body=body, content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="{filename}"',
-                                     "Cache-Control": "no-store"})
+        return web.Response(
+            body=body,
+            content_type="text/csv",
+            charset="utf-8",
+            headers={
+                "Content-Disposition": f'attachment; filename="{filename}"',
+                "Cache-Control": "no-store",
+            },
+        )
 
     handler.__name__ = f"analytics_csv_{name}"
     return handler

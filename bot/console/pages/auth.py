@@ -1,4 +1,5 @@
 """Login / logout and the start page."""
+
 from __future__ import annotations
 
 import unicodedata
@@ -33,7 +34,9 @@ def _safe_next(value: str | None) -> str:
 async def login_page(request: web.Request) -> web.Response:
     if current_user(request) is not None:
         raise web.HTTPFound(_safe_next(request.query.get("next")))
-    return render(request, "login.html", {"next": _safe_next(request.query.get("next")), "error": ""})
+    return render(
+        request, "login.html", {"next": _safe_next(request.query.get("next")), "error": ""}
+    )
 
 
 @public
@@ -65,7 +68,8 @@ async def login_submit(request: web.Request) -> web.Response:
     limits.login_user_ip.reset(key)
     lifetime = request.app[CONFIG].login_max_age
     token = await db_call(
-        request, lambda s: sessions.start(s, found[0], now=moment, lifetime=lifetime))
+        request, lambda s: sessions.start(s, found[0], now=moment, lifetime=lifetime)
+    )
     old = await get_session(request)
     web_id = old.get("web_id")
     session = await new_session(request)  # fresh session id/content: no fixation

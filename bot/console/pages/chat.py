@@ -6,6 +6,7 @@ pushes reach the page over /chat/ws. Limits (ratelimit.py): new chat sessions pe
 per IP and per session, and messages waiting for Rasa at once; over them, or when Rasa is
 down or too slow, the page gets a polite "busy" message instead of an error.
 """
+
 from __future__ import annotations
 
 import hmac
@@ -152,7 +153,9 @@ async def push(request: web.Request) -> web.Response:
     user gets the text from the outbox when the chat page connects again (buttons are dropped)."""
     scheme, _, supplied = request.headers.get("Authorization", "").partition(" ")
     expected = request.app[CONFIG].push_token
-    if scheme.lower() != "bearer" or not hmac.compare_digest(supplied.strip().encode(), expected.encode()):
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        supplied.strip().encode(), expected.encode()
+    ):
         return json_response({"ok": False, "error": "unauthorized"}, status=401)
     try:
         body = await json_object(request)
@@ -169,7 +172,9 @@ async def push(request: web.Request) -> web.Response:
     if not text and not buttons:
         return json_response({"ok": False, "error": "nothing to send"}, status=400)
     buttons = normalise_reply({"buttons": buttons})["buttons"]
-    status = await delivery.deliver_web(request.app, recipient, (text or "").strip(), source="bot", buttons=buttons)
+    status = await delivery.deliver_web(
+        request.app, recipient, (text or "").strip(), source="bot", buttons=buttons
+    )
     return json_response({"ok": True, "status": status})
 
 

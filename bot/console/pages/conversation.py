@@ -69,12 +69,14 @@ def _undelivered(s, sender_id: str) -> list:
 
     rows = []
     for row in contacts.undeliverable_for(s, sender_id):
-        reason = (row.last_error or "")[len(outbox.UNDELIVERABLE_PREFIX):]
-        rows.append({
-            "time": row.due_at.strftime("%m-%d %H:%M"),
-            "text": people.mask_text(row.text),
-            "reason": t("undelivered.reasons").get(reason, reason),
-        })
+        reason = (row.last_error or "")[len(outbox.UNDELIVERABLE_PREFIX) :]
+        rows.append(
+            {
+                "time": row.due_at.strftime("%m-%d %H:%M"),
+                "text": people.mask_text(row.text),
+                "reason": t("undelivered.reasons").get(reason, reason),
+            }
+        )
     return rows
 
 

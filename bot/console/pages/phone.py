@@ -1,4 +1,6 @@
-"""Phone-call assist: what the caller says → intent, entities, suggested answer; entitlement check."""
+"""Phone-call assist: what the caller says → intent, entities, suggested answer; entitlement
+check."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -14,12 +16,24 @@ BENEFIT_INTENTS = {"ask_benefit"}
 
 
 def _blank_profile() -> dict:
-    return {"veteran_category": "", "qingdao_hukou": "", "age": "", "disability_grade": "", "income_difficulty": ""}
+    return {
+        "veteran_category": "",
+        "qingdao_hukou": "",
+        "age": "",
+        "disability_grade": "",
+        "income_difficulty": "",
+    }
 
 
 def _context(**extra) -> dict:
-    base = {"text": "", "analysis": None, "profile": _blank_profile(), "programmes": None,
-            "categories": assist.veteran_categories(), "error": ""}
+    base = {
+        "text": "",
+        "analysis": None,
+        "profile": _blank_profile(),
+        "programmes": None,
+        "categories": assist.veteran_categories(),
+        "error": "",
+    }
     base.update(extra)
     return base
 
@@ -29,7 +43,8 @@ async def phone_page(request: web.Request) -> web.Response:
 
 
 async def _analyse(request: web.Request, text: str) -> dict:
-    """/model/parse → intent, confidence, entities (masked) and suggested answers. Raises RasaError."""
+    """/model/parse → intent, confidence, entities (masked) and suggested answers. Raises
+    RasaError."""
     parsed = await request.app[RASA].parse(text)
     intent = (parsed.get("intent") or {}).get("name")
     confidence = float((parsed.get("intent") or {}).get("confidence") or 0)
@@ -51,8 +66,14 @@ async def _analyse(request: web.Request, text: str) -> dict:
         {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 3)}
         for r in (parsed.get("intent_ranking") or [])[:5]
     ]
-    return {"intent": intent, "label": assist.topic_label(intent) if intent else "",
-            "confidence": round(confidence, 3), "entities": entities, "answers": answers, "ranking": ranking}
+    return {
+        "intent": intent,
+        "label": assist.topic_label(intent) if intent else "",
+        "confidence": round(confidence, 3),
+        "entities": entities,
+        "answers": answers,
+        "ranking": ranking,
+    }
 
 
 async def analyse(request: web.Request) -> web.Response:
@@ -65,7 +86,12 @@ async def analyse(request: web.Request) -> web.Response:
     try:
         analysis = await _analyse(request, text)
     except RasaError:
-        return render(request, "phone.html", _context(text=shown, error=t("errors.rasa_unavailable")), status=502)
+        return render(
+            request,
+            "phone.html",
+            _context(text=shown, error=t("errors.rasa_unavailable")),
+            status=502,
+        )
     return render(request, "phone.html", _context(text=shown, analysis=analysis))
 
 
@@ -95,8 +121,13 @@ async def check_entitlements(request: web.Request) -> web.Response:
             analysis = await _analyse(request, text)
         except RasaError:
             analysis = None
-    return render(request, "phone.html", _context(text=people.mask_text(text), analysis=analysis,
-                                                  profile=raw, programmes=programmes))
+    return render(
+        request,
+        "phone.html",
+        _context(
+            text=people.mask_text(text), analysis=analysis, profile=raw, programmes=programmes
+        ),
+    )
 
 
 def setup(app: web.Application) -> None:

@@ -3,6 +3,7 @@
 Only the agent holding the conversation's handoff (or a supervisor) may reveal, at most
 ``pii_reveals_per_hour`` times per user; refusals are logged as warnings.
 """
+
 from __future__ import annotations
 
 import logging
@@ -59,15 +60,25 @@ async def reveal(request: web.Request) -> web.Response:
     value = await assist.reveal(request.app, sender_id, field, user.username)
     if value is None:
         return error(request, 404, "nothing_to_reveal")
-    return json_response({"field": field, "label": t(f"pii_fields.{field}"), "value": value},
-                             headers={"Cache-Control": "no-store"})
+    return json_response(
+        {"field": field, "label": t(f"pii_fields.{field}"), "value": value},
+        headers={"Cache-Control": "no-store"},
+    )
 
 
 def _log(s, limit: int = 500) -> list[dict]:
-    rows = s.execute(select(PiiRevealLog).order_by(PiiRevealLog.created_at.desc(), PiiRevealLog.id.desc()).limit(limit))
+    rows = s.execute(
+        select(PiiRevealLog)
+        .order_by(PiiRevealLog.created_at.desc(), PiiRevealLog.id.desc())
+        .limit(limit)
+    )
     return [
-        {"agent": r.agent, "field": t(f"pii_fields.{r.field}", r.field), "subject": r.subject,
-         "time": r.created_at.strftime("%Y-%m-%d %H:%M:%S")}
+        {
+            "agent": r.agent,
+            "field": t(f"pii_fields.{r.field}", r.field),
+            "subject": r.subject,
+            "time": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
+        }
         for r in rows.scalars()
     ]
 

@@ -1,4 +1,5 @@
 """Handoff queue: crisis first; take over (pause the bot) and hand back (resume)."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -62,7 +63,9 @@ async def release(request: web.Request) -> web.StreamResponse:
     if item["taken"] and item["agent"] != user.username and not user.is_supervisor:
         return error(request, 403, "not_your_handoff")
     try:
-        await handoffs.release(request.app, handoff_id, user.username, item["sender_id"], force=user.is_supervisor)
+        await handoffs.release(
+            request.app, handoff_id, user.username, item["sender_id"], force=user.is_supervisor
+        )
     except handoffs.HandoffError as exc:
         return error(request, exc.status, exc.code)
     target = f"/conversations/{item['sender_id']}"

@@ -1,4 +1,5 @@
 """Account management (supervisors): create agents/supervisors, enable/disable accounts."""
+
 from __future__ import annotations
 
 from aiohttp import web
@@ -21,16 +22,24 @@ from bot.console.texts import t
 
 def _rows(s) -> list[dict]:
     return [
-        {"id": u.id, "username": u.username, "role": u.role, "active": u.active,
-         "created_at": u.created_at.strftime("%Y-%m-%d"), "created_by": u.created_by or "",
-         "last_login_at": u.last_login_at.strftime("%m-%d %H:%M") if u.last_login_at else ""}
+        {
+            "id": u.id,
+            "username": u.username,
+            "role": u.role,
+            "active": u.active,
+            "created_at": u.created_at.strftime("%Y-%m-%d"),
+            "created_by": u.created_by or "",
+            "last_login_at": u.last_login_at.strftime("%m-%d %H:%M") if u.last_login_at else "",
+        }
         for u in accounts.list_users(s)
     ]
 
 
 @require_role("supervisor")
 async def users_page(request: web.Request) -> web.Response:
-    return render(request, "users.html", {"users": await db_call(request, _rows), "error": "", "form": {}})
+    return render(
+        request, "users.html", {"users": await db_call(request, _rows), "error": "", "form": {}}
+    )
 
 
 @require_role("supervisor")
@@ -39,22 +48,30 @@ async def create(request: web.Request) -> web.Response:
     username = str(form.get("username", "")).strip()
     password = str(form.get("password", ""))
     role = str(form.get("role", "agent"))
-    if password != str(form.get("password2", "")):
-        code = "password_mismatch"
-    else:
-        code = None
+    code = "password_mismatch" if password != str(form.get("password2", "")) else None
     if code is None:
         moment, me = now(request), current_user(request).username
         try:
-            await db_call(request, lambda s: accounts.create_user(
-                s, username, password, role, now=moment, created_by=me) and None)
+            await db_call(
+                request,
+                lambda s: (
+                    accounts.create_user(s, username, password, role, now=moment, created_by=me)
+                    and None
+                ),
+            )
         except accounts.AccountError as exc:
             code = exc.code
     if code is not None:
-        return render(request, "users.html", {
-            "users": await db_call(request, _rows), "error": t(f"errors.{code}"),
-            "form": {"username": username, "role": role},
-        }, status=400)
+        return render(
+            request,
+            "users.html",
+            {
+                "users": await db_call(request, _rows),
+                "error": t(f"errors.{code}"),
+                "form": {"username": username, "role": role},
+            },
+            status=400,
+        )
     await flash(request, "user_created")
     raise web.HTTPFound("/users")
 

@@ -4,6 +4,7 @@ Taking a place is one conditional ``UPDATE … SET booked = booked + 1 WHERE boo
 on the slot row; one active booking per person is a UNIQUE index on ``active_fingerprint``; a
 status change is a conditional UPDATE, so concurrent callers cannot both change one appointment.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -38,15 +39,21 @@ from bot.core.appointments.slots import nearest_free, slot_problem
 
 def _new_code(s: Session) -> str:
     return codes.new_code(
-        lambda code: s.execute(select(Appointment.id).where(Appointment.code == code)).first()
-        is not None)
+        lambda code: (
+            s.execute(select(Appointment.id).where(Appointment.code == code)).first() is not None
+        )
+    )
 
 
 def _insert_slot_if_missing(s: Session, centre: Centre, start: datetime) -> None:
     """Create the counter row without racing: INSERT … ON CONFLICT DO NOTHING."""
     dialect = s.get_bind().dialect.name
-    values = {"centre_id": centre.id, "start": start,
-              "capacity": effective_capacity(s, centre), "booked": 0}
+    values = {
+        "centre_id": centre.id,
+        "start": start,
+        "capacity": effective_capacity(s, centre),
+        "booked": 0,
+    }
     if dialect == "postgresql":
         from sqlalchemy.dialects.postgresql import insert
     elif dialect == "sqlite":
@@ -61,8 +68,9 @@ def _insert_slot_if_missing(s: Session, centre: Centre, start: datetime) -> None
         except IntegrityError:
             pass
         return
-    s.execute(insert(Slot).values(**values).on_conflict_do_nothing(
-        index_elements=["centre_id", "start"]))
+    s.execute(
+        insert(Slot).values(**values).on_conflict_do_nothing(index_elements=["centre_id", "start"])
+    )
 
 
 def _take_slot(s: Session, centre: Centre, start: datetime) -> int | None:
@@ -89,12 +97,16 @@ def _release_slot(s: Session, slot_id: int, capacity: int | None) -> None:
     longer in the file): the slot's capacity is left alone."""
     values = {"booked": Slot.booked - 1}
     if capacity is not None:
-        values["capacity"] = case((Slot.capacity <= capacity, Slot.capacity),
-                                  (Slot.booked - 1 > capacity, Slot.booked - 1),
-                                  else_=capacity)
+        values["capacity"] = case(
+            (Slot.capacity <= capacity, Slot.capacity),
+            (Slot.booked - 1 > capacity, Slot.booked - 1),
+            else_=capacity,
+        )
     s.execute(
-        update(Slot).where(Slot.id == slot_id, Slot.booked > 0)
-        .values(**values).execution_options(synchronize_session=False)
+        update(Slot)
+        .where(Slot.id == slot_id, Slot.booked > 0)
+        .values(**values)
+        .execution_options(synchronize_session=False)
     )
 
 
@@ -102,10 +114,19 @@ class _Full(Exception):
     """Internal: unwinds the savepoint when the slot turned out to be full."""
 
 
-def _log(s: Session, appointment: Appointment, action: str, by: str, now: datetime,
-         detail: str | None = None) -> None:
-    s.add(AppointmentEvent(appointment_id=appointment.id, at=now, actor=by or "", action=action,
-                           detail=detail))
+def _log(
+    s: Session,
+    appointment: Appointment,
+    action: str,
+    by: str,
+    now: datetime,
+    detail: str | None = None,
+) -> None:
+    s.add(
+        AppointmentEvent(
+            appointment_id=appointment.id, at=now, actor=by or "", action=action, detail=detail
+        )
+    )
 
 
 def _release_lapsed(s: Session, fingerprint: str, now: datetime) -> None:
@@ -120,10 +141,10 @@ def _release_lapsed(s: Session, fingerprint: str, now: datetime) -> None:
 
 def _active_for(s: Session, fingerprint: str) -> Appointment | None:
     return s.execute(
-        select(Appointment).where(Appointment.active_fingerprint == fingerprint)
+        select(Appointment)
+        .where(Appointment.active_fingerprint == fingerprint)
         .execution_options(populate_existing=True)
     ).scalar_one_or_none()
-
 
 
 def book(
@@ -168,11 +189,21 @@ def book(
 
     for _attempt in range(5):  # retried only on a confirmation-code collision
         appointment = Appointment(
-            code=_new_code(s), sender_id=sender_id, category=category, name=name, mobile=mobile,
-            id_cipher=people.encrypt_id(id_number), id_fingerprint=fingerprint,
-            id_masked=people.mask_id(id_number), active_fingerprint=fingerprint,
-            centre_id=centre.id, start=start, status=BOOKED, discharge_date=discharge_date,
-            created_at=now, updated_at=now,
+            code=_new_code(s),
+            sender_id=sender_id,
+            category=category,
+            name=name,
+            mobile=mobile,
+            id_cipher=people.encrypt_id(id_number),
+            id_fingerprint=fingerprint,
+            id_masked=people.mask_id(id_number),
+            active_fingerprint=fingerprint,
+            centre_id=centre.id,
+            start=start,
+            status=BOOKED,
+            discharge_date=discharge_date,
+            created_at=now,
+            updated_at=now,
         )
         try:
             with s.begin_nested():
@@ -200,8 +231,11 @@ def _transition(s: Session, appointment: Appointment, allowed: Sequence[str], va
     """Conditional UPDATE so two concurrent callers cannot both change the same appointment."""
     result = s.execute(
         update(Appointment)
-        .where(Appointment.id == appointment.id, Appointment.status.in_(list(allowed)),
-               Appointment.start == appointment.start)
+        .where(
+            Appointment.id == appointment.id,
+            Appointment.status.in_(list(allowed)),
+            Appointment.start == appointment.start,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -217,8 +251,12 @@ def cancel(s: Session, appointment: Appointment, by: str, now: datetime) -> Appo
     if appointment.start <= now:
         raise AppointmentError(PAST)
     capacity_lock(s, appointment.centre_id)  # before any slot row lock (see capacity.capacity_lock)
-    _transition(s, appointment, [BOOKED],
-                {"status": CANCELLED, "active_fingerprint": None, "updated_at": now})
+    _transition(
+        s,
+        appointment,
+        [BOOKED],
+        {"status": CANCELLED, "active_fingerprint": None, "updated_at": now},
+    )
     centre = get_centre(appointment.centre_id)
     _release_slot(s, appointment.slot_id, effective_capacity(s, centre) if centre else None)
     _log(s, appointment, "cancelled", by, now)
@@ -266,10 +304,20 @@ def reschedule(
                 new_slot = _take_slot(s, centre, new_start)
                 if new_slot is None:
                     raise _Full()
-            _transition(s, appointment, [BOOKED],
-                        {"start": new_start, "slot_id": new_slot, "updated_at": now})
-            _log(s, appointment, "rescheduled", by or appointment.sender_id, now,
-                 f"{old_start:%Y-%m-%d %H:%M} -> {new_start:%Y-%m-%d %H:%M}")
+            _transition(
+                s,
+                appointment,
+                [BOOKED],
+                {"start": new_start, "slot_id": new_slot, "updated_at": now},
+            )
+            _log(
+                s,
+                appointment,
+                "rescheduled",
+                by or appointment.sender_id,
+                now,
+                f"{old_start:%Y-%m-%d %H:%M} -> {new_start:%Y-%m-%d %H:%M}",
+            )
             s.flush()
     except _Full:
         s.refresh(appointment)
@@ -284,8 +332,12 @@ def mark_checked_in(s: Session, appointment: Appointment, by: str, now: datetime
         raise AppointmentError("not_active")
     if now.date() < appointment.start.date():
         raise AppointmentError("too_early")
-    _transition(s, appointment, [BOOKED, NO_SHOW],
-                {"status": CHECKED_IN, "active_fingerprint": None, "updated_at": now})
+    _transition(
+        s,
+        appointment,
+        [BOOKED, NO_SHOW],
+        {"status": CHECKED_IN, "active_fingerprint": None, "updated_at": now},
+    )
     _log(s, appointment, "checked_in", by, now)
     outbox.cancel(s, reminder_key(appointment.id))
     s.flush()
@@ -298,9 +350,9 @@ def mark_no_show(s: Session, appointment: Appointment, by: str, now: datetime) -
         raise AppointmentError("not_active")
     if now < appointment.start:
         raise AppointmentError("too_early")
-    _transition(s, appointment, [BOOKED],
-                {"status": NO_SHOW, "active_fingerprint": None, "updated_at": now})
+    _transition(
+        s, appointment, [BOOKED], {"status": NO_SHOW, "active_fingerprint": None, "updated_at": now}
+    )
     _log(s, appointment, "no_show", by, now)
     s.flush()
     return appointment
-

@@ -1,5 +1,6 @@
 """Places per slot: the file's ``capacity_per_slot`` or a staff override (console 停诊与号源),
 and the per-centre lock that keeps a capacity change and concurrent bookings consistent."""
+
 from __future__ import annotations
 
 import hashlib
@@ -13,7 +14,7 @@ from bot.core.appointments.centres import Centre, centre_of, require_centre
 from bot.core.appointments.errors import AppointmentError
 from bot.core.appointments.models import CapacityChange, CentreCapacity, Slot
 
-log = logging.getLogger(__name__)
+logger = logging.getLogger(__name__)
 
 MIN_CAPACITY, MAX_CAPACITY = 1, 50  # what staff may set per slot (set_capacity)
 
@@ -60,7 +61,8 @@ def _apply_capacity(s: Session, centre: Centre, capacity: int, now: datetime) ->
         .execution_options(synchronize_session=False)
     ).rowcount
     over = s.execute(
-        select(func.count()).select_from(Slot)
+        select(func.count())
+        .select_from(Slot)
         .where(Slot.centre_id == centre.id, Slot.start > now, Slot.booked > capacity)
     ).scalar_one()
     return int(updated or 0), int(over)
@@ -75,11 +77,16 @@ def _upsert_override(s: Session, centre_id: str, capacity: int, by: str, now: da
         else:
             from sqlalchemy.dialects.sqlite import insert
         statement = insert(CentreCapacity).values(**values)
-        s.execute(statement.on_conflict_do_update(
-            index_elements=["centre_id"],
-            set_={"capacity": statement.excluded.capacity,
-                  "updated_by": statement.excluded.updated_by,
-                  "updated_at": statement.excluded.updated_at}))
+        s.execute(
+            statement.on_conflict_do_update(
+                index_elements=["centre_id"],
+                set_={
+                    "capacity": statement.excluded.capacity,
+                    "updated_by": statement.excluded.updated_by,
+                    "updated_at": statement.excluded.updated_at,
+                },
+            )
+        )
         return
     row = s.get(CentreCapacity, centre_id)  # pragma: no cover - other databases
     if row is None:  # pragma: no cover
@@ -102,14 +109,23 @@ def set_capacity(
     MIN_CAPACITY..MAX_CAPACITY).
     """
     centre = require_centre(centre_id)
-    if isinstance(capacity, bool) or not isinstance(capacity, int) \
-            or not MIN_CAPACITY <= capacity <= MAX_CAPACITY:
+    if (
+        isinstance(capacity, bool)
+        or not isinstance(capacity, int)
+        or not MIN_CAPACITY <= capacity <= MAX_CAPACITY
+    ):
         raise AppointmentError("bad_capacity", str(capacity))
     capacity_lock(s, centre.id, exclusive=True)
     _upsert_override(s, centre.id, capacity, by or "", now)
     updated, over = _apply_capacity(s, centre, capacity, now)
-    log.info("capacity of %s set to %d by %s: %d future slots updated, %d over capacity",
-             centre.id, capacity, by, updated, over)
+    logger.info(
+        "capacity of %s set to %d by %s: %d future slots updated, %d over capacity",
+        centre.id,
+        capacity,
+        by,
+        updated,
+        over,
+    )
     return CapacityChange(updated, over, capacity)
 
 
@@ -118,10 +134,19 @@ def clear_capacity(s: Session, centre_id: str, by: str, now: datetime) -> Capaci
     slot rows go back to the file value (never below booked), as in ``set_capacity``."""
     centre = require_centre(centre_id)
     capacity_lock(s, centre.id, exclusive=True)
-    s.execute(delete(CentreCapacity).where(CentreCapacity.centre_id == centre.id)
-              .execution_options(synchronize_session=False))
+    s.execute(
+        delete(CentreCapacity)
+        .where(CentreCapacity.centre_id == centre.id)
+        .execution_options(synchronize_session=False)
+    )
     updated, over = _apply_capacity(s, centre, centre.capacity_per_slot, now)
-    log.info("capacity override of %s cleared by %s (back to %d): %d future slots updated, "
-             "%d over capacity", centre.id, by, centre.capacity_per_slot, updated, over)
+    logger.info(
+        "capacity override of %s cleared by %s (back to %d): %d future slots updated, "
+        "%d over capacity",
+        centre.id,
+        by,
+        centre.capacity_per_slot,
+        updated,
+        over,
+    )
     return CapacityChange(updated, over, centre.capacity_per_slot)
-

@@ -1,5 +1,6 @@
 """The district service centres: who they are (``service_centres.yml``) joined with what the
 operator configured for them (``deployment.yml``), and the slot grid their hours make."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -71,7 +72,8 @@ def _parse_centres(raw: dict, setup: deployment.Deployment) -> CentreConfig:
         centre_id = str(item["id"])
         given = setup.centre(centre_id)
         configured = frozenset(
-            name for name in DEPLOYMENT_FIELDS if getattr(given, name) is not None)
+            name for name in DEPLOYMENT_FIELDS if getattr(given, name) is not None
+        )
         centres[centre_id] = Centre(
             id=centre_id,
             district=str(item["district"]),

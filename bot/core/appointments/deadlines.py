@@ -1,4 +1,5 @@
 """Reporting deadlines (报到时限) per veteran category, from ``reporting.yml``."""
+
 from __future__ import annotations
 
 from datetime import date, timedelta
@@ -31,6 +32,7 @@ def days_left(discharge_date: date | None, deadline_days: int | None, today: dat
     return (discharge_date + timedelta(days=deadline_days) - today).days
 
 
-def days_left_for(category: str | None, discharge_date: date | None, today: date,
-                  path: Path | None = None) -> int | None:
+def days_left_for(
+    category: str | None, discharge_date: date | None, today: date, path: Path | None = None
+) -> int | None:
     return days_left(discharge_date, reporting_deadline_days(category, path), today)

@@ -1,4 +1,5 @@
 """Refusals the user or an agent can act on, with a machine ``code`` (wording is in the NLG)."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence

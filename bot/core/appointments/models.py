@@ -1,5 +1,6 @@
 """The appointment tables (slot counters, capacity overrides, appointments and their history)
 and the result types services return."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -27,7 +28,6 @@ from bot.core.db import Base
 BOOKED, CANCELLED, CHECKED_IN, NO_SHOW = "booked", "cancelled", "checked_in", "no_show"
 
 
-
 class Slot(Base):
     """Capacity counter for one (centre, start); created lazily on first booking."""
 
@@ -49,9 +49,7 @@ class CentreCapacity(Base):
     configured value applies)."""
 
     __tablename__ = "centre_capacity"
-    __table_args__ = (
-        CheckConstraint("capacity > 0", name="ck_centre_capacity_capacity"),
-    )
+    __table_args__ = (CheckConstraint("capacity > 0", name="ck_centre_capacity_capacity"),)
 
     centre_id = Column(String(32), primary_key=True)
     capacity = Column(Integer, nullable=False)
@@ -79,16 +77,21 @@ class Appointment(Base):
     # = id_fingerprint while status is 'booked' and the slot is ahead, else NULL (unique).
     active_fingerprint = Column(String(64), nullable=True)
     centre_id = Column(String(32), nullable=False)
-    slot_id = Column(Integer, ForeignKey("appointment_slots.id", name="fk_appointments_slot_id"),
-                     nullable=False)
+    slot_id = Column(
+        Integer, ForeignKey("appointment_slots.id", name="fk_appointments_slot_id"), nullable=False
+    )
     start = Column(DateTime, nullable=False)
     status = Column(String(16), nullable=False, default=BOOKED)
     discharge_date = Column(Date, nullable=True)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
 
-    events = relationship("AppointmentEvent", order_by="AppointmentEvent.id",
-                          back_populates="appointment", lazy="select")
+    events = relationship(
+        "AppointmentEvent",
+        order_by="AppointmentEvent.id",
+        back_populates="appointment",
+        lazy="select",
+    )
 
     @property
     def centre(self) -> Centre | None:
@@ -116,8 +119,10 @@ class Appointment(Base):
         return days_left_for(self.category, self.discharge_date, today)
 
     def __repr__(self) -> str:  # masked: reprs end up in logs
-        return (f"<Appointment {self.code} {self.centre_id} {self.start:%Y-%m-%d %H:%M} "
-                f"{self.status} {self.masked_mobile}>")
+        return (
+            f"<Appointment {self.code} {self.centre_id} {self.start:%Y-%m-%d %H:%M} "
+            f"{self.status} {self.masked_mobile}>"
+        )
 
 
 class AppointmentEvent(Base):
@@ -127,8 +132,11 @@ class AppointmentEvent(Base):
 
     id = Column(Integer, primary_key=True)
     appointment_id = Column(
-        Integer, ForeignKey("appointments.id", name="fk_appointment_events_appointment_id"),
-        nullable=False, index=True)
+        Integer,
+        ForeignKey("appointments.id", name="fk_appointment_events_appointment_id"),
+        nullable=False,
+        index=True,
+    )
     at = Column(DateTime, nullable=False)
     actor = Column(String(128), nullable=False)  # sender_id or staff login
     action = Column(String(16), nullable=False)
@@ -181,4 +189,3 @@ class Resolution:
     @property
     def ok(self) -> bool:
         return self.slot is not None
-

@@ -1,5 +1,6 @@
 """Which slots are free, and turning what a user asked for (a parsed day / time) into a
 bookable slot or a reason with the nearest alternatives."""
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -37,8 +38,9 @@ def slot_counts(
 ) -> dict[datetime, tuple[int, int]]:
     """{start: (capacity, booked)} for slot rows that exist between first and last."""
     rows = s.execute(
-        select(Slot.start, Slot.capacity, Slot.booked)
-        .where(Slot.centre_id == centre_id, Slot.start >= first, Slot.start <= last)
+        select(Slot.start, Slot.capacity, Slot.booked).where(
+            Slot.centre_id == centre_id, Slot.start >= first, Slot.start <= last
+        )
     ).all()
     return {row.start: (row.capacity, row.booked) for row in rows}
 
@@ -50,8 +52,9 @@ def free_slots(
     if last_day < first_day:
         return []
     closed = workdays.closed_days(s, centre.id, first_day, last_day)
-    counts = slot_counts(s, centre.id, datetime.combine(first_day, time.min),
-                     datetime.combine(last_day, time.max))
+    counts = slot_counts(
+        s, centre.id, datetime.combine(first_day, time.min), datetime.combine(last_day, time.max)
+    )
     step = timedelta(minutes=centre.slot_minutes)
     default = effective_capacity(s, centre)  # for slots nobody has booked yet (no row)
     result = []
@@ -75,13 +78,18 @@ def list_free_slots(s: Session, centre_id: str, day: date, now: datetime) -> lis
 
 
 def nearest_free(
-    s: Session, centre_id: str, target: datetime, now: datetime, limit: int = MAX_ALTERNATIVES,
+    s: Session,
+    centre_id: str,
+    target: datetime,
+    now: datetime,
+    limit: int = MAX_ALTERNATIVES,
     exclude: Sequence[datetime] = (),
 ) -> list[datetime]:
     """Up to ``limit`` free slot starts closest in time to ``target`` (earlier on ties)."""
     centre = require_centre(centre_id)
     candidates = [
-        slot.start for slot in free_slots(s, centre, now.date(), horizon_end(now), now)
+        slot.start
+        for slot in free_slots(s, centre, now.date(), horizon_end(now), now)
         if slot.start not in exclude
     ]
     candidates.sort(key=lambda start: (abs((start - target).total_seconds()), start))
@@ -177,6 +185,6 @@ def resolve_request(s: Session, centre_id: str, parsed: ParsedTime, now: datetim
             start, reason = _pick_in_day(s, centre, parsed, now)
             if start is not None:
                 return Resolution(slot=start)
-    return Resolution(reason=reason, alternatives=nearest_free(s, centre.id, target, now),
-                      detail=detail)
-
+    return Resolution(
+        reason=reason, alternatives=nearest_free(s, centre.id, target, now), detail=detail
+    )

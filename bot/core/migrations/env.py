@@ -1,4 +1,5 @@
 """Alembic environment for 荣军助手 (configured from bot.core.migrate, no ini file)."""
+
 from __future__ import annotations
 
 from alembic import context
@@ -22,8 +23,11 @@ def _configure(**kwargs) -> None:
 
 
 def run_offline() -> None:
-    _configure(url=config.get_main_option("sqlalchemy.url"), literal_binds=True,
-               dialect_opts={"paramstyle": "named"})
+    _configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        literal_binds=True,
+        dialect_opts={"paramstyle": "named"},
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -6,10 +6,12 @@
   given Rasa URL; an end-to-end test passes the real Rasa's URL here.
 * ``gateway`` — a gateway against ``fake_rasa``.
 """
+
 from __future__ import annotations
 
 import logging
-from typing import Any, AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 import pytest_asyncio
 

@@ -8,26 +8,44 @@ Every call is recorded as :class:`ApiCall`; ``inject()`` queues an update for ``
 Builders at the bottom (``text_update``, ``callback_update``, ...) produce update dicts shaped
 like Telegram's.
 """
+
 from __future__ import annotations
 
 import asyncio
 import itertools
 import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, Optional
+from typing import Any
 
 from aiohttp import web
 
 #: Parameters PTB sends as plain strings (everything else is JSON-encoded by PTB).
 STRING_PARAMS = {
-    "text", "caption", "callback_query_id", "secret_token", "url", "photo", "title", "address",
-    "inline_message_id", "parse_mode", "language_code", "document", "description", "name",
+    "text",
+    "caption",
+    "callback_query_id",
+    "secret_token",
+    "url",
+    "photo",
+    "title",
+    "address",
+    "inline_message_id",
+    "parse_mode",
+    "language_code",
+    "document",
+    "description",
+    "name",
 }
 
 # Methods that return a Message, and the message field they fill.
 _MESSAGE_METHODS = {
-    "sendMessage", "sendPhoto", "sendLocation", "sendVenue", "sendDocument",
+    "sendMessage",
+    "sendPhoto",
+    "sendLocation",
+    "sendVenue",
+    "sendDocument",
 }
 
 
@@ -61,10 +79,10 @@ class FakeBotApi:
         self._update_ids = itertools.count(1)
         self._message_ids = itertools.count(1000)
         self._changed = asyncio.Condition()
-        self._runner: Optional[web.AppRunner] = None
+        self._runner: web.AppRunner | None = None
         self._closing = False
         self._polls = 0
-        self.port: Optional[int] = None
+        self.port: int | None = None
 
     # ---- lifecycle -------------------------------------------------------------------------
 
@@ -96,7 +114,12 @@ class FakeBotApi:
 
     @property
     def bot_user(self) -> dict[str, Any]:
-        return {"id": self.bot_id, "is_bot": True, "first_name": "荣军助手", "username": self.username}
+        return {
+            "id": self.bot_id,
+            "is_bot": True,
+            "first_name": "荣军助手",
+            "username": self.username,
+        }
 
     # ---- test helpers ------------------------------------------------------------------------
 
@@ -109,9 +132,10 @@ class FakeBotApi:
             self._changed.notify_all()
         return update
 
-    def calls_of(self, method: str, chat_id: Optional[int] = None) -> list[ApiCall]:
+    def calls_of(self, method: str, chat_id: int | None = None) -> list[ApiCall]:
         return [
-            c for c in self.calls
+            c
+            for c in self.calls
             if c.method == method and (chat_id is None or c.params.get("chat_id") == chat_id)
         ]
 
@@ -124,9 +148,9 @@ class FakeBotApi:
         method: str,
         count: int = 1,
         *,
-        chat_id: Optional[int] = None,
+        chat_id: int | None = None,
         timeout: float = 5.0,
-        where: Optional[Callable[[ApiCall], bool]] = None,
+        where: Callable[[ApiCall], bool] | None = None,
     ) -> list[ApiCall]:
         """Wait until at least ``count`` matching calls were made; returns them."""
 
@@ -157,7 +181,9 @@ class FakeBotApi:
             else:
                 post = await request.post()
                 for key, value in post.items():
-                    raw[key] = value if isinstance(value, str) else getattr(value, "filename", "file")
+                    raw[key] = (
+                        value if isinstance(value, str) else getattr(value, "filename", "file")
+                    )
         params: dict[str, Any] = {}
         for key, value in raw.items():
             if isinstance(value, str) and key not in STRING_PARAMS:
@@ -211,7 +237,8 @@ class FakeBotApi:
             if not self._updates and timeout > 0:
                 try:
                     await asyncio.wait_for(
-                        self._changed.wait_for(lambda: bool(self._updates) or self._closing), timeout
+                        self._changed.wait_for(lambda: bool(self._updates) or self._closing),
+                        timeout,
                     )
                 except asyncio.TimeoutError:
                     pass
@@ -228,7 +255,9 @@ class FakeBotApi:
         if "text" in params:
             message["text"] = params["text"]
         if "photo" in params:
-            message["photo"] = [{"file_id": "photo1", "file_unique_id": "u1", "width": 10, "height": 10}]
+            message["photo"] = [
+                {"file_id": "photo1", "file_unique_id": "u1", "width": 10, "height": 10}
+            ]
             if params.get("caption"):
                 message["caption"] = params["caption"]
         if "latitude" in params:
@@ -239,8 +268,12 @@ class FakeBotApi:
         return message
 
     def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {**self.bot_user, "can_join_groups": True, "can_read_all_group_messages": False,
-                "supports_inline_queries": False}
+        return {
+            **self.bot_user,
+            "can_join_groups": True,
+            "can_read_all_group_messages": False,
+            "supports_inline_queries": False,
+        }
 
     def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
         self.commands = list(params.get("commands") or [])
@@ -258,8 +291,11 @@ class FakeBotApi:
         return True
 
     def _m_getWebhookInfo(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"url": self.webhook.get("url", ""), "has_custom_certificate": False,
-                "pending_update_count": 0}
+        return {
+            "url": self.webhook.get("url", ""),
+            "has_custom_certificate": False,
+            "pending_update_count": 0,
+        }
 
     def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> Any:
         key = (int(params.get("chat_id", 0)), int(params.get("message_id", 0)))
@@ -278,7 +314,7 @@ class FakeBotApi:
 _ids = itertools.count(1)
 
 
-def _chat(chat_id: int, chat_type: Optional[str] = None) -> dict[str, Any]:
+def _chat(chat_id: int, chat_type: str | None = None) -> dict[str, Any]:
     kind = chat_type or ("private" if chat_id > 0 else "supergroup")
     chat: dict[str, Any] = {"id": chat_id, "type": kind}
     if kind == "private":
@@ -296,7 +332,9 @@ def utf16_len(text: str) -> int:
     return len(text.encode("utf-16-le")) // 2
 
 
-def _message(chat_id: int, user_id: Optional[int], chat_type: Optional[str], **fields: Any) -> dict[str, Any]:
+def _message(
+    chat_id: int, user_id: int | None, chat_type: str | None, **fields: Any
+) -> dict[str, Any]:
     return {
         "message_id": next(_ids),
         "date": int(time.time()),
@@ -310,10 +348,10 @@ def text_update(
     chat_id: int,
     text: str,
     *,
-    user_id: Optional[int] = None,
-    chat_type: Optional[str] = None,
-    mention: Optional[str] = None,
-    reply_to: Optional[dict[str, Any]] = None,
+    user_id: int | None = None,
+    chat_type: str | None = None,
+    mention: str | None = None,
+    reply_to: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """A message update. ``mention="@bot"`` adds a mention entity for that text inside ``text``;
     commands (text starting with /) get a bot_command entity as Telegram adds one."""
@@ -323,7 +361,9 @@ def text_update(
         entities.append({"type": "bot_command", "offset": 0, "length": utf16_len(word)})
     if mention:
         at = text.index(mention)
-        entities.append({"type": "mention", "offset": utf16_len(text[:at]), "length": utf16_len(mention)})
+        entities.append(
+            {"type": "mention", "offset": utf16_len(text[:at]), "length": utf16_len(mention)}
+        )
     fields: dict[str, Any] = {"text": text}
     if entities:
         fields["entities"] = entities
@@ -332,14 +372,35 @@ def text_update(
     return {"message": _message(chat_id, user_id, chat_type, **fields)}
 
 
-def media_update(chat_id: int, kind: str, *, user_id: Optional[int] = None, chat_type: Optional[str] = None) -> dict[str, Any]:
+def media_update(
+    chat_id: int, kind: str, *, user_id: int | None = None, chat_type: str | None = None
+) -> dict[str, Any]:
     """sticker / photo / voice / video / document / location message."""
     samples: dict[str, Any] = {
-        "sticker": {"sticker": {"file_id": "st1", "file_unique_id": "su1", "type": "regular",
-                                "width": 512, "height": 512, "is_animated": False, "is_video": False}},
-        "photo": {"photo": [{"file_id": "ph1", "file_unique_id": "pu1", "width": 90, "height": 90}]},
+        "sticker": {
+            "sticker": {
+                "file_id": "st1",
+                "file_unique_id": "su1",
+                "type": "regular",
+                "width": 512,
+                "height": 512,
+                "is_animated": False,
+                "is_video": False,
+            }
+        },
+        "photo": {
+            "photo": [{"file_id": "ph1", "file_unique_id": "pu1", "width": 90, "height": 90}]
+        },
         "voice": {"voice": {"file_id": "vo1", "file_unique_id": "vu1", "duration": 3}},
-        "video": {"video": {"file_id": "vi1", "file_unique_id": "viu1", "width": 1, "height": 1, "duration": 1}},
+        "video": {
+            "video": {
+                "file_id": "vi1",
+                "file_unique_id": "viu1",
+                "width": 1,
+                "height": 1,
+                "duration": 1,
+            }
+        },
         "document": {"document": {"file_id": "do1", "file_unique_id": "du1", "file_name": "a.pdf"}},
         "location": {"location": {"latitude": 36.07, "longitude": 120.38}},
     }
@@ -351,7 +412,9 @@ def service_update(chat_id: int) -> dict[str, Any]:
     return {"message": _message(chat_id, None, None, new_chat_members=[_user(4242)])}
 
 
-def callback_update(message: dict[str, Any], data: str, *, user_id: Optional[int] = None) -> dict[str, Any]:
+def callback_update(
+    message: dict[str, Any], data: str, *, user_id: int | None = None
+) -> dict[str, Any]:
     """A press of the button with ``data`` on a message the bot sent (as returned by the fake)."""
     chat_id = message["chat"]["id"]
     return {

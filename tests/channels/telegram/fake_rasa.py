@@ -5,15 +5,17 @@ echo), records every request, and can pretend to be down (``status = 503``) or b
 restarted on the same port (connection refused in between). End-to-end tests use the real Rasa
 instead: the gateway fixtures take any RASA_URL.
 """
+
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable, Optional, Union
+from typing import Any
 
 from aiohttp import web
 
-Reply = Union[list, int]
+Reply = list | int
 
 
 @dataclass
@@ -28,14 +30,16 @@ def echo(sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, 
 
 
 class FakeRasa:
-    def __init__(self, reply: Callable[[str, str, dict[str, Any]], Reply] = echo, delay: float = 0.0) -> None:
+    def __init__(
+        self, reply: Callable[[str, str, dict[str, Any]], Reply] = echo, delay: float = 0.0
+    ) -> None:
         self.reply = reply
         self.delay = delay
-        self.status: Optional[int] = None  # set to e.g. 503 to fail every request
+        self.status: int | None = None  # set to e.g. 503 to fail every request
         self.requests: list[RasaRequest] = []
         self.attempts = 0  # every POST, including failed ones
-        self.port: Optional[int] = None
-        self._runner: Optional[web.AppRunner] = None
+        self.port: int | None = None
+        self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
 
     @property
@@ -58,7 +62,7 @@ class FakeRasa:
             await self._runner.cleanup()
             self._runner = None
 
-    def messages(self, sender: Optional[str] = None) -> list[str]:
+    def messages(self, sender: str | None = None) -> list[str]:
         return [r.message for r in self.requests if sender is None or r.sender == sender]
 
     async def wait_for(self, count: int, timeout: float = 5.0) -> list[RasaRequest]:

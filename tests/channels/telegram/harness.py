@@ -8,10 +8,11 @@ action server) use:
     texts = await harness.replies(1001, 1)
     await harness.close()
 """
+
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Optional
+from typing import Any
 
 import aiohttp
 
@@ -59,11 +60,13 @@ class GatewayHarness:
     def sent(self, chat_id: int, method: str = "sendMessage") -> list[ApiCall]:
         return self.api.calls_of(method, chat_id)
 
-    async def push(self, body: Any, token: Optional[str] = PUSH_TOKEN) -> tuple[int, Any]:
+    async def push(self, body: Any, token: str | None = PUSH_TOKEN) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        async with aiohttp.ClientSession() as session:
-            async with session.post(f"{self.http_url}/push", json=body, headers=headers) as resp:
-                return resp.status, await resp.json(content_type=None)
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.http_url}/push", json=body, headers=headers) as resp,
+        ):
+            return resp.status, await resp.json(content_type=None)
 
     async def close(self) -> None:
         await self.gateway.stop()
@@ -73,7 +76,7 @@ async def start_gateway(
     api: FakeBotApi,
     rasa_url: str,
     *,
-    gateway_kwargs: Optional[dict[str, Any]] = None,
+    gateway_kwargs: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> GatewayHarness:
     """Start a gateway whose Telegram side is ``api`` and whose Rasa is ``rasa_url``."""

@@ -1,4 +1,5 @@
 """Pressing inline buttons."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,9 +15,16 @@ LONG_PAYLOAD = '/inform{"district":"黄岛区","veteran_category":"伤残军人"
 
 def _menu(sender, message, metadata):
     if message == "菜单":
-        return [{"recipient_id": sender, "text": "请选择区：",
-                 "buttons": [{"title": "黄岛区", "payload": LONG_PAYLOAD},
-                             {"title": "取消", "payload": "/cancel"}]}]
+        return [
+            {
+                "recipient_id": sender,
+                "text": "请选择区：",
+                "buttons": [
+                    {"title": "黄岛区", "payload": LONG_PAYLOAD},
+                    {"title": "取消", "payload": "/cancel"},
+                ],
+            }
+        ]
     return [{"recipient_id": sender, "text": f"收到：{message}"}]
 
 
@@ -28,7 +36,9 @@ async def _menu_message(harness, fake_api, chat_id):
     return message, buttons
 
 
-async def test_press_forwards_payload_removes_keyboard_and_answers(gateway_factory, fake_api, fake_rasa):
+async def test_press_forwards_payload_removes_keyboard_and_answers(
+    gateway_factory, fake_api, fake_rasa
+):
     fake_rasa.reply = _menu
     harness = await gateway_factory(fake_rasa.url)
     message, buttons = await _menu_message(harness, fake_api, 3001)

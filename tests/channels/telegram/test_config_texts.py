@@ -1,4 +1,5 @@
 """Configuration from the environment, the texts file, and the no-token start."""
+
 from __future__ import annotations
 
 import ast
@@ -23,14 +24,16 @@ def test_from_env_without_token_is_none():
 
 
 def test_from_env_reads_everything():
-    config = GatewayConfig.from_env({
-        "TELEGRAM_TOKEN": "1:abc",
-        "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9999/bot",
-        "RASA_URL": "http://rasa:5005/",
-        "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hooks/tg",
-        "TELEGRAM_WEBHOOK_SECRET": "abc_DEF-1",
-        "TELEGRAM_GATEWAY_PORT": "9090",
-    })
+    config = GatewayConfig.from_env(
+        {
+            "TELEGRAM_TOKEN": "1:abc",
+            "TELEGRAM_API_BASE_URL": "http://127.0.0.1:9999/bot",
+            "RASA_URL": "http://rasa:5005/",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example.org/hooks/tg",
+            "TELEGRAM_WEBHOOK_SECRET": "abc_DEF-1",
+            "TELEGRAM_GATEWAY_PORT": "9090",
+        }
+    )
     assert config.token == "1:abc"
     assert config.api_base_url == "http://127.0.0.1:9999/bot"
     assert config.file_url == "http://127.0.0.1:9999/file/bot"
@@ -53,8 +56,12 @@ def test_main_without_token_prints_help_and_exits_0():
     env = {k: v for k, v in os.environ.items() if k != "TELEGRAM_TOKEN"}
     root = PACKAGE.parents[2]
     result = subprocess.run(
-        [sys.executable, "-m", "bot.channels.telegram"], cwd=root, env=env,
-        capture_output=True, text=True, timeout=60,
+        [sys.executable, "-m", "bot.channels.telegram"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert result.returncode == 0
     assert "TELEGRAM_TOKEN" in result.stdout
@@ -76,7 +83,7 @@ def test_missing_key_fails_at_load(tmp_path):
     with pytest.raises(ValueError):
         load_texts(bad)
     with pytest.raises(ValueError):
-        Texts({key: "x" for key in REQUIRED_KEYS})  # `commands` must be a mapping
+        Texts(dict.fromkeys(REQUIRED_KEYS, "x"))  # `commands` must be a mapping
 
 
 def _docstring_nodes(tree: ast.AST) -> set[int]:
@@ -96,8 +103,12 @@ def test_no_user_facing_chinese_in_python():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         docstrings = _docstring_nodes(tree)
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Constant) and isinstance(node.value, str)
-                    and id(node) not in docstrings and CJK.search(node.value)):
+            if (
+                isinstance(node, ast.Constant)
+                and isinstance(node.value, str)
+                and id(node) not in docstrings
+                and CJK.search(node.value)
+            ):
                 offenders.append(f"{path.name}:{node.lineno}: {node.value!r}")
     assert offenders == []
 
@@ -117,8 +128,9 @@ async def test_gateway_waits_for_telegram_at_boot(fake_rasa):
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     api = FakeBotApi()
-    config = GatewayConfig(token=api.token, rasa_url=fake_rasa.url,
-                           api_base_url=f"http://127.0.0.1:{port}/bot")
+    config = GatewayConfig(
+        token=api.token, rasa_url=fake_rasa.url, api_base_url=f"http://127.0.0.1:{port}/bot"
+    )
     gateway = Gateway(dataclasses.replace(config, **TEST_TUNING))
     stop = asyncio.Event()
     task = asyncio.create_task(gateway.run(stop))
@@ -127,8 +139,17 @@ async def test_gateway_waits_for_telegram_at_boot(fake_rasa):
     await api.start(port=port)
     try:
         await api.wait_for("setMyCommands", 1, timeout=10)
-        await api.inject({"message": {"message_id": 1, "date": 0, "chat": {"id": 9001, "type": "private"},
-                                      "from": {"id": 9001, "is_bot": False, "first_name": "x"}, "text": "在吗"}})
+        await api.inject(
+            {
+                "message": {
+                    "message_id": 1,
+                    "date": 0,
+                    "chat": {"id": 9001, "type": "private"},
+                    "from": {"id": 9001, "is_bot": False, "first_name": "x"},
+                    "text": "在吗",
+                }
+            }
+        )
         await api.wait_for("sendMessage", 1, chat_id=9001, timeout=10)
     finally:
         stop.set()

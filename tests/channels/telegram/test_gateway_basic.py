@@ -1,4 +1,5 @@
 """Round trips through the real PTB client, the fake Bot API and a stand-in Rasa."""
+
 from __future__ import annotations
 
 import asyncio
@@ -50,8 +51,13 @@ async def test_commands_registered_with_chinese_descriptions(gateway, fake_api):
 
 @pytest.mark.parametrize(
     "command, intent",
-    [("/start", "/greet"), ("/help", "/ask_capabilities"), ("/human", "/request_human"),
-     ("/cancel", "/cancel"), ("/start@rongjun_test_bot", "/greet")],
+    [
+        ("/start", "/greet"),
+        ("/help", "/ask_capabilities"),
+        ("/human", "/request_human"),
+        ("/cancel", "/cancel"),
+        ("/start@rongjun_test_bot", "/greet"),
+    ],
 )
 async def test_commands_map_to_intents(gateway, fake_rasa, command, intent):
     await gateway.say(1010, command)
@@ -105,7 +111,9 @@ async def test_group_without_mention_is_ignored(gateway, fake_api, fake_rasa):
 
 async def test_group_mention_is_stripped_and_forwarded(gateway, fake_api, fake_rasa):
     group = -100124
-    await gateway.say(group, "@Rongjun_Test_Bot 荣军卡怎么办理", user_id=502, mention="@Rongjun_Test_Bot")
+    await gateway.say(
+        group, "@Rongjun_Test_Bot 荣军卡怎么办理", user_id=502, mention="@Rongjun_Test_Bot"
+    )
     texts = await gateway.replies(group, 1)
     assert texts == ["收到：荣军卡怎么办理"]
     request = fake_rasa.requests[0]
@@ -115,7 +123,9 @@ async def test_group_mention_is_stripped_and_forwarded(gateway, fake_api, fake_r
 
 async def test_group_mention_in_the_middle_and_alone(gateway, fake_api, fake_rasa):
     group = -100125
-    await gateway.say(group, "请问😀@rongjun_test_bot预约报到", user_id=503, mention="@rongjun_test_bot")
+    await gateway.say(
+        group, "请问😀@rongjun_test_bot预约报到", user_id=503, mention="@rongjun_test_bot"
+    )
     await gateway.say(group, "@rongjun_test_bot", user_id=503, mention="@rongjun_test_bot")
     await fake_rasa.wait_for(2)
     assert fake_rasa.messages() == ["请问😀 预约报到", TEXTS.get("empty_mention_message")]
@@ -124,8 +134,11 @@ async def test_group_mention_in_the_middle_and_alone(gateway, fake_api, fake_ras
 async def test_group_reply_to_bot_is_forwarded(gateway, fake_api, fake_rasa):
     group = -100126
     bot_message = {
-        "message_id": 77, "date": 0, "chat": {"id": group, "type": "supergroup", "title": "群"},
-        "from": fake_api.bot_user, "text": "请问您是哪个区的？",
+        "message_id": 77,
+        "date": 0,
+        "chat": {"id": group, "type": "supergroup", "title": "群"},
+        "from": fake_api.bot_user,
+        "text": "请问您是哪个区的？",
     }
     await gateway.say(group, "市南区", user_id=504, reply_to=bot_message)
     assert await gateway.replies(group, 1) == ["收到：市南区"]
@@ -141,9 +154,16 @@ async def test_group_media_with_mention_caption_is_answered(gateway, fake_api):
 
 
 async def test_edited_messages_are_not_resent(gateway, fake_api, fake_rasa):
-    edited = {"edited_message": {
-        "message_id": 5, "date": 0, "edit_date": 1, "chat": {"id": 1023, "type": "private"},
-        "from": {"id": 1023, "is_bot": False, "first_name": "x"}, "text": "改过的"}}
+    edited = {
+        "edited_message": {
+            "message_id": 5,
+            "date": 0,
+            "edit_date": 1,
+            "chat": {"id": 1023, "type": "private"},
+            "from": {"id": 1023, "is_bot": False, "first_name": "x"},
+            "text": "改过的",
+        }
+    }
     await fake_api.inject(edited)
     await gateway.say(1023, "新消息")
     await gateway.replies(1023, 1)
@@ -153,8 +173,10 @@ async def test_edited_messages_are_not_resent(gateway, fake_api, fake_rasa):
 async def test_health_endpoint(gateway):
     import aiohttp
 
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{gateway.http_url}/health") as resp:
-            assert resp.status == 200
-            body = await resp.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{gateway.http_url}/health") as resp,
+    ):
+        assert resp.status == 200
+        body = await resp.json()
     assert body["ok"] is True and body["mode"] == "polling"

@@ -1,4 +1,5 @@
 """Per-user rate limit on incoming messages."""
+
 from __future__ import annotations
 
 import asyncio

@@ -1,4 +1,5 @@
 """Appointment reminders from the outbox reach Telegram exactly once."""
+
 from __future__ import annotations
 
 import asyncio
@@ -6,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
+from bot.channels.telegram.outbox_delivery import OutboxDelivery
 from bot.core import outbox
 from bot.core.db import Base, make_engine, session_scope
-from bot.channels.telegram.outbox_delivery import OutboxDelivery
 
 pytestmark = pytest.mark.asyncio
 NOW = datetime(2025, 3, 10, 18, 0)
@@ -24,8 +25,15 @@ def engine(tmp_path):
 
 def _enqueue(engine, recipient, text, due_at, key=None):
     with session_scope(engine) as s:
-        return outbox.enqueue(s, recipient, text, due_at=due_at, kind="reminder",
-                              dedupe_key=key, now=NOW - timedelta(days=1)).id
+        return outbox.enqueue(
+            s,
+            recipient,
+            text,
+            due_at=due_at,
+            kind="reminder",
+            dedupe_key=key,
+            now=NOW - timedelta(days=1),
+        ).id
 
 
 def _row(engine, message_id):
@@ -36,18 +44,28 @@ def _row(engine, message_id):
 
 async def test_due_reminders_delivered_exactly_once(gateway_factory, fake_api, fake_rasa, engine):
     clock = [NOW]
-    due = _enqueue(engine, "tg-8001", "提醒：您明天上午9:00在市南区服务中心（示例）报到。", NOW - timedelta(minutes=1), "appt-1")
+    due = _enqueue(
+        engine,
+        "tg-8001",
+        "提醒：您明天上午9:00在市南区服务中心（示例）报到。",
+        NOW - timedelta(minutes=1),
+        "appt-1",
+    )
     due2 = _enqueue(engine, "tg-8001", "提醒：请携带身份证。", NOW, "appt-2")
     web = _enqueue(engine, "web-abc", "给网页用户", NOW - timedelta(hours=1))
     later = _enqueue(engine, "tg-8002", "明天的提醒", NOW + timedelta(hours=1))
     harness = await gateway_factory(
-        fake_rasa.url, outbox_interval=0.05,
+        fake_rasa.url,
+        outbox_interval=0.05,
         gateway_kwargs={"outbox_engine": engine, "outbox_now": lambda: clock[0]},
     )
     texts = await harness.replies(8001, 2)
     await asyncio.sleep(0.3)  # several more loop rounds: nothing is sent twice
-    assert fake_api.texts_to(8001) == texts == [
-        "提醒：您明天上午9:00在市南区服务中心（示例）报到。", "提醒：请携带身份证。"]
+    assert (
+        fake_api.texts_to(8001)
+        == texts
+        == ["提醒：您明天上午9:00在市南区服务中心（示例）报到。", "提醒：请携带身份证。"]
+    )
     assert _row(engine, due)[0] == outbox.SENT and _row(engine, due2)[0] == outbox.SENT
     assert _row(engine, web)[0] == outbox.PENDING  # not ours: the web chat delivers it
     assert fake_api.texts_to(8002) == []
@@ -58,12 +76,15 @@ async def test_due_reminders_delivered_exactly_once(gateway_factory, fake_api, f
     assert _row(engine, later)[0] == outbox.SENT
 
 
-async def test_failed_send_is_marked_and_retried_by_outbox_backoff(gateway_factory, fake_api, fake_rasa, engine):
+async def test_failed_send_is_marked_and_retried_by_outbox_backoff(
+    gateway_factory, fake_api, fake_rasa, engine
+):
     clock = [NOW]
     message_id = _enqueue(engine, "tg-8003", "提醒", NOW)
     fake_api.fail_chats[8003] = (400, "Bad Request: chat not found")
-    harness = await gateway_factory(
-        fake_rasa.url, outbox_interval=0.05,
+    await gateway_factory(
+        fake_rasa.url,
+        outbox_interval=0.05,
         gateway_kwargs={"outbox_engine": engine, "outbox_now": lambda: clock[0]},
     )
     await fake_api.wait_for("sendMessage", 1, chat_id=8003)

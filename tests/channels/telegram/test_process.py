@@ -1,4 +1,6 @@
-"""``python -m bot.channels.telegram`` as a real process, configured only through the environment."""
+"""``python -m bot.channels.telegram`` as a real process, configured only through the
+environment."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,8 +16,8 @@ import pytest
 from sqlalchemy import select
 
 from bot.core import outbox
-from bot.core.db import Base, make_engine, session_scope
 from bot.core.clock import now as local_now
+from bot.core.db import Base, make_engine, session_scope
 from tests.channels.telegram.fake_bot_api import text_update
 
 REPO = Path(__file__).resolve().parents[3]
@@ -28,24 +30,41 @@ def _free_port() -> int:
 
 
 @pytest.mark.asyncio
-async def test_gateway_process_polls_pushes_delivers_reminders_and_stops(fake_api, fake_rasa, tmp_path):
+async def test_gateway_process_polls_pushes_delivers_reminders_and_stops(
+    fake_api, fake_rasa, tmp_path
+):
     db_url = f"sqlite:///{tmp_path / 'rongjun.db'}"
     engine = make_engine(db_url)
     Base.metadata.create_all(engine)
     with session_scope(engine) as s:
-        outbox.enqueue(s, "tg-9101", "提醒：明天9:00报到", due_at=local_now() - timedelta(minutes=5),
-                       kind="reminder", now=datetime(2025, 1, 1))
+        outbox.enqueue(
+            s,
+            "tg-9101",
+            "提醒：明天9:00报到",
+            due_at=local_now() - timedelta(minutes=5),
+            kind="reminder",
+            now=datetime(2025, 1, 1),
+        )
     engine.dispose()
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("TELEGRAM_")}
     env.update(
-        TELEGRAM_TOKEN=fake_api.token, TELEGRAM_API_BASE_URL=fake_api.base_url,
-        RASA_URL=fake_rasa.url, TELEGRAM_GATEWAY_PORT=str(port), GATEWAY_PUSH_TOKEN="proc-token",
-        RJ_DATA_DIR=str(tmp_path), DATABASE_URL=db_url,
+        TELEGRAM_TOKEN=fake_api.token,
+        TELEGRAM_API_BASE_URL=fake_api.base_url,
+        RASA_URL=fake_rasa.url,
+        TELEGRAM_GATEWAY_PORT=str(port),
+        GATEWAY_PUSH_TOKEN="proc-token",
+        RJ_DATA_DIR=str(tmp_path),
+        DATABASE_URL=db_url,
     )
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "bot.channels.telegram", cwd=REPO, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        sys.executable,
+        "-m",
+        "bot.channels.telegram",
+        cwd=REPO,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
     )
     try:
         await fake_api.wait_for("setMyCommands", 1, timeout=30)
@@ -53,12 +72,15 @@ async def test_gateway_process_polls_pushes_delivers_reminders_and_stops(fake_ap
         await fake_api.inject(text_update(9102, "你好"))
         await fake_api.wait_for("sendMessage", 1, chat_id=9102, timeout=10)
         assert fake_api.texts_to(9102) == ["收到：你好"]
-        async with aiohttp.ClientSession() as session:
-            async with session.post(
-                f"http://127.0.0.1:{port}/push", json={"recipient": "tg-9103", "text": "推送"},
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(
+                f"http://127.0.0.1:{port}/push",
+                json={"recipient": "tg-9103", "text": "推送"},
                 headers={"Authorization": "Bearer proc-token"},
-            ) as resp:
-                assert resp.status == 200
+            ) as resp,
+        ):
+            assert resp.status == 200
         assert fake_api.texts_to(9103) == ["推送"]
     finally:
         if process.returncode is None:

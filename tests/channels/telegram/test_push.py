@@ -1,4 +1,5 @@
 """POST /push: authenticated delivery to a chat."""
+
 from __future__ import annotations
 
 import aiohttp
@@ -15,21 +16,31 @@ async def test_wrong_or_missing_token_is_401(gateway, fake_api, token):
 
 
 async def test_other_scheme_is_401(gateway, fake_api):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{gateway.http_url}/push", json={"recipient": "tg-7001", "text": "x"},
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{gateway.http_url}/push",
+            json={"recipient": "tg-7001", "text": "x"},
             headers={"Authorization": "Basic test-push-token"},
-        ) as resp:
-            assert resp.status == 401
+        ) as resp,
+    ):
+        assert resp.status == 401
 
 
 async def test_push_delivers_text_and_buttons(gateway, fake_api):
-    status, body = await gateway.push({
-        "recipient": "tg-7002",
-        "text": "您的预约已确认：明天上午9:00，市南区退役军人服务中心（示例）。",
-        "buttons": [{"title": "查看预约", "payload": "/check_appointment"},
-                    {"title": "取消预约并重新选择时间", "payload": '/cancel_appointment{"id":"预约12"}'}],
-    })
+    status, body = await gateway.push(
+        {
+            "recipient": "tg-7002",
+            "text": "您的预约已确认：明天上午9:00，市南区退役军人服务中心（示例）。",
+            "buttons": [
+                {"title": "查看预约", "payload": "/check_appointment"},
+                {
+                    "title": "取消预约并重新选择时间",
+                    "payload": '/cancel_appointment{"id":"预约12"}',
+                },
+            ],
+        }
+    )
     assert status == 200 and body == {"ok": True, "messages": 1}
     (call,) = fake_api.calls_of("sendMessage", 7002)
     assert call.params["text"].startswith("您的预约已确认")
@@ -44,15 +55,18 @@ async def test_push_to_group_chat(gateway, fake_api):
     assert fake_api.texts_to(-1001234567) == ["群通知"]
 
 
-@pytest.mark.parametrize("body", [
-    {"recipient": "web-abc", "text": "x"},
-    {"recipient": "tg-abc", "text": "x"},
-    {"recipient": "tg-7003"},
-    {"recipient": "tg-7003", "text": "   "},
-    {"recipient": "tg-7003", "text": 5},
-    {"recipient": "tg-7003", "text": "x", "buttons": "no"},
-    ["not", "an", "object"],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"recipient": "web-abc", "text": "x"},
+        {"recipient": "tg-abc", "text": "x"},
+        {"recipient": "tg-7003"},
+        {"recipient": "tg-7003", "text": "   "},
+        {"recipient": "tg-7003", "text": 5},
+        {"recipient": "tg-7003", "text": "x", "buttons": "no"},
+        ["not", "an", "object"],
+    ],
+)
 async def test_bad_bodies_are_400(gateway, fake_api, body):
     status, result = await gateway.push(body)
     assert status == 400 and result["ok"] is False
@@ -65,7 +79,9 @@ async def test_blocked_chat_is_reported(gateway, fake_api):
     assert status == 410 and body["retryable"] is False
 
 
-async def test_default_push_token_comes_from_settings(gateway_factory, fake_rasa, monkeypatch, tmp_path):
+async def test_default_push_token_comes_from_settings(
+    gateway_factory, fake_rasa, monkeypatch, tmp_path
+):
     monkeypatch.setenv("RJ_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("GATEWAY_PUSH_TOKEN", "from-settings")
     harness = await gateway_factory(fake_rasa.url, push_token=None)

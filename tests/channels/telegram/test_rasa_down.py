@@ -1,4 +1,5 @@
 """Rasa (or the action server behind it) failing: retry, apologise, keep, resend, never crash."""
+
 from __future__ import annotations
 
 import asyncio
@@ -14,10 +15,12 @@ TEXTS = default_texts()
 
 
 async def _health(harness) -> dict:
-    async with aiohttp.ClientSession() as session:
-        async with session.get(f"{harness.http_url}/health") as resp:
-            assert resp.status == 200
-            return await resp.json()
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{harness.http_url}/health") as resp,
+    ):
+        assert resp.status == 200
+        return await resp.json()
 
 
 async def test_5xx_retried_then_queued_and_delivered_when_back(gateway, fake_api, fake_rasa):
@@ -32,8 +35,12 @@ async def test_5xx_retried_then_queued_and_delivered_when_back(gateway, fake_api
     assert health["pending_messages"] == 2
     fake_rasa.status = None
     texts = await gateway.replies(6001, 4, timeout=5)
-    assert texts == [TEXTS.get("rasa_down"), TEXTS.get("pending_delivered"),
-                     "收到：我要预约报到", "收到：市南区"]
+    assert texts == [
+        TEXTS.get("rasa_down"),
+        TEXTS.get("pending_delivered"),
+        "收到：我要预约报到",
+        "收到：市南区",
+    ]
     assert fake_rasa.messages("tg-6001") == ["我要预约报到", "市南区"]
     assert (await _health(gateway))["pending_messages"] == 0
     await gateway.say(6001, "谢谢")  # back to normal: no notice any more

@@ -1,4 +1,5 @@
 """Webhook mode: Telegram's secret token is checked on every request."""
+
 from __future__ import annotations
 
 import aiohttp
@@ -12,9 +13,11 @@ SECRET = "s3cret-Token_for-tests"
 
 
 async def _post(url: str, update: dict, headers: dict) -> int:
-    async with aiohttp.ClientSession() as session:
-        async with session.post(url, json={**update, "update_id": 1}, headers=headers) as resp:
-            return resp.status
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(url, json={**update, "update_id": 1}, headers=headers) as resp,
+    ):
+        return resp.status
 
 
 @pytest_asyncio.fixture
@@ -42,9 +45,15 @@ async def test_right_secret_is_processed(webhook_gateway, fake_api, fake_rasa):
     assert await webhook_gateway.replies(4001, 1) == ["收到：你好"]
 
 
-@pytest.mark.parametrize("headers", [{}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
-                                     {"X-Telegram-Bot-Api-Secret-Token": ""},
-                                     {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}])
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+        {"X-Telegram-Bot-Api-Secret-Token": ""},
+        {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"},
+    ],
+)
 async def test_wrong_or_missing_secret_is_refused(webhook_gateway, fake_api, fake_rasa, headers):
     url = f"{webhook_gateway.http_url}/tg/hook"
     assert await _post(url, text_update(4002, "攻击"), headers) == 403
@@ -62,21 +71,28 @@ async def test_generated_secret_when_none_configured(gateway_factory, fake_api, 
     assert secret and len(secret) >= 32
     url = f"{harness.http_url}/telegram/webhook"  # default route when the URL has no path
     assert await _post(url, text_update(4004, "x"), {}) == 403
-    assert await _post(url, text_update(4004, "x"), {"X-Telegram-Bot-Api-Secret-Token": secret}) == 200
+    assert (
+        await _post(url, text_update(4004, "x"), {"X-Telegram-Bot-Api-Secret-Token": secret}) == 200
+    )
     await harness.replies(4004, 1)
 
 
 async def test_polling_mode_webhook_route_refuses_everything(gateway, fake_rasa):
     url = f"{gateway.http_url}/telegram/webhook"
     assert await _post(url, text_update(4005, "x"), {"X-Telegram-Bot-Api-Secret-Token": ""}) == 403
-    assert await _post(url, text_update(4005, "x"), {"X-Telegram-Bot-Api-Secret-Token": "None"}) == 403
+    assert (
+        await _post(url, text_update(4005, "x"), {"X-Telegram-Bot-Api-Secret-Token": "None"}) == 403
+    )
     assert fake_rasa.requests == []
 
 
 async def test_malformed_body_with_right_secret_is_400(webhook_gateway):
-    async with aiohttp.ClientSession() as session:
-        async with session.post(
-            f"{webhook_gateway.http_url}/tg/hook", data="not json",
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            f"{webhook_gateway.http_url}/tg/hook",
+            data="not json",
             headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
-        ) as resp:
-            assert resp.status == 400
+        ) as resp,
+    ):
+        assert resp.status == 400

@@ -6,6 +6,7 @@
 * ``gateway_factory(rasa_url, mode=…, **config)`` — the real gateway against ``fake_api``
 * ``gateway``   — a plaintext-mode gateway against ``fake_rasa``
 """
+
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Awaitable, Callable

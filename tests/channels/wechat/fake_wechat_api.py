@@ -6,6 +6,7 @@
   tokens made stale with :meth:`expire_tokens` → 42001, users in ``outside_window`` → 45015.
 Messages are recorded with the token used, so tests can see which token a call carried.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -23,8 +24,9 @@ class Sent:
 
 
 class FakeWeChatApi:
-    def __init__(self, appid: str = "wx-test-appid", secret: str = "test-secret",
-                 expires_in: int = 7200) -> None:
+    def __init__(
+        self, appid: str = "wx-test-appid", secret: str = "test-secret", expires_in: int = 7200
+    ) -> None:
         self.appid, self.secret, self.expires_in = appid, secret, expires_in
         self.token_delay = 0.0
         self.token_requests = 0
@@ -63,8 +65,9 @@ class FakeWeChatApi:
     def texts_to(self, openid: str) -> list[str]:
         return [s.content for s in self.sent if s.openid == openid]
 
-    async def wait_for(self, count: int, openid: str | None = None,
-                       timeout: float = 5.0) -> list[str]:
+    async def wait_for(
+        self, count: int, openid: str | None = None, timeout: float = 5.0
+    ) -> list[str]:
         def enough() -> bool:
             return len([s for s in self.sent if openid is None or s.openid == openid]) >= count
 

@@ -6,6 +6,7 @@ server: signed (and, in compatible/safe mode, AES-encrypted) XML posted to ``/we
     later = await api.wait_for(1, "oUSER1")                          # 客服 messages
     await harness.close()
 """
+
 from __future__ import annotations
 
 import base64
@@ -68,38 +69,47 @@ class WeChatPlatform:
 
     def query(self, **extra: str) -> dict[str, str]:
         timestamp, nonce = str(int(time.time())), os.urandom(5).hex()
-        return {"signature": sign(self.token, timestamp, nonce), "timestamp": timestamp,
-                "nonce": nonce, **extra}
+        return {
+            "signature": sign(self.token, timestamp, nonce),
+            "timestamp": timestamp,
+            "nonce": nonce,
+            **extra,
+        }
 
     @staticmethod
     def message_xml(openid: str, kind: str, msg_id: int | None = None, **fields: str) -> str:
-        parts = [f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>",
-                 f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
-                 f"<CreateTime>{int(time.time())}</CreateTime>",
-                 f"<MsgType><![CDATA[{kind}]]></MsgType>"]
+        parts = [
+            f"<ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>",
+            f"<FromUserName><![CDATA[{openid}]]></FromUserName>",
+            f"<CreateTime>{int(time.time())}</CreateTime>",
+            f"<MsgType><![CDATA[{kind}]]></MsgType>",
+        ]
         parts += [f"<{name}><![CDATA[{value}]]></{name}>" for name, value in fields.items()]
         if msg_id is not None:
             parts.append(f"<MsgId>{msg_id}</MsgId>")
         return "<xml>" + "".join(parts) + "</xml>"
 
-    async def post(self, plain_xml: str, *, query: dict[str, str] | None = None,
-                   encrypt: bool | None = None) -> Reply:
+    async def post(
+        self, plain_xml: str, *, query: dict[str, str] | None = None, encrypt: bool | None = None
+    ) -> Reply:
         encrypt = self.mode != "plain" if encrypt is None else encrypt
         query = query or self.query()
         body = plain_xml
         if encrypt:
             assert self.crypto is not None
-            sealed = xmltodict.parse(self.crypto.encrypt_message(plain_xml, query["nonce"],
-                                                                 query["timestamp"]))["xml"]
+            sealed = xmltodict.parse(
+                self.crypto.encrypt_message(plain_xml, query["nonce"], query["timestamp"])
+            )["xml"]
             encrypted = f"<Encrypt><![CDATA[{sealed['Encrypt']}]]></Encrypt>"
             if self.mode == "compatible":  # plaintext fields and the ciphertext together
                 body = plain_xml.replace("</xml>", encrypted + "</xml>")
             else:
                 body = f"<xml><ToUserName><![CDATA[{ACCOUNT}]]></ToUserName>{encrypted}</xml>"
             query = {**query, "encrypt_type": "aes", "msg_signature": sealed["MsgSignature"]}
-        async with aiohttp.ClientSession() as session, session.post(
-            self.url, params=query, data=body.encode("utf-8")
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(self.url, params=query, data=body.encode("utf-8")) as resp,
+        ):
             text = await resp.text()
             status = resp.status
         if status != 200 or text == "success" or not text.startswith("<xml>"):
@@ -107,13 +117,15 @@ class WeChatPlatform:
         reply_xml = text
         if encrypt:
             outer = xmltodict.parse(text)["xml"]
-            reply_xml = self.crypto.decrypt_message(text, outer["MsgSignature"],
-                                                    outer["TimeStamp"], outer["Nonce"])
+            reply_xml = self.crypto.decrypt_message(
+                text, outer["MsgSignature"], outer["TimeStamp"], outer["Nonce"]
+            )
         parsed = xmltodict.parse(reply_xml)["xml"]
         return Reply(status, text, parsed.get("Content"), parsed)
 
-    async def text(self, openid: str, content: str, msg_id: int | None = None,
-                   **kwargs: Any) -> Reply:
+    async def text(
+        self, openid: str, content: str, msg_id: int | None = None, **kwargs: Any
+    ) -> Reply:
         msg_id = next(_msg_ids) if msg_id is None else msg_id
         return await self.post(self.message_xml(openid, "text", msg_id, Content=content), **kwargs)
 
@@ -127,9 +139,11 @@ class WeChatPlatform:
         return await self.post(self.message_xml(openid, "event", None, Event=event, **fields))
 
     async def image(self, openid: str) -> Reply:
-        return await self.post(self.message_xml(openid, "image", next(_msg_ids),
-                                                PicUrl="http://example.invalid/p.jpg",
-                                                MediaId="m1"))
+        return await self.post(
+            self.message_xml(
+                openid, "image", next(_msg_ids), PicUrl="http://example.invalid/p.jpg", MediaId="m1"
+            )
+        )
 
 
 class GatewayHarness:
@@ -142,21 +156,35 @@ class GatewayHarness:
 
     async def push(self, body: Any, token: str | None = PUSH_TOKEN) -> tuple[int, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token is not None else {}
-        async with aiohttp.ClientSession() as session, session.post(
-            f"{self.http_url}/push", json=body, headers=headers
-        ) as resp:
+        async with (
+            aiohttp.ClientSession() as session,
+            session.post(f"{self.http_url}/push", json=body, headers=headers) as resp,
+        ):
             return resp.status, await resp.json(content_type=None)
 
     async def close(self) -> None:
         await self.gateway.stop()
 
 
-async def start_gateway(api: FakeWeChatApi, rasa_url: str, *, engine: Any = None,
-                        mode: str = "plain", gateway_kwargs: dict[str, Any] | None = None,
-                        **overrides: Any) -> GatewayHarness:
+async def start_gateway(
+    api: FakeWeChatApi,
+    rasa_url: str,
+    *,
+    engine: Any = None,
+    mode: str = "plain",
+    gateway_kwargs: dict[str, Any] | None = None,
+    **overrides: Any,
+) -> GatewayHarness:
     aes_key = new_aes_key() if mode != "plain" else None
-    config = WeChatConfig(token=TOKEN, appid=api.appid, secret=api.secret, aes_key=aes_key,
-                          encrypt_mode=mode, rasa_url=rasa_url, api_base_url=api.base_url)
+    config = WeChatConfig(
+        token=TOKEN,
+        appid=api.appid,
+        secret=api.secret,
+        aes_key=aes_key,
+        encrypt_mode=mode,
+        rasa_url=rasa_url,
+        api_base_url=api.base_url,
+    )
     config = dataclasses.replace(config, **{**TEST_TUNING, **overrides})
     gateway = Gateway(config, engine=engine, **(gateway_kwargs or {}))
     await gateway.start()

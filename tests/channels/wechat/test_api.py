@@ -1,4 +1,5 @@
 """Access token: cached, one fetch at a time, refreshed before expiry and after 40001/42001."""
+
 from __future__ import annotations
 
 import asyncio
@@ -19,8 +20,9 @@ class Clock:
 @pytest.fixture
 async def api(fake_api):
     clock = Clock()
-    client = WeChatApi(fake_api.base_url, fake_api.appid, fake_api.secret,
-                       refresh_margin=300, clock=clock)
+    client = WeChatApi(
+        fake_api.base_url, fake_api.appid, fake_api.secret, refresh_margin=300, clock=clock
+    )
     client.clock = clock
     yield client
     await client.close()

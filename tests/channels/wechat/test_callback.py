@@ -1,4 +1,5 @@
 """The /wechat callback: URL check, signatures, plaintext / compatible / safe mode."""
+
 from __future__ import annotations
 
 import aiohttp
@@ -31,8 +32,9 @@ async def test_unsigned_or_forged_posts_are_refused_and_never_reach_rasa(gateway
     query["signature"] = "0" * 40
     reply = await platform.text(USER, "你好", query=query)
     assert reply.status == 403
-    reply = await platform.post(platform.message_xml(USER, "text", 1, Content="x"),
-                                query={"timestamp": "1", "nonce": "2"})
+    reply = await platform.post(
+        platform.message_xml(USER, "text", 1, Content="x"), query={"timestamp": "1", "nonce": "2"}
+    )
     assert reply.status == 403
     assert fake_rasa.requests == []
 
@@ -65,12 +67,18 @@ async def test_encrypted_message_with_a_wrong_msg_signature_is_refused(gateway_f
         platform.message_xml(USER, "text", 42, Content="你好"), "nonce1", "1700000000"
     )
     encrypt = sealed.split("<Encrypt><![CDATA[")[1].split("]]>")[0]
-    query = {"signature": sign(TOKEN, "1700000000", "nonce1"), "timestamp": "1700000000",
-             "nonce": "nonce1", "encrypt_type": "aes", "msg_signature": "f" * 40}
+    query = {
+        "signature": sign(TOKEN, "1700000000", "nonce1"),
+        "timestamp": "1700000000",
+        "nonce": "nonce1",
+        "encrypt_type": "aes",
+        "msg_signature": "f" * 40,
+    }
     body = f"<xml><ToUserName>gh</ToUserName><Encrypt><![CDATA[{encrypt}]]></Encrypt></xml>"
-    async with aiohttp.ClientSession() as session, session.post(
-        platform.url, params=query, data=body.encode()
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(platform.url, params=query, data=body.encode()) as resp,
+    ):
         assert resp.status == 403
     assert fake_rasa.requests == []
 
@@ -89,8 +97,9 @@ async def test_compatible_mode_also_accepts_plaintext(gateway_factory, fake_rasa
 
 
 async def test_health(gateway):
-    async with aiohttp.ClientSession() as session, session.get(
-        f"{gateway.http_url}/health"
-    ) as resp:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{gateway.http_url}/health") as resp,
+    ):
         body = await resp.json()
     assert resp.status == 200 and body["ok"] and body["mode"] == "plain"

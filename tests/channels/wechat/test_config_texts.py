@@ -1,4 +1,5 @@
 """Configuration from the environment, the channel's texts, and the process entry point."""
+
 from __future__ import annotations
 
 import os
@@ -21,25 +22,36 @@ def test_no_token_means_no_gateway():
 
 
 def test_defaults_and_overrides():
-    config = WeChatConfig.from_env({"WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1",
-                                    "WECHAT_SECRET": "s"})
+    config = WeChatConfig.from_env(
+        {"WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s"}
+    )
     assert (config.host, config.port, config.path) == ("127.0.0.1", 8090, "/wechat")
     assert config.encrypt_mode == "plain" and config.api_base_url == "https://api.weixin.qq.com"
-    config = WeChatConfig.from_env({
-        "WECHAT_TOKEN": "t", "WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_AES_KEY": KEY,
-        "WECHAT_PORT": "9001", "WECHAT_PATH": "wx/callback/", "RJ_BIND_HOST": "0.0.0.0",
-        "WECHAT_API_BASE_URL": "http://127.0.0.1:1/",
-    })
+    config = WeChatConfig.from_env(
+        {
+            "WECHAT_TOKEN": "t",
+            "WECHAT_APPID": "wx1",
+            "WECHAT_SECRET": "s",
+            "WECHAT_AES_KEY": KEY,
+            "WECHAT_PORT": "9001",
+            "WECHAT_PATH": "wx/callback/",
+            "RJ_BIND_HOST": "0.0.0.0",
+            "WECHAT_API_BASE_URL": "http://127.0.0.1:1/",
+        }
+    )
     assert (config.host, config.port, config.path) == ("0.0.0.0", 9001, "/wx/callback")
     assert config.encrypt_mode == "safe" and config.api_base_url == "http://127.0.0.1:1"
 
 
-@pytest.mark.parametrize("env, problem", [
-    ({"WECHAT_APPID": "wx1"}, "WECHAT_SECRET"),
-    ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_ENCRYPT_MODE": "safe"}, "AES"),
-    ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_AES_KEY": "short"}, "AES"),
-    ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_ENCRYPT_MODE": "secret"}, "MODE"),
-])
+@pytest.mark.parametrize(
+    "env, problem",
+    [
+        ({"WECHAT_APPID": "wx1"}, "WECHAT_SECRET"),
+        ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_ENCRYPT_MODE": "safe"}, "AES"),
+        ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_AES_KEY": "short"}, "AES"),
+        ({"WECHAT_APPID": "wx1", "WECHAT_SECRET": "s", "WECHAT_ENCRYPT_MODE": "secret"}, "MODE"),
+    ],
+)
 def test_unusable_configurations_are_explained(env, problem):
     with pytest.raises(ConfigError, match=problem):
         WeChatConfig.from_env({"WECHAT_TOKEN": "t", **env})
@@ -67,14 +79,26 @@ def test_menu_store_bounds_and_expiry():
 
 def test_process_without_token_explains_and_exits_0():
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
-    result = subprocess.run([sys.executable, "-m", "bot.channels.wechat"], cwd=REPO_ROOT,
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.channels.wechat"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 0 and "WECHAT_TOKEN" in result.stdout
 
 
 def test_process_with_token_but_no_appid_exits_2():
     env = {**os.environ, "WECHAT_TOKEN": "t"}
     env.pop("WECHAT_APPID", None)
-    result = subprocess.run([sys.executable, "-m", "bot.channels.wechat"], cwd=REPO_ROOT,
-                            env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [sys.executable, "-m", "bot.channels.wechat"],
+        cwd=REPO_ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 2 and "WECHAT_APPID" in result.stderr

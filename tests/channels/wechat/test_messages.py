@@ -1,5 +1,6 @@
 """Kinds of incoming messages and how answers are shaped: menus, voice, follow, media, script,
 WeChat's 2048-byte limit."""
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -36,7 +37,12 @@ async def test_buttons_become_a_numbered_menu_and_the_number_picks_the_payload(g
     try:
         reply = await harness.platform.text(USER, "我想预约报到")
         assert reply.content.splitlines() == [
-            "请问您的身份是？", "", "请回复数字选择：", "1. 退役士兵", "2. 军属", "",
+            "请问您的身份是？",
+            "",
+            "请回复数字选择：",
+            "1. 退役士兵",
+            "2. 军属",
+            "",
             "政策原文：https://example.gov.cn/policy",
         ]
         await harness.platform.text(USER, "２")  # full-width, as some keyboards type it

@@ -1,5 +1,6 @@
 """The gateway as `make run` starts it: ``Stack.start_wechat()`` spawns ``python -m
 bot.channels.wechat`` configured only through the environment."""
+
 from __future__ import annotations
 
 import asyncio
@@ -34,21 +35,32 @@ async def test_stack_starts_the_gateway_which_answers_and_delivers_reminders(
     Base.metadata.create_all(engine)
     with session_scope(engine) as s:
         contacts.record_inbound(s, f"wx-{USER}", local_now() - timedelta(hours=2))
-        outbox.enqueue(s, f"wx-{USER}", "提醒：明天9:00报到", kind="reminder",
-                       due_at=local_now() - timedelta(minutes=5))
+        outbox.enqueue(
+            s,
+            f"wx-{USER}",
+            "提醒：明天9:00报到",
+            kind="reminder",
+            due_at=local_now() - timedelta(minutes=5),
+        )
     env = {k: v for k, v in os.environ.items() if not k.startswith("WECHAT_")}
     env.update(
-        WECHAT_TOKEN=TOKEN, WECHAT_APPID=fake_api.appid, WECHAT_SECRET=fake_api.secret,
-        WECHAT_API_BASE_URL=fake_api.base_url, RASA_URL=fake_rasa.url,
-        GATEWAY_PUSH_TOKEN="proc-token", RJ_DATA_DIR=str(tmp_path), DATABASE_URL=db_url,
+        WECHAT_TOKEN=TOKEN,
+        WECHAT_APPID=fake_api.appid,
+        WECHAT_SECRET=fake_api.secret,
+        WECHAT_API_BASE_URL=fake_api.base_url,
+        RASA_URL=fake_rasa.url,
+        GATEWAY_PUSH_TOKEN="proc-token",
+        RJ_DATA_DIR=str(tmp_path),
+        DATABASE_URL=db_url,
         LOG_LEVEL="INFO",
     )
     stack = Stack(wechat_port=_free_port(), env=env, log_dir=tmp_path / "logs")
     try:
         await asyncio.to_thread(stack.start_wechat)
         assert await fake_api.wait_for(1, USER, timeout=40) == ["提醒：明天9:00报到"]
-        platform = WeChatPlatform(f"http://127.0.0.1:{stack.wechat_port}/wechat", TOKEN,
-                                  fake_api.appid, None, "plain")
+        platform = WeChatPlatform(
+            f"http://127.0.0.1:{stack.wechat_port}/wechat", TOKEN, fake_api.appid, None, "plain"
+        )
         reply = await platform.text(USER, "你好")
         assert reply.content == "收到：你好"
     finally:

@@ -1,5 +1,6 @@
 """Pushes from the inside: /push (console, action server) and outbox reminders, within WeChat's
 48-hour window; outside it the outbox row is closed with a reason the console shows."""
+
 from __future__ import annotations
 
 import asyncio
@@ -30,8 +31,9 @@ def _seen(engine, openid: str, at: datetime) -> None:
 
 def _enqueue(engine, recipient: str, text: str) -> int:
     with session_scope(engine) as session:
-        return outbox.enqueue(session, recipient, text, due_at=NOW - timedelta(minutes=1),
-                              kind="reminder", now=NOW).id
+        return outbox.enqueue(
+            session, recipient, text, due_at=NOW - timedelta(minutes=1), kind="reminder", now=NOW
+        ).id
 
 
 def _row(engine, message_id: int):
@@ -52,14 +54,15 @@ async def test_push_needs_the_token_and_a_wechat_recipient(gateway, fake_api):
     assert fake_api.sent == []
 
 
-async def test_agent_reply_within_the_window_is_sent_as_customer_service_message(
-    gateway, fake_api
-):
+async def test_agent_reply_within_the_window_is_sent_as_customer_service_message(gateway, fake_api):
     await gateway.platform.text(USER, "转人工")  # the user wrote (at NOW): the window is open
-    status, body = await gateway.push({
-        "recipient": f"wx-{USER}", "text": "您好，我是坐席小王，请问需要什么帮助？",
-        "buttons": [{"title": "预约报到", "payload": "/book_appointment"}],
-    })
+    status, body = await gateway.push(
+        {
+            "recipient": f"wx-{USER}",
+            "text": "您好，我是坐席小王，请问需要什么帮助？",
+            "buttons": [{"title": "预约报到", "payload": "/book_appointment"}],
+        }
+    )
     assert (status, body) == (200, {"ok": True, "messages": 1})
     assert fake_api.texts_to(USER) == [
         "您好，我是坐席小王，请问需要什么帮助？\n\n请回复数字选择：\n1. 预约报到"
@@ -87,8 +90,9 @@ async def test_wechats_own_45015_counts_as_outside_the_window(gateway, fake_api)
 
 
 async def _delivery(gateway, engine) -> OutboxDelivery:
-    return OutboxDelivery(gateway.gateway._deliver_outbox, prefix="wx-", engine=engine,
-                          now=lambda: NOW)
+    return OutboxDelivery(
+        gateway.gateway._deliver_outbox, prefix="wx-", engine=engine, now=lambda: NOW
+    )
 
 
 async def test_reminder_inside_the_window_is_sent_once(gateway, fake_api, engine):
@@ -143,10 +147,12 @@ async def test_transient_wechat_errors_are_retried_with_the_outbox_backoff(
     assert (status, attempts) == (outbox.PENDING, 1)
 
 
-async def test_the_gateways_own_loop_delivers_reminders(gateway_factory, fake_rasa, fake_api,
-                                                        engine):
-    harness = await gateway_factory(fake_rasa.url, outbox_interval=0.05,
-                                    gateway_kwargs={"now": lambda: NOW})
+async def test_the_gateways_own_loop_delivers_reminders(
+    gateway_factory, fake_rasa, fake_api, engine
+):
+    harness = await gateway_factory(
+        fake_rasa.url, outbox_interval=0.05, gateway_kwargs={"now": lambda: NOW}
+    )
     _seen(engine, USER, NOW - timedelta(hours=1))
     message_id = _enqueue(engine, f"wx-{USER}", "【预约提醒】明天报到")
     assert await fake_api.wait_for(1, USER) == ["【预约提醒】明天报到"]

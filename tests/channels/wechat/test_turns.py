@@ -1,4 +1,5 @@
 """One message handled once (WeChat's retries), and the 5-second window's fallback to 客服."""
+
 from __future__ import annotations
 
 import asyncio

@@ -123,7 +123,11 @@ def test_handoff_round_trip(browser, base_url, credentials):
         # it appears in the queue (pushed over the agents' websocket)
         new_row = "#queue-body tr[data-id]" + "".join(f":not([data-id='{i}'])" for i in before)
         agent.wait_for_selector(new_row, timeout=RASA_TIMEOUT)
-        row = [r for r in agent.locator("#queue-body tr[data-id]").all() if r.get_attribute("data-id") not in before][0]
+        row = [
+            r
+            for r in agent.locator("#queue-body tr[data-id]").all()
+            if r.get_attribute("data-id") not in before
+        ][0]
         sender = row.locator("td a").first.inner_text()
         assert sender.startswith("web-")
         shot(agent, "03-queue")

@@ -1,6 +1,7 @@
 """Finding 4 (web chat): overload and a slow or failing Rasa give a polite "busy" answer, never
 an empty 5xx; messages and new chat sessions are limited per client IP and per session;
 ``RJ_RATE_LIMITS=off`` lifts every limit."""
+
 from __future__ import annotations
 
 import asyncio
@@ -21,8 +22,9 @@ async def open_chat(client) -> str:
 
 
 async def say(client, token: str, text: str = "你好"):
-    return await client.post("/chat/api/message", json={"text": text},
-                             headers={"X-CSRF-Token": token})
+    return await client.post(
+        "/chat/api/message", json={"text": text}, headers={"X-CSRF-Token": token}
+    )
 
 
 async def slow_rasa(aiohttp_server, seconds: float, *, serial: bool = False):
@@ -57,8 +59,14 @@ async def test_200_concurrent_users_all_get_an_answer_or_busy(make_client, brows
     """A Rasa that handles one message per 50 ms cannot serve 200 people at once within the 2 s
     timeout: the surplus is told "busy"; nobody gets an empty body or a 5xx other than 503 busy."""
     url = await slow_rasa(aiohttp_server, 0.05, serial=True)
-    client = await make_client(rasa_url=url, rasa_timeout=2.0, chat_new_sessions_per_hour=1000,
-                               chat_ip_per_minute=1000, chat_max_inflight=16, chat_queue_wait=1.0)
+    client = await make_client(
+        rasa_url=url,
+        rasa_timeout=2.0,
+        chat_new_sessions_per_hour=1000,
+        chat_ip_per_minute=1000,
+        chat_max_inflight=16,
+        chat_queue_wait=1.0,
+    )
     users = [client] + [await browser(client) for _ in range(199)]
     tokens = [await open_chat(user) for user in users]
     started = time.monotonic()
@@ -120,8 +128,9 @@ async def test_rate_limits_off_lifts_every_limit(make_client, browser, monkeypat
     assert all(limits.chat_session.hit("web-1") for _ in range(50))
     monkeypatch.setenv("RJ_RATE_LIMITS", "on")
     assert settings.current().rate_limits is True
-    client = await make_client(rate_limits=False, chat_session_per_minute=1,
-                               chat_new_sessions_per_hour=1)
+    client = await make_client(
+        rate_limits=False, chat_session_per_minute=1, chat_new_sessions_per_hour=1
+    )
     token = await open_chat(client)
     assert [(await say(client, token)).status for _ in range(3)] == [200, 200, 200]
     assert (await (await browser(client)).get("/chat")).status == 200

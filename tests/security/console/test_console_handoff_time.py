@@ -1,5 +1,6 @@
 """Finding 9: a handoff the action server records carries the service's time (Asia/Shanghai),
 not the host's — here a host whose clock is UTC, as most servers are."""
+
 from __future__ import annotations
 
 import time

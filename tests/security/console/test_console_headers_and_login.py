@@ -1,6 +1,7 @@
 """Finding 11: every response forbids framing and MIME sniffing and carries a
 Content-Security-Policy; failed logins are limited per IP as well as per username + IP, so
 spraying many usernames from one address is stopped."""
+
 from __future__ import annotations
 
 from tests.console.conftest import PASSWORD, csrf_of, login
@@ -28,8 +29,11 @@ async def test_security_headers_on_pages_apis_errors_and_static_files(client, ac
 
 async def post_login(client, username: str, password: str):
     token = await csrf_of(client)
-    return await client.post("/login", data={"username": username, "password": password,
-                                             "_csrf": token}, allow_redirects=False)
+    return await client.post(
+        "/login",
+        data={"username": username, "password": password, "_csrf": token},
+        allow_redirects=False,
+    )
 
 
 async def test_spraying_usernames_from_one_ip_is_limited(make_client, accounts):

@@ -1,6 +1,7 @@
 """Finding 10: input limits at the console's entries — JSON bodies must be objects with string
 fields (400 otherwise), text is capped and cleaned of control characters and lone surrogates,
 and ids in paths that no database row can have are 404, not 500."""
+
 from __future__ import annotations
 
 import json
@@ -12,8 +13,17 @@ from bot.core import db, handoff
 from tests.console.conftest import csrf_of, login
 
 BAD_BODIES = [
-    "[1, 2]", '"hello"', "42", "true", "null", "[" * 100000 + "]" * 100000,
-    '{"text": null}', '{"text": ["转人工"]}', '{"text": {"a": 1}}', '{"text": 5}', "{not json",
+    "[1, 2]",
+    '"hello"',
+    "42",
+    "true",
+    "null",
+    "[" * 100000 + "]" * 100000,
+    '{"text": null}',
+    '{"text": ["转人工"]}',
+    '{"text": {"a": 1}}',
+    '{"text": 5}',
+    "{not json",
 ]
 
 
@@ -63,8 +73,13 @@ async def test_agent_json_entries_check_their_bodies(client, accounts):
     token = await login(client, "agent1")
     headers = {"X-CSRF-Token": token, "Content-Type": "application/json"}
     for path in ("/pii/reveal", "/conversations/tg-1/reply"):
-        for raw in ("[1]", '"x"', "true", '{"text": null, "sender_id": null, "field": 1}',
-                    "[" * 100000):
+        for raw in (
+            "[1]",
+            '"x"',
+            "true",
+            '{"text": null, "sender_id": null, "field": 1}',
+            "[" * 100000,
+        ):
             resp = await client.post(path, data=raw, headers=headers)
             assert resp.status == 400, (path, raw[:10], resp.status)
             assert (await resp.json())["error"] == "bad_request"
@@ -73,12 +88,19 @@ async def test_agent_json_entries_check_their_bodies(client, accounts):
 HUGE = "9223372036854775808"  # 2**63: one more than the largest id the database holds
 
 
-@pytest.mark.parametrize("method,path", [
-    ("GET", f"/wishes/{HUGE}"), ("POST", f"/wishes/{HUGE}/approve"),
-    ("POST", f"/jobs/{HUGE}/deactivate"),
-    ("POST", f"/appointments/{HUGE}/checkin"), ("POST", f"/handoffs/{HUGE}/take"),
-    ("POST", f"/users/{HUGE}/active"), ("GET", "/wishes/" + "9" * 400), ("GET", "/wishes/１２"),
-])
+@pytest.mark.parametrize(
+    "method,path",
+    [
+        ("GET", f"/wishes/{HUGE}"),
+        ("POST", f"/wishes/{HUGE}/approve"),
+        ("POST", f"/jobs/{HUGE}/deactivate"),
+        ("POST", f"/appointments/{HUGE}/checkin"),
+        ("POST", f"/handoffs/{HUGE}/take"),
+        ("POST", f"/users/{HUGE}/active"),
+        ("GET", "/wishes/" + "9" * 400),
+        ("GET", "/wishes/１２"),
+    ],
+)
 async def test_impossible_path_ids_are_not_found(client, accounts, method, path):
     token = await login(client, "sup")
     resp = await client.request(method, path, data={"_csrf": token}, allow_redirects=False)
@@ -89,12 +111,15 @@ async def test_form_posts_with_control_characters_are_refused(client, accounts, 
     from bot.console.models import AgentNote
 
     token = await login(client, "agent1")
-    resp = await client.post("/conversations/tg-1/notes", data={"_csrf": token, "text": "a\x00b"},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/conversations/tg-1/notes", data={"_csrf": token, "text": "a\x00b"}, allow_redirects=False
+    )
     assert resp.status == 400
-    resp = await client.post("/conversations/tg-1/notes",
-                             data={"_csrf": token, "text": "第一行\r\n第二行\t完"},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/conversations/tg-1/notes",
+        data={"_csrf": token, "text": "第一行\r\n第二行\t完"},
+        allow_redirects=False,
+    )
     assert resp.status == 302  # newlines and tabs typed in a text box are fine
     with db.session_scope(engine) as s:
         assert [n.text for n in s.execute(select(AgentNote)).scalars()] == ["第一行\r\n第二行 完"]

@@ -1,6 +1,7 @@
 """Finding 8: a full phone/ID number is revealed only to the agent holding the user's handoff
 (or a supervisor), at most ``pii_reveals_per_hour`` times per console user, and every reveal
 is logged."""
+
 from __future__ import annotations
 
 from sqlalchemy import select
@@ -18,8 +19,9 @@ def with_phone(fake_rasa, sender: str = SENDER) -> None:
 
 
 async def reveal(client, token, sender: str = SENDER):
-    return await client.post("/pii/reveal", json={"sender_id": sender, "field": "phone"},
-                             headers={"X-CSRF-Token": token})
+    return await client.post(
+        "/pii/reveal", json={"sender_id": sender, "field": "phone"}, headers={"X-CSRF-Token": token}
+    )
 
 
 def open_handoff(engine, sender: str = SENDER) -> int:
@@ -32,8 +34,9 @@ def logged(engine) -> list[tuple[str, str]]:
         return [(r.agent, r.subject) for r in s.execute(select(PiiRevealLog)).scalars()]
 
 
-async def test_only_the_agent_holding_the_handoff_may_reveal(make_client, browser, accounts,
-                                                             fake_rasa, engine):
+async def test_only_the_agent_holding_the_handoff_may_reveal(
+    make_client, browser, accounts, fake_rasa, engine
+):
     with_phone(fake_rasa)
     agent1 = await make_client()
     token1 = await login(agent1, "agent1")
@@ -43,8 +46,9 @@ async def test_only_the_agent_holding_the_handoff_may_reveal(make_client, browse
     assert (await reveal(agent1, token1)).status == 403
     handoff_id = open_handoff(engine)
     assert (await reveal(agent1, token1)).status == 403
-    resp = await agent1.post(f"/handoffs/{handoff_id}/take", data={"_csrf": token1},
-                             allow_redirects=False)
+    resp = await agent1.post(
+        f"/handoffs/{handoff_id}/take", data={"_csrf": token1}, allow_redirects=False
+    )
     assert resp.status == 302
     resp = await reveal(agent2, token2)  # someone else's handoff
     assert resp.status == 403 and "接管" in (await resp.json())["message"]

@@ -1,4 +1,5 @@
 """Finding 6: after login, ``next`` may only lead to a path on this site."""
+
 from __future__ import annotations
 
 from urllib.parse import unquote
@@ -27,9 +28,11 @@ HOSTILE = [
 @pytest.mark.parametrize("target", HOSTILE)
 async def test_login_never_redirects_off_site(client, accounts, target):
     token = await csrf_of(client)
-    resp = await client.post("/login", data={"username": "agent1", "password": PASSWORD,
-                                             "_csrf": token, "next": target},
-                             allow_redirects=False)
+    resp = await client.post(
+        "/login",
+        data={"username": "agent1", "password": PASSWORD, "_csrf": token, "next": target},
+        allow_redirects=False,
+    )
     if "\x00" in target:  # form fields with control characters are refused outright
         assert resp.status == 400 and "Location" not in resp.headers
     else:
@@ -48,8 +51,10 @@ async def test_the_login_page_does_not_carry_a_hostile_next(client, accounts):
 async def test_local_targets_still_work(client, accounts):
     for target in ("/queue", "/conversations/web-0123?tab=notes#n", "/wishes?status=待审核"):
         token = await csrf_of(client)
-        resp = await client.post("/login", data={"username": "agent1", "password": PASSWORD,
-                                                 "_csrf": token, "next": target},
-                                 allow_redirects=False)
+        resp = await client.post(
+            "/login",
+            data={"username": "agent1", "password": PASSWORD, "_csrf": token, "next": target},
+            allow_redirects=False,
+        )
         assert unquote(resp.headers["Location"]) == target
         await client.post("/logout", data={"_csrf": await csrf_of(client, "/live")})

@@ -1,5 +1,6 @@
 """Finding 7: a console login lives on the server (``console_sessions``), so logging out or
 deactivating the account ends it at once, even for a saved copy of the cookie."""
+
 from __future__ import annotations
 
 from sqlalchemy import inspect, select
@@ -50,8 +51,11 @@ async def test_deactivation_ends_every_open_session_at_once(make_client, account
         assert sessions.count(s, user_id(engine, "agent1")) == 2
     sup = await browser(agent)
     token = await login(sup, "sup")
-    resp = await sup.post(f"/users/{user_id(engine, 'agent1')}/active",
-                          data={"_csrf": token, "active": "0"}, allow_redirects=False)
+    resp = await sup.post(
+        f"/users/{user_id(engine, 'agent1')}/active",
+        data={"_csrf": token, "active": "0"},
+        allow_redirects=False,
+    )
     assert resp.status == 302
     with db.session_scope(engine) as s:
         assert sessions.count(s, user_id(engine, "agent1")) == 0
@@ -72,8 +76,11 @@ async def test_only_a_hash_of_the_token_is_stored(client, accounts, engine):
 async def test_an_expired_session_is_refused_and_removed(make_client, accounts, engine):
     client = await make_client(login_max_age=0)
     token = await csrf_of(client)
-    await client.post("/login", data={"username": "agent1", "password": "correct-horse-42",
-                                      "_csrf": token}, allow_redirects=False)
+    await client.post(
+        "/login",
+        data={"username": "agent1", "password": "correct-horse-42", "_csrf": token},
+        allow_redirects=False,
+    )
     assert (await client.get("/live", allow_redirects=False)).status == 302
     with db.session_scope(engine) as s:
         assert s.execute(select(ConsoleSession)).first() is None
@@ -87,7 +94,11 @@ def test_the_migration_creates_the_session_table(tmp_path):
         inspector = inspect(engine)
         assert "console_sessions" in inspector.get_table_names()
         assert {c["name"] for c in inspector.get_columns("console_sessions")} == {
-            "id", "user_id", "created_at", "expires_at"}
+            "id",
+            "user_id",
+            "created_at",
+            "expires_at",
+        }
     finally:
         engine.dispose()
 
@@ -101,8 +112,9 @@ async def closed_within(ws, seconds: float = 3.0) -> bool:
             return True
 
 
-async def test_logout_and_deactivation_also_close_the_live_websocket(make_client, accounts,
-                                                                     browser, engine):
+async def test_logout_and_deactivation_also_close_the_live_websocket(
+    make_client, accounts, browser, engine
+):
     agent = await make_client()
     token = await login(agent, "agent1")
     ws = await agent.ws_connect("/ws")
@@ -115,6 +127,9 @@ async def test_logout_and_deactivation_also_close_the_live_websocket(make_client
     assert (await ws.receive_json(timeout=3))["type"] == "hello"
     sup = await browser(agent)
     sup_token = await login(sup, "sup")
-    await sup.post(f"/users/{user_id(engine, 'agent1')}/active",
-                   data={"_csrf": sup_token, "active": "0"}, allow_redirects=False)
+    await sup.post(
+        f"/users/{user_id(engine, 'agent1')}/active",
+        data={"_csrf": sup_token, "active": "0"},
+        allow_redirects=False,
+    )
     assert await closed_within(ws)

@@ -7,6 +7,7 @@ Create Date: 2026-11-29
 Written from an autogenerate draft and reviewed by hand. Constraint names are explicit so that
 SQLite and PostgreSQL end up with the same names and later migrations can refer to them.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,7 +40,9 @@ def upgrade() -> None:
         sa.Column("start", sa.DateTime(), nullable=False),
         sa.Column("capacity", sa.Integer(), nullable=False),
         sa.Column("booked", sa.Integer(), nullable=False),
-        sa.CheckConstraint("booked >= 0 AND booked <= capacity", name="ck_appointment_slots_booked"),
+        sa.CheckConstraint(
+            "booked >= 0 AND booked <= capacity", name="ck_appointment_slots_booked"
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("centre_id", "start", name="uq_appointment_slots_centre_start"),
     )
@@ -63,14 +66,20 @@ def upgrade() -> None:
         sa.Column("discharge_date", sa.Date(), nullable=True),
         sa.Column("created_at", sa.DateTime(), nullable=False),
         sa.Column("updated_at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["slot_id"], ["appointment_slots.id"], name="fk_appointments_slot_id"),
+        sa.ForeignKeyConstraint(
+            ["slot_id"], ["appointment_slots.id"], name="fk_appointments_slot_id"
+        ),
         sa.PrimaryKeyConstraint("id"),
         # NULLs never collide, so this allows one *active* booking per person only.
         sa.UniqueConstraint("active_fingerprint", name="uq_appointments_active_fingerprint"),
         sa.UniqueConstraint("code", name="uq_appointments_code"),
     )
-    op.create_index("ix_appointments_centre_start", "appointments", ["centre_id", "start"], unique=False)
-    op.create_index("ix_appointments_id_fingerprint", "appointments", ["id_fingerprint"], unique=False)
+    op.create_index(
+        "ix_appointments_centre_start", "appointments", ["centre_id", "start"], unique=False
+    )
+    op.create_index(
+        "ix_appointments_id_fingerprint", "appointments", ["id_fingerprint"], unique=False
+    )
     op.create_index("ix_appointments_sender_id", "appointments", ["sender_id"], unique=False)
 
     op.create_table(
@@ -81,12 +90,17 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("action", sa.String(length=16), nullable=False),
         sa.Column("detail", sa.String(length=200), nullable=True),
-        sa.ForeignKeyConstraint(["appointment_id"], ["appointments.id"],
-                                name="fk_appointment_events_appointment_id"),
+        sa.ForeignKeyConstraint(
+            ["appointment_id"], ["appointments.id"], name="fk_appointment_events_appointment_id"
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
-    op.create_index("ix_appointment_events_appointment_id", "appointment_events", ["appointment_id"],
-                    unique=False)
+    op.create_index(
+        "ix_appointment_events_appointment_id",
+        "appointment_events",
+        ["appointment_id"],
+        unique=False,
+    )
 
     op.create_table(
         "outbox_messages",
@@ -107,10 +121,16 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("dedupe_key", name="uq_outbox_messages_dedupe_key"),
     )
-    op.create_index("ix_outbox_messages_claim_token", "outbox_messages", ["claim_token"], unique=False)
+    op.create_index(
+        "ix_outbox_messages_claim_token", "outbox_messages", ["claim_token"], unique=False
+    )
     op.create_index("ix_outbox_messages_recipient", "outbox_messages", ["recipient"], unique=False)
-    op.create_index("ix_outbox_messages_status_next", "outbox_messages", ["status", "next_attempt_at"],
-                    unique=False)
+    op.create_index(
+        "ix_outbox_messages_status_next",
+        "outbox_messages",
+        ["status", "next_attempt_at"],
+        unique=False,
+    )
 
     op.create_table(
         "handoff_requests",
@@ -128,9 +148,15 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("open_sender", name="uq_handoff_requests_open_sender"),
     )
-    op.create_index("ix_handoff_requests_sender_id", "handoff_requests", ["sender_id"], unique=False)
-    op.create_index("ix_handoff_requests_status_priority", "handoff_requests",
-                    ["status", "priority", "created_at"], unique=False)
+    op.create_index(
+        "ix_handoff_requests_sender_id", "handoff_requests", ["sender_id"], unique=False
+    )
+    op.create_index(
+        "ix_handoff_requests_status_priority",
+        "handoff_requests",
+        ["status", "priority", "created_at"],
+        unique=False,
+    )
 
 
 def downgrade() -> None:

@@ -7,6 +7,7 @@ Create Date: 2026-11-29
 Hand-written to mirror the models in wishes.py and jobs.py (explicit constraint names, as in
 0001_core); tests compare the migrated schema with the models on SQLite and PostgreSQL.
 """
+
 import sqlalchemy as sa
 from alembic import op
 
@@ -39,8 +40,10 @@ def upgrade() -> None:
             "status IN ('submitted', 'approved', 'rejected', 'published', 'claimed', 'fulfilled', 'withdrawn')",
             name="ck_wishes_status",
         ),
-        sa.CheckConstraint("claimant_kind IS NULL OR claimant_kind IN ('donor', 'merchant')",
-                           name="ck_wishes_claimant_kind"),
+        sa.CheckConstraint(
+            "claimant_kind IS NULL OR claimant_kind IN ('donor', 'merchant')",
+            name="ck_wishes_claimant_kind",
+        ),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("code", name="uq_wishes_code"),
     )
@@ -56,7 +59,9 @@ def upgrade() -> None:
         sa.Column("actor", sa.String(length=128), nullable=False),
         sa.Column("note", sa.Text(), nullable=True),
         sa.Column("at", sa.DateTime(), nullable=False),
-        sa.ForeignKeyConstraint(["wish_id"], ["wishes.id"], name="fk_wish_events_wish_id", ondelete="CASCADE"),
+        sa.ForeignKeyConstraint(
+            ["wish_id"], ["wishes.id"], name="fk_wish_events_wish_id", ondelete="CASCADE"
+        ),
         sa.PrimaryKeyConstraint("id"),
     )
     op.create_index("ix_wish_events_wish_id", "wish_events", ["wish_id"], unique=False)

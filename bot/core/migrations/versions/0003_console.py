@@ -3,6 +3,7 @@
 Revision ID: 0003_console
 Revises: 0002_wishes_jobs
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
@@ -70,8 +71,12 @@ def upgrade() -> None:
         sa.Column("event", sa.String(8), nullable=False),
         sa.Column("created_at", sa.DateTime, nullable=False),
     )
-    op.create_index("ix_console_suggestion_events_suggestion_id", "console_suggestion_events", ["suggestion_id"])
-    op.create_index("ix_console_suggestion_events_sender_id", "console_suggestion_events", ["sender_id"])
+    op.create_index(
+        "ix_console_suggestion_events_suggestion_id", "console_suggestion_events", ["suggestion_id"]
+    )
+    op.create_index(
+        "ix_console_suggestion_events_sender_id", "console_suggestion_events", ["sender_id"]
+    )
     op.create_table(
         "pii_reveal_log",
         sa.Column("id", sa.Integer, primary_key=True),

@@ -6,6 +6,7 @@ Revises: 0003_console
 One row per centre that staff changed; absent = ``capacity_per_slot`` from
 service_centres.yml applies (see ``appointments.effective_capacity``).
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

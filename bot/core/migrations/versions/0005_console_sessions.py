@@ -3,6 +3,7 @@
 Revision ID: 0005_console_sessions
 Revises: 0004_capacity
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa

@@ -3,6 +3,7 @@
 Revision ID: 0006_channel_contacts
 Revises: 0005_console_sessions
 """
+
 from __future__ import annotations
 
 import sqlalchemy as sa
