@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue \
+        lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue \
         lock clean
 
 help:
@@ -90,6 +90,11 @@ browser:
 validate: $(STAMP)
 	$(PY) -m tests.validate_data
 
+# Lint and formatting (pinned ruff, configuration in pyproject.toml); fails on any finding.
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
 test-python: train browser
 	$(PY) -m pytest tests
 
@@ -101,7 +106,7 @@ test-nlu: train
 	$(RASA) test nlu --model $(MODELS)/rongjun.tar.gz --nlu tests/nlu --out results/nlu
 	$(PY) -m tests.nlu.check_accuracy results/nlu/intent_report.json --minimum 0.90
 
-test: validate test-python test-stories test-nlu
+test: lint validate test-python test-stories test-nlu
 	@echo "All checks passed."
 
 # --- benchmarks (print numbers) ------------------------------------------------------------
