@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from bot.core import districts
+from bot.core import districts, job_words
 from bot.core import jobs as J
 from bot.core.jobs import JobError
 
@@ -31,7 +31,7 @@ def _job(session, now, title, skills, district, requirements="", employer="ç¤ºä¾
 def test_demo_file_is_all_samples():
     data = yaml.safe_load(J.DEMO_JOBS_FILE.read_text(encoding="utf-8"))
     assert data["demo"] is True
-    assert "jobs" not in yaml.safe_load(J.VOCABULARY_FILE.read_text(encoding="utf-8"))
+    assert "jobs" not in yaml.safe_load(job_words.VOCABULARY_FILE.read_text(encoding="utf-8"))
     items = data["jobs"]
     assert 8 <= len(items) <= 15
     assert len({i["key"] for i in items}) == len(items)
