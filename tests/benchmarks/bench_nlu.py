@@ -152,7 +152,7 @@ def main() -> int:
     print(f"{args.folds}-fold cross-validation of the pipeline in config.yml …", flush=True)
     started = time.monotonic()
     texts, labels, final, chosen, confidence = variants.pipeline_cross_validation(
-        REPO / "nlu_data", config, args.folds)
+        REPO / "nlu_data" / "nlu", config, args.folds)
     cv_seconds = time.monotonic() - started
     print(f"training examples: {len(texts)}, test examples: {len(test)}, "
           f"intents: {len(set(labels))}", flush=True)
