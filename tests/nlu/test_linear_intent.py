@@ -1,0 +1,118 @@
+"""The logistic-regression intent classifier: ranking shape, persistence, determinism."""
+import numpy as np
+from rasa.engine.graph import ExecutionContext, GraphSchema
+from rasa.engine.storage.local_model_storage import LocalModelStorage
+from rasa.engine.storage.resource import Resource
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from bot.nlu.char_tfidf import CharTfidfFeaturizer
+from bot.nlu.linear_intent import LinearIntentClassifier
+from bot.nlu.sentence_embedding import SentenceEmbeddingFeaturizer
+
+EXAMPLES = {
+    "ask_benefit": ["荣军卡怎么办", "荣军保能报多少", "荣军驿站在哪"],
+    "ask_allowance": ["抚恤金多少钱", "补助啥时候发", "抚恤金涨了没"],
+    "request_human": ["我要人工", "转人工", "找个真人"],
+    "greet": ["你好", "在吗", "早上好"],
+    "thank": ["谢谢", "多谢", "麻烦你了"],
+    "goodbye": ["再见", "拜拜", "回见"],
+    "affirm": ["是的", "对", "没错"],
+    "deny": ["不是", "不对", "没有"],
+    "cancel": ["不弄了", "算了", "退出"],
+    "crisis": ["不想活了", "活着没意思", "想一了百了"],
+    "out_of_scope": ["明天天气", "讲个笑话", "唱首歌"],
+}
+
+
+def featurizers(tmp_path):
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    storage = LocalModelStorage(tmp_path)
+    tfidf = CharTfidfFeaturizer.create(
+        {**CharTfidfFeaturizer.get_default_config(), "alias": "char_tfidf"}, storage,
+        Resource("char_tfidf"), ExecutionContext(GraphSchema({}), node_name="char_tfidf"))
+    e5 = SentenceEmbeddingFeaturizer(
+        {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "e5"},
+        ExecutionContext(GraphSchema({}), node_name="e5"))
+    return storage, tfidf, e5
+
+
+def training_data():
+    return TrainingData([Message(data={TEXT: text, INTENT: intent})
+                         for intent, texts in EXAMPLES.items() for text in texts])
+
+
+def train(tmp_path, name="linear_intent"):
+    storage, tfidf, e5 = featurizers(tmp_path)
+    data = training_data()
+    tfidf.train(data)
+    tfidf.process_training_data(data)
+    e5.process_training_data(data)
+    config = {**LinearIntentClassifier.get_default_config(), "featurizers": ["char_tfidf", "e5"]}
+    resource = Resource(name)
+    context = ExecutionContext(GraphSchema({}), node_name=name)
+    classifier = LinearIntentClassifier.create(config, storage, resource, context)
+    classifier.train(data)
+    return storage, config, resource, context, classifier, (tfidf, e5)
+
+
+def parse(classifier, components, text):
+    message = Message(data={TEXT: text})
+    for component in components:
+        component.process([message])
+    classifier.process([message])
+    return message
+
+
+def test_intent_and_a_top_10_ranking_like_rasa_classifiers(tmp_path):
+    *_, classifier, components = train(tmp_path)
+    message = parse(classifier, components, "荣军卡在哪办")
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert len(ranking) == 10  # 11 intents, ranking_length 10
+    confidences = [item["confidence"] for item in ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    assert 0 < sum(confidences) <= 1.0 + 1e-9
+    assert message.get(INTENT) == ranking[0]
+    assert message.get(INTENT)["name"] == "ask_benefit"
+    assert set(message.as_dict(only_output_properties=True)) >= {INTENT, INTENT_RANKING_KEY}
+
+
+def test_persisted_model_ranks_exactly_as_the_trained_one(tmp_path):
+    storage, config, resource, context, classifier, components = train(tmp_path)
+    loaded = LinearIntentClassifier.load(config, storage, resource, context)
+    for text in ["抚恤金这个月咋没到", "转个人工", "烦死了"]:
+        before = parse(classifier, components, text).get(INTENT_RANKING_KEY)
+        after = parse(loaded, components, text).get(INTENT_RANKING_KEY)
+        assert before == after
+
+
+def test_training_twice_gives_identical_probabilities(tmp_path):
+    *_, first, components = train(tmp_path / "a")
+    *_, second, _ = train(tmp_path / "b")
+    for text in ["谢谢你啊", "不想活了", "天气咋样"]:
+        a = parse(first, components, text).get(INTENT_RANKING_KEY)
+        b = parse(second, components, text).get(INTENT_RANKING_KEY)
+        assert a == b
+
+
+def test_dense_weight_scales_only_the_embedding(tmp_path):
+    *_, classifier, components = train(tmp_path)
+    message = parse(classifier, components, "你好")
+    classifier._config["dense_weight"] = 2.0
+    doubled = classifier.features([message]).toarray()[0]
+    classifier._config["dense_weight"] = 1.0
+    single = classifier.features([message]).toarray()[0]
+    tfidf_width = len(components[0].vectorizer.vocabulary_)
+    assert np.array_equal(doubled[:tfidf_width], single[:tfidf_width])
+    assert np.allclose(doubled[tfidf_width:], 2 * single[tfidf_width:])
+
+
+def test_an_untrained_classifier_leaves_messages_without_intent(tmp_path):
+    storage = LocalModelStorage(tmp_path)
+    context = ExecutionContext(GraphSchema({}), node_name="linear_intent")
+    config = LinearIntentClassifier.get_default_config()
+    loaded = LinearIntentClassifier.load(config, storage, Resource("never_trained"), context)
+    message = Message(data={TEXT: "你好"})
+    loaded.process([message])
+    assert message.get(INTENT) is None
