@@ -6,10 +6,11 @@ of typos that jieba splits unpredictably, and a TF-IDF over contiguous character
 message (what the scikit-learn baseline uses) is robust to that. This component gives DIET exactly
 those features as sentence features, next to the token-level ones.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any
 
 import joblib
 import scipy.sparse
@@ -26,14 +27,12 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 VECTORIZER_FILE = "char_tfidf.joblib"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=True)
 class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
     """TF-IDF over character n-grams of the message text (after ChineseNormaliser)."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {
             **SparseFeaturizer.get_default_config(),
             "min_ngram": 1,
@@ -44,11 +43,11 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
 
     def __init__(
         self,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-        vectorizer: Optional[TfidfVectorizer] = None,
+        vectorizer: TfidfVectorizer | None = None,
     ) -> None:
         SparseFeaturizer.__init__(self, execution_context.node_name, config)
         self._model_storage = model_storage
@@ -58,20 +57,22 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "CharTfidfFeaturizer":
+    ) -> CharTfidfFeaturizer:
         return cls(config, model_storage, resource, execution_context)
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         if not 1 <= config["min_ngram"] <= config["max_ngram"]:
             raise ValueError("CharTfidfFeaturizer needs 1 <= min_ngram <= max_ngram")
 
     def train(self, training_data: TrainingData) -> Resource:
-        texts = [example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)]
+        texts = [
+            example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)
+        ]
         self.vectorizer = TfidfVectorizer(
             analyzer="char",
             ngram_range=(self._config["min_ngram"], self._config["max_ngram"]),
@@ -86,12 +87,12 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
     @classmethod
     def load(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
         **kwargs: Any,
-    ) -> "CharTfidfFeaturizer":
+    ) -> CharTfidfFeaturizer:
         vectorizer = None
         try:
             with model_storage.read_from(resource) as model_dir:
@@ -112,7 +113,7 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
             self._featurize(example)
         return training_data
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             self._featurize(message)
         return messages

@@ -4,12 +4,14 @@ A statistical classifier can miss "安眠药攒了一瓶" on a bad day; a vetera
 get 12356 and 110/120/119 at once. The gate runs after the classifiers and forces intent
 `crisis` with confidence 1.0 when an unmistakable phrase (crisis_patterns.yml) matches.
 """
+
 from __future__ import annotations
 
 import re
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Pattern, Text
+from re import Pattern
+from typing import Any
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -25,7 +27,7 @@ CRISIS_INTENT = "crisis"
 PATTERNS_FILE = Path(__file__).with_name("crisis_patterns.yml")
 
 
-@lru_cache(maxsize=None)
+@cache
 def load_patterns(path: Path = PATTERNS_FILE) -> Pattern:
     """All phrases of the patterns file as one compiled alternation."""
     groups = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -33,7 +35,7 @@ def load_patterns(path: Path = PATTERNS_FILE) -> Pattern:
     return re.compile("|".join(f"(?:{phrase})" for phrase in phrases))
 
 
-def crisis_phrase(text: Optional[str]) -> Optional[str]:
+def crisis_phrase(text: str | None) -> str | None:
     """The crisis phrase found in ``text`` (any script or width), or None."""
     if not text:
         return None
@@ -41,28 +43,26 @@ def crisis_phrase(text: Optional[str]) -> Optional[str]:
     return match.group(0) if match else None
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
 class CrisisGate(GraphComponent):
     """Overrides the predicted intent with `crisis` when a crisis phrase matches."""
 
     @staticmethod
-    def get_default_config() -> Dict[Text, Any]:
+    def get_default_config() -> dict[str, Any]:
         return {}
 
     @classmethod
     def create(
         cls,
-        config: Dict[Text, Any],
+        config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
         execution_context: ExecutionContext,
-    ) -> "CrisisGate":
+    ) -> CrisisGate:
         load_patterns()  # fail at start-up, not on a veteran's message, if the file is broken
         return cls()
 
-    def process(self, messages: List[Message]) -> List[Message]:
+    def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
             phrase = crisis_phrase(message.get(TEXT))
             if not phrase:
@@ -79,5 +79,5 @@ class CrisisGate(GraphComponent):
         return messages
 
     @classmethod
-    def validate_config(cls, config: Dict[Text, Any]) -> None:
+    def validate_config(cls, config: dict[str, Any]) -> None:
         """Nothing to configure."""

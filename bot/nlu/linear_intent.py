@@ -10,6 +10,7 @@ Only sentence-level features are used: sparse ones (char TF-IDF) as they are, de
 embedding) multiplied by `dense_weight`, which balances a 384-dim unit vector against a sparse
 TF-IDF vector of unit norm.
 """
+
 from __future__ import annotations
 
 import logging
@@ -34,9 +35,7 @@ logger = logging.getLogger(__name__)
 MODEL_FILE = "linear_intent.joblib"
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
     """Logistic regression over [sparse sentence features ⊕ dense_weight · dense ones]."""
 
@@ -94,12 +93,16 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             if sparse is not None:
                 parts.append(scipy.sparse.csr_matrix(sparse.features))
             if dense is not None:
-                parts.append(scipy.sparse.csr_matrix(
-                    np.asarray(dense.features) * float(self._config["dense_weight"])
-                ))
+                parts.append(
+                    scipy.sparse.csr_matrix(
+                        np.asarray(dense.features) * float(self._config["dense_weight"])
+                    )
+                )
             if not parts:
-                raise ValueError("LinearIntentClassifier found no sentence features: "
-                                 "put a featurizer before it in the pipeline")
+                raise ValueError(
+                    "LinearIntentClassifier found no sentence features: "
+                    "put a featurizer before it in the pipeline"
+                )
             rows.append(scipy.sparse.hstack(parts, format="csr"))
         return scipy.sparse.vstack(rows, format="csr")
 

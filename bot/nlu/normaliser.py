@@ -4,6 +4,7 @@ Veterans write Traditional and Simplified, type on phones with full-width digits
 and paste text with odd spaces. The classifier should see one canonical form, so that a
 Traditional message parses exactly as its Simplified twin.
 """
+
 from __future__ import annotations
 
 import unicodedata
@@ -37,9 +38,7 @@ def _normalise_keeping_offsets(text: str) -> str:
     return "".join(out)
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class ChineseNormaliser(GraphComponent):
     """Traditional → Simplified (OpenCC), full-width → half-width (NFKC), tidy whitespace."""
 

@@ -8,6 +8,7 @@ Training embeds each distinct text once, in batches; a bounded cache (one per en
 process) answers repeated messages (greetings, "是", "不用了") without running the encoder again.
 The encoder has no trainable state here, so nothing is persisted beyond the configuration.
 """
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -28,9 +29,7 @@ from bot.nlu.sentence_encoders import BACKENDS, SentenceEncoder, encode_in_batch
 _CACHES: dict[tuple[str, str | None, int], OrderedDict[str, np.ndarray]] = {}
 
 
-@DefaultV1Recipe.register(
-    [DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False
-)
+@DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.MESSAGE_FEATURIZER], is_trainable=False)
 class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     """Adds a pretrained sentence embedding of the (normalised) message text."""
 

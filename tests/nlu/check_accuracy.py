@@ -1,7 +1,8 @@
 """Fails (exit 1) when intent accuracy in a `rasa test nlu` report is below a minimum.
 
-    python -m tests.nlu.check_accuracy results/nlu/intent_report.json --minimum 0.90
+python -m tests.nlu.check_accuracy results/nlu/intent_report.json --minimum 0.90
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,10 +22,15 @@ def main() -> int:
     worst = sorted(
         (name, values["f1-score"])
         for name, values in report.items()
-        if isinstance(values, dict) and "support" in values and name not in ("macro avg", "weighted avg", "micro avg")
+        if isinstance(values, dict)
+        and "support" in values
+        and name not in ("macro avg", "weighted avg", "micro avg")
     )
     worst = sorted(worst, key=lambda item: item[1])[:5]
-    print(f"NLU test set: intent accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f} (minimum {args.minimum:.2f})")
+    print(
+        f"NLU test set: intent accuracy {accuracy:.3f}, macro-F1 {macro_f1:.3f} "
+        f"(minimum {args.minimum:.2f})"
+    )
     print("  lowest F1: " + ", ".join(f"{name} {f1:.2f}" for name, f1 in worst))
     return 0 if accuracy >= args.minimum else 1
 

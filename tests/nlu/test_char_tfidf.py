@@ -20,9 +20,14 @@ def train(tmp_path):
     resource = Resource("char_tfidf")
     featurizer = CharTfidfFeaturizer.create(config, storage, resource, context)
     data = TrainingData(
-        [Message(data={TEXT: text, "intent": intent}) for text, intent in [
-            ("荣军卡怎么办", "ask_benefit"), ("抚恤金多少钱", "ask_allowance"), ("我要人工", "request_human")
-        ]]
+        [
+            Message(data={TEXT: text, "intent": intent})
+            for text, intent in [
+                ("荣军卡怎么办", "ask_benefit"),
+                ("抚恤金多少钱", "ask_allowance"),
+                ("我要人工", "request_human"),
+            ]
+        ]
     )
     featurizer.train(data)
     return storage, config, context, resource, featurizer

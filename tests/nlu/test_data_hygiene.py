@@ -1,4 +1,5 @@
 """The NLU data the model is judged by must stay honest: held-out means held-out."""
+
 from __future__ import annotations
 
 import re
@@ -34,10 +35,11 @@ def test_no_test_example_is_in_the_training_data_in_any_script(train, test_set):
 
 
 def test_every_intent_has_enough_training_and_test_examples(train, test_set):
-    train_counts, test_counts = Counter(l for _, l in train), Counter(l for _, l in test_set)
+    train_counts = Counter(label for _, label in train)
+    test_counts = Counter(label for _, label in test_set)
     for intent in DOMAIN_INTENTS:
         assert train_counts[intent] >= 40, intent
-        assert test_counts[intent] >= 8, intent
+        assert test_counts[intent] >= 20, intent
 
 
 def test_no_example_belongs_to_two_intents(train):

@@ -1,4 +1,5 @@
 """The logistic-regression intent classifier: ranking shape, persistence, determinism."""
+
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
@@ -30,17 +31,26 @@ def featurizers(tmp_path):
     tmp_path.mkdir(parents=True, exist_ok=True)
     storage = LocalModelStorage(tmp_path)
     tfidf = CharTfidfFeaturizer.create(
-        {**CharTfidfFeaturizer.get_default_config(), "alias": "char_tfidf"}, storage,
-        Resource("char_tfidf"), ExecutionContext(GraphSchema({}), node_name="char_tfidf"))
+        {**CharTfidfFeaturizer.get_default_config(), "alias": "char_tfidf"},
+        storage,
+        Resource("char_tfidf"),
+        ExecutionContext(GraphSchema({}), node_name="char_tfidf"),
+    )
     e5 = SentenceEmbeddingFeaturizer(
         {**SentenceEmbeddingFeaturizer.get_default_config(), "alias": "e5"},
-        ExecutionContext(GraphSchema({}), node_name="e5"))
+        ExecutionContext(GraphSchema({}), node_name="e5"),
+    )
     return storage, tfidf, e5
 
 
 def training_data():
-    return TrainingData([Message(data={TEXT: text, INTENT: intent})
-                         for intent, texts in EXAMPLES.items() for text in texts])
+    return TrainingData(
+        [
+            Message(data={TEXT: text, INTENT: intent})
+            for intent, texts in EXAMPLES.items()
+            for text in texts
+        ]
+    )
 
 
 def train(tmp_path, name="linear_intent"):

@@ -1,4 +1,5 @@
 """The sentence-embedding featurizer: real bundled encoder, batching, cache, configuration."""
+
 import numpy as np
 import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -98,15 +99,19 @@ def test_messages_without_text_are_left_alone():
     assert message.features == []
 
 
-@pytest.mark.parametrize("config", [
-    {"backend": "openai"},
-    {"backend": "sentence-transformers", "model": None},
-    {"batch_size": 0},
-])
+@pytest.mark.parametrize(
+    "config",
+    [
+        {"backend": "openai"},
+        {"backend": "sentence-transformers", "model": None},
+        {"batch_size": 0},
+    ],
+)
 def test_bad_configuration_is_refused(config):
     with pytest.raises(ValueError):
         SentenceEmbeddingFeaturizer.validate_config(
-            {**SentenceEmbeddingFeaturizer.get_default_config(), **config})
+            {**SentenceEmbeddingFeaturizer.get_default_config(), **config}
+        )
 
 
 def test_a_missing_local_model_directory_is_reported_not_downloaded(tmp_path):
