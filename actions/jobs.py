@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Any
 
 from rasa_sdk import Action, FormValidationAction
 
@@ -24,12 +23,6 @@ _ANY_WORDS = ("都行", "都可以", "不限", "随便", "无所谓", "什么都
 
 def job_payload(job_id: int) -> str:
     return "/inform" + json.dumps({"job_id": str(job_id)})
-
-
-def _job_fields(job: dict[str, Any], unknown: str, *more: str) -> dict[str, Any]:
-    """A job's values for a response; an empty optional field reads ``unknown``."""
-    optional = {key: job[key] or unknown for key in ("district", "pay", *more)}
-    return {"title": job["title"], "employer": job["employer"], **optional}
 
 
 class ValidateJobSeekerForm(FormValidationAction):
@@ -116,7 +109,11 @@ class ActionRegisterJobSeeker(Action):
                 dispatcher,
                 tracker,
                 "utter_job_match",
-                **_job_fields(match, unknown, "reason"),
+                title=match["title"],
+                employer=match["employer"],
+                district=match["district"] or unknown,
+                pay=match["pay"] or unknown,
+                reason=match["reason"] or unknown,
                 buttons=[{"title": match["title"], "payload": job_payload(match["id"])}],
             )
         return fc.reset(JOB_SLOTS)
@@ -146,6 +143,11 @@ class ActionJobDetails(Action):
             dispatcher,
             tracker,
             "utter_job_details",
-            **_job_fields(found, unknown, "requirements", "skills"),
+            title=found["title"],
+            employer=found["employer"],
+            district=found["district"] or unknown,
+            pay=found["pay"] or unknown,
+            requirements=found["requirements"] or unknown,
+            skills=found["skills"] or unknown,
         )
         return []
