@@ -10,7 +10,7 @@ nothing about them.
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any, Generic, TypeVar
 
@@ -69,3 +69,27 @@ async def read_push_request(
     if buttons is not None and not isinstance(buttons, list):
         return refusal("buttons must be a list")
     return PushRequest(recipient, text, buttons)
+
+
+def push_handler(
+    *,
+    push_token: str,
+    parse_recipient: Callable[[Any], Recipient | None],
+    recipient_form: str,
+    deliver: Callable[[PushRequest[Recipient]], Awaitable[web.Response]],
+) -> Callable[[web.Request], Awaitable[web.Response]]:
+    """The ``POST /push`` handler: a checked request goes to ``deliver``, anything else is
+    refused as :func:`read_push_request` says."""
+
+    async def push(request: web.Request) -> web.Response:
+        checked = await read_push_request(
+            request,
+            push_token=push_token,
+            parse_recipient=parse_recipient,
+            recipient_form=recipient_form,
+        )
+        if isinstance(checked, web.Response):
+            return checked
+        return await deliver(checked)
+
+    return push

@@ -24,7 +24,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
-from bot.channels.push_endpoint import read_push_request, refusal, same_secret
+from bot.channels.push_endpoint import PushRequest, push_handler, refusal, same_secret
 from bot.channels.telegram.rendering import Renderer
 
 logger = logging.getLogger(__name__)
@@ -65,15 +65,7 @@ def build_http_app(
         await application.update_queue.put(update)
         return web.Response(text="ok")
 
-    async def push(request: web.Request) -> web.Response:
-        checked = await read_push_request(
-            request,
-            push_token=push_token,
-            parse_recipient=parse_recipient,
-            recipient_form="tg-<chat_id>",
-        )
-        if isinstance(checked, web.Response):
-            return checked
+    async def deliver(checked: PushRequest[int]) -> web.Response:
         chat_id, text, buttons = checked.recipient, checked.text, checked.buttons
         if not (text and text.strip()) and not buttons:
             return refusal("nothing to send")
@@ -93,6 +85,14 @@ def build_http_app(
 
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_post(webhook_path, webhook)
-    app.router.add_post("/push", push)
+    app.router.add_post(
+        "/push",
+        push_handler(
+            push_token=push_token,
+            parse_recipient=parse_recipient,
+            recipient_form="tg-<chat_id>",
+            deliver=deliver,
+        ),
+    )
     app.router.add_get("/health", health)
     return app

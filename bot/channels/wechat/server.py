@@ -23,7 +23,7 @@ from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
-from bot.channels.push_endpoint import read_push_request, refusal
+from bot.channels.push_endpoint import PushRequest, push_handler, refusal
 from bot.channels.wechat.api import Unreachable, WeChatApiError
 from bot.channels.wechat.envelope import Envelope, Refused
 from bot.channels.wechat.push import Pusher, parse_recipient, sender_id
@@ -76,15 +76,7 @@ def build_http_app(
         sealed = envelope.seal(xml, opened, request.query)
         return web.Response(text=sealed, content_type="application/xml")
 
-    async def push(request: web.Request) -> web.Response:
-        checked = await read_push_request(
-            request,
-            push_token=push_token,
-            parse_recipient=parse_recipient,
-            recipient_form="wx-<openid>",
-        )
-        if isinstance(checked, web.Response):
-            return checked
+    async def deliver(checked: PushRequest[str]) -> web.Response:
         openid, text, buttons = checked.recipient, checked.text, checked.buttons
         rendered = renderer.plain(text or "", buttons, relay.script_of(openid))
         if not rendered.messages:
@@ -107,6 +99,14 @@ def build_http_app(
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get(path, verify)
     app.router.add_post(path, receive)
-    app.router.add_post("/push", push)
+    app.router.add_post(
+        "/push",
+        push_handler(
+            push_token=push_token,
+            parse_recipient=parse_recipient,
+            recipient_form="wx-<openid>",
+            deliver=deliver,
+        ),
+    )
     app.router.add_get("/health", health)
     return app
