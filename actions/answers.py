@@ -8,7 +8,14 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import benefit_payload, latest_entity, latest_intent, say, user_script
+from actions.replies import (
+    benefit_payload,
+    latest_entity,
+    latest_intent,
+    say,
+    user_script,
+    utter_programme_details,
+)
 from bot.core import appointments, entitlements, knowledge
 from bot.core.script import to_script
 
@@ -95,16 +102,5 @@ class ActionExplainBenefit(Action):
             ]
             dispatcher.utter_message(response="utter_ask_which_benefit", buttons=buttons)
             return []
-        parts = entitlements.details(programme)
-        dispatcher.utter_message(
-            response="utter_benefit_details",
-            name=programme.name,
-            summary=parts["summary"],
-            gives=parts["gives"].strip(),
-            eligibility=parts["eligibility_text"].strip(),
-            how_to_apply=parts["how_to_apply"].strip(),
-            where=parts["where"].strip(),
-            documents=parts["documents_text"],
-            source=parts["source"],
-        )
+        utter_programme_details(dispatcher, programme)
         return [SlotSet("benefit", programme.name)]

@@ -17,7 +17,7 @@ from rasa_sdk import Action, FormValidationAction, Tracker
 
 from actions import forms_common as fc
 from actions import validators
-from actions.replies import benefit_payload
+from actions.replies import benefit_payload, utter_programme_details
 from bot.core import entitlements, numerals
 
 logger = logging.getLogger(__name__)
@@ -185,18 +185,5 @@ class ActionProgrammeDetails(Action):
         if programme is None:
             fc.utter(dispatcher, tracker, "utter_programme_not_found")
             return []
-        parts = entitlements.details(programme)
-        fc.utter(
-            dispatcher,
-            tracker,
-            "utter_benefit_details",
-            name=programme.name,
-            summary=parts["summary"],
-            gives=parts["gives"].strip(),
-            eligibility=parts["eligibility_text"].strip(),
-            how_to_apply=parts["how_to_apply"].strip(),
-            where=parts["where"].strip(),
-            documents=parts["documents_text"],
-            source=parts["source"],
-        )
+        utter_programme_details(dispatcher, programme)
         return []

@@ -12,6 +12,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from bot.core import entitlements
 from bot.core.script import conversation_script, to_script
 
 
@@ -51,3 +52,21 @@ def latest_entity(tracker: Tracker, entity: str) -> str | None:
 def benefit_payload(name: str) -> str:
     """The button payload that asks about one programme (answered by action_explain_benefit)."""
     return "/ask_benefit" + json.dumps({"benefit": name}, ensure_ascii=False)
+
+
+def utter_programme_details(
+    dispatcher: CollectingDispatcher, programme: entitlements.Programme
+) -> None:
+    """One programme's details (utter_benefit_details; the NLG converts the script)."""
+    parts = entitlements.details(programme)
+    dispatcher.utter_message(
+        response="utter_benefit_details",
+        name=programme.name,
+        summary=parts["summary"],
+        gives=parts["gives"].strip(),
+        eligibility=parts["eligibility_text"].strip(),
+        how_to_apply=parts["how_to_apply"].strip(),
+        where=parts["where"].strip(),
+        documents=parts["documents_text"],
+        source=parts["source"],
+    )

@@ -84,35 +84,33 @@ async def outbox_loop(app: web.Application) -> None:
         await asyncio.sleep(interval)
 
 
-async def push_telegram(app: web.Application, recipient: str, text: str) -> bool:
-    config = app[CONFIG]
+async def _gateway_status(
+    app: web.Application, push_url: str, recipient: str, text: str, timeout: float
+) -> int | None:
+    """POST the text to a gateway's /push; its HTTP status, or None when it did not answer."""
     try:
         async with http_session(app).post(
-            config.telegram_push_url,
+            push_url,
             json={"recipient": recipient, "text": text},
-            headers={"Authorization": f"Bearer {config.push_token}"},
-            timeout=aiohttp.ClientTimeout(total=10),
+            headers={"Authorization": f"Bearer {app[CONFIG].push_token}"},
+            timeout=aiohttp.ClientTimeout(total=timeout),
         ) as resp:
-            return 200 <= resp.status < 300
+            return resp.status
     except (aiohttp.ClientError, asyncio.TimeoutError):
-        return False
+        return None
+
+
+async def push_telegram(app: web.Application, recipient: str, text: str) -> bool:
+    status = await _gateway_status(app, app[CONFIG].telegram_push_url, recipient, text, 10)
+    return status is not None and 200 <= status < 300
 
 
 async def push_wechat(app: web.Application, recipient: str, text: str) -> str:
     """PUSHED, UNREACHABLE (the gateway's 409: outside the 48-hour window) or FAILED."""
-    config = app[CONFIG]
-    try:
-        async with http_session(app).post(
-            config.wechat_push_url,
-            json={"recipient": recipient, "text": text},
-            headers={"Authorization": f"Bearer {config.push_token}"},
-            timeout=aiohttp.ClientTimeout(total=15),
-        ) as resp:
-            if 200 <= resp.status < 300:
-                return PUSHED
-            return UNREACHABLE if resp.status == 409 else FAILED
-    except (aiohttp.ClientError, asyncio.TimeoutError):
-        return FAILED
+    status = await _gateway_status(app, app[CONFIG].wechat_push_url, recipient, text, 15)
+    if status is not None and 200 <= status < 300:
+        return PUSHED
+    return UNREACHABLE if status == 409 else FAILED
 
 
 async def send_to_user(app: web.Application, sender_id: str, text: str) -> str:

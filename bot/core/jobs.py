@@ -246,26 +246,23 @@ def get_job(s: Session, job_id: int) -> Job | None:
     return s.get(Job, int(job_id))
 
 
-def deactivate_job(s: Session, job_id: int, now: datetime) -> Job:
+def _set_job_active(s: Session, job_id: int, active: bool, now: datetime) -> Job:
     job = get_job(s, job_id)
     if job is None:
         raise JobError("not_found", f"no job {job_id}")
-    if job.active:
-        job.active = False
+    if job.active != active:
+        job.active = active
         job.updated_at = now
         s.flush()
     return job
+
+
+def deactivate_job(s: Session, job_id: int, now: datetime) -> Job:
+    return _set_job_active(s, job_id, False, now)
 
 
 def reactivate_job(s: Session, job_id: int, now: datetime) -> Job:
-    job = get_job(s, job_id)
-    if job is None:
-        raise JobError("not_found", f"no job {job_id}")
-    if not job.active:
-        job.active = True
-        job.updated_at = now
-        s.flush()
-    return job
+    return _set_job_active(s, job_id, True, now)
 
 
 def list_jobs(

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from actions import jobs as J
 from actions import wishes as W
+from actions.forms_common import domain_text
 from bot.core import jobs, wishes
 from tests.actions.trackers import MOBILE, SENDER, responses, run, slot_events, state, tracker
 
@@ -169,6 +170,8 @@ async def test_register_and_match_shows_real_jobs_never_demo_ones(domain, sessio
     assert messages[0]["mobile"] == "138****5678"
     matches = [m for m in messages if m.get("response") == "utter_job_match"]
     assert [m["title"] for m in matches] == ["配送司机"]
+    unknown = domain_text(domain, "utter_job_unknown")  # what an empty optional field reads
+    assert matches[0]["district"] == "城阳区" and matches[0]["pay"] == unknown
     assert all("示例" not in str(m) for m in messages)
     payload = matches[0]["buttons"][0]["payload"]
     assert payload == f'/inform{{"job_id": "{real}"}}'
@@ -180,6 +183,7 @@ async def test_register_and_match_shows_real_jobs_never_demo_ones(domain, sessio
     t = tracker(payload, "inform", entities=[{"entity": "job_id", "value": str(real)}])
     _, messages = await run(J.ActionJobDetails(), t, domain)
     assert messages[0]["response"] == "utter_job_details" and messages[0]["title"] == "配送司机"
+    assert messages[0]["requirements"] == "持C1驾照" and messages[0]["pay"] == unknown
     for demo_id in demo_ids:  # a typed demo id is "not found", never shown
         t = tracker(
             f'/inform{{"job_id": "{demo_id}"}}',

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import secrets
-import signal
 from typing import Any
 
 from aiohttp import web
@@ -29,6 +28,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.channels.lifecycle import finish_tasks, serve, stop_on_signals
 from bot.channels.rasa_client import RasaClient
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.telegram.callback_store import CallbackStore
@@ -194,13 +194,7 @@ class Gateway:
             webhook_secret=self.webhook_secret,
             stats=self.stats,
         )
-        self._runner = web.AppRunner(http_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, cfg.host, cfg.port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.http_port = sockets[0].getsockname()[1] if sockets else cfg.port
+        self._runner, self.http_port = await serve(http_app, cfg.host, cfg.port)
         self._tasks.append(
             asyncio.create_task(self.relay.run_retry_loop(self._stop), name="tg-pending")
         )
@@ -230,14 +224,7 @@ class Gateway:
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
-        for task in self._tasks:
-            try:
-                await asyncio.wait_for(task, timeout=5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                pass
-            except Exception:
-                logger.exception("background task %s failed", task.get_name())
-        self._tasks.clear()
+        await finish_tasks(self._tasks)
         if app.running:
             await app.stop()
         await app.shutdown()
@@ -245,13 +232,7 @@ class Gateway:
 
     async def run_until_signal(self) -> None:
         """Production entry point: run until SIGINT/SIGTERM."""
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except NotImplementedError:  # pragma: no cover - non-Unix
-                pass
+        stop = stop_on_signals()
         await self.run(stop)
 
     async def run(self, stop: asyncio.Event) -> None:

@@ -9,13 +9,12 @@
   "buttons"?: [{"title", "payload"}]}``. Wrong token → 401.
 * ``GET /health`` — liveness plus a few counters, for monitoring.
 
-Secrets are compared with :func:`hmac.compare_digest` so timing reveals nothing about them. The
+Secrets are compared in constant time (:mod:`bot.channels.push_endpoint`). The
 server listens on 127.0.0.1 by default; in production a TLS reverse proxy forwards the webhook.
 """
 
 from __future__ import annotations
 
-import hmac
 import logging
 import re
 from collections.abc import Callable
@@ -25,18 +24,13 @@ from aiohttp import web
 from telegram import Update
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError, TimedOut
 
+from bot.channels.push_endpoint import PushRequest, push_handler, refusal, same_secret
 from bot.channels.telegram.rendering import Renderer
 
 logger = logging.getLogger(__name__)
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 RECIPIENT_RE = re.compile(r"^tg-(-?\d{1,20})$")
-
-
-def _same_secret(given: str | None, expected: str | None) -> bool:
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def parse_recipient(recipient: Any) -> int | None:
@@ -57,7 +51,7 @@ def build_http_app(
     """The aiohttp application; ``application`` is the PTB Application receiving updates."""
 
     async def webhook(request: web.Request) -> web.Response:
-        if not _same_secret(request.headers.get(SECRET_HEADER), webhook_secret):
+        if not same_secret(request.headers.get(SECRET_HEADER), webhook_secret):
             logger.warning("webhook request refused: missing or wrong secret token")
             return web.Response(status=403, text="forbidden")
         try:
@@ -71,29 +65,10 @@ def build_http_app(
         await application.update_queue.put(update)
         return web.Response(text="ok")
 
-    async def push(request: web.Request) -> web.Response:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not _same_secret(token.strip(), push_token):
-            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
-        try:
-            body = await request.json()
-        except Exception:
-            return web.json_response({"ok": False, "error": "body must be JSON"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"ok": False, "error": "body must be an object"}, status=400)
-        chat_id = parse_recipient(body.get("recipient"))
-        if chat_id is None:
-            return web.json_response(
-                {"ok": False, "error": "recipient must be tg-<chat_id>"}, status=400
-            )
-        text, buttons = body.get("text"), body.get("buttons")
-        if text is not None and not isinstance(text, str):
-            return web.json_response({"ok": False, "error": "text must be a string"}, status=400)
-        if buttons is not None and not isinstance(buttons, list):
-            return web.json_response({"ok": False, "error": "buttons must be a list"}, status=400)
+    async def deliver(checked: PushRequest[int]) -> web.Response:
+        chat_id, text, buttons = checked.recipient, checked.text, checked.buttons
         if not (text and text.strip()) and not buttons:
-            return web.json_response({"ok": False, "error": "nothing to send"}, status=400)
+            return refusal("nothing to send")
         try:
             sent = await renderer.send_text(chat_id, text or "", buttons)
         except TelegramError as exc:
@@ -102,9 +77,7 @@ def build_http_app(
             )
             status = 410 if isinstance(exc, Forbidden) else 502
             logger.warning("push to %s failed: %s", chat_id, exc)
-            return web.json_response(
-                {"ok": False, "error": str(exc), "retryable": retryable}, status=status
-            )
+            return refusal(str(exc), status=status, retryable=retryable)
         return web.json_response({"ok": True, "messages": sent})
 
     async def health(request: web.Request) -> web.Response:
@@ -112,6 +85,14 @@ def build_http_app(
 
     app = web.Application(client_max_size=256 * 1024)
     app.router.add_post(webhook_path, webhook)
-    app.router.add_post("/push", push)
+    app.router.add_post(
+        "/push",
+        push_handler(
+            push_token=push_token,
+            parse_recipient=parse_recipient,
+            recipient_form="tg-<chat_id>",
+            deliver=deliver,
+        ),
+    )
     app.router.add_get("/health", health)
     return app

@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 from telegram.error import TelegramError
 
+from bot.channels.keyed_lock import KeyedLocks
 from bot.channels.rasa_client import (
     RasaClient,
     RasaRejected,
@@ -61,22 +61,11 @@ class Relay:
         self.pending = pending
         self.retry_interval = retry_interval
         self.retry_max_interval = retry_max_interval
-        self._locks: dict[int, list[Any]] = {}  # chat_id -> [Lock, users]
+        self._locks = KeyedLocks()  # by chat_id
 
-    @asynccontextmanager
-    async def chat_lock(self, chat_id: int) -> AsyncIterator[None]:
-        """FIFO lock of one chat; the entry is removed when nobody holds or waits for it."""
-        entry = self._locks.get(chat_id)
-        if entry is None:
-            entry = self._locks[chat_id] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(chat_id, None)
+    def chat_lock(self, chat_id: int) -> AbstractAsyncContextManager[None]:
+        """FIFO lock of one chat (see :class:`KeyedLocks`)."""
+        return self._locks.hold(chat_id)
 
     async def notify(self, chat_id: int, key: str, **fields: Any) -> None:
         """Send one of the channel's own texts; a Telegram failure here is only logged."""

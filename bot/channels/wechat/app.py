@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import signal
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
+from bot.channels.lifecycle import finish_tasks, serve, stop_on_signals
 from bot.channels.outbox_delivery import OutboxDelivery
 from bot.channels.rasa_client import RasaClient
 from bot.channels.rate_limit import RateLimiter
@@ -117,13 +117,7 @@ class Gateway:
             push_token=self._push_token(),
             stats=self.stats,
         )
-        self._runner = web.AppRunner(http_app, access_log=None)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, cfg.host, cfg.port)
-        await site.start()
-        server = getattr(site, "_server", None)
-        sockets = getattr(server, "sockets", None) or []
-        self.http_port = sockets[0].getsockname()[1] if sockets else cfg.port
+        self._runner, self.http_port = await serve(http_app, cfg.host, cfg.port)
         if cfg.outbox_interval is not None:
             self._tasks.append(
                 asyncio.create_task(
@@ -146,25 +140,12 @@ class Gateway:
             await self._runner.cleanup()
             self._runner = None
         await self.relay.drain()
-        for task in self._tasks:
-            try:
-                await asyncio.wait_for(task, timeout=5)
-            except (asyncio.TimeoutError, asyncio.CancelledError):
-                pass
-            except Exception:
-                logger.exception("background task %s failed", task.get_name())
-        self._tasks.clear()
+        await finish_tasks(self._tasks)
         await self.rasa.close()
         await self.api.close()
 
     async def run_until_signal(self) -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            try:
-                loop.add_signal_handler(sig, stop.set)
-            except NotImplementedError:  # pragma: no cover - non-Unix
-                pass
+        stop = stop_on_signals()
         await self.start()
         try:
             await stop.wait()

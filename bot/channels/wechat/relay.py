@@ -21,10 +21,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections import OrderedDict
-from collections.abc import AsyncIterator, Awaitable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable
 from typing import Any
 
+from bot.channels.keyed_lock import KeyedLocks
 from bot.channels.rasa_client import RasaClient, RasaRejected, RasaTimeout, RasaUnavailable
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.wechat.config import WeChatConfig
@@ -66,7 +66,7 @@ class Relay:
         self.pusher = pusher
         self.window = window
         self.turns = TurnRegistry(config.dedupe_ttl, config.dedupe_size)
-        self._locks: dict[str, list[Any]] = {}
+        self._locks = KeyedLocks()  # by openid
         self._scripts: OrderedDict[str, str] = OrderedDict()
         self._background: set[asyncio.Task] = set()
 
@@ -215,7 +215,7 @@ class Relay:
     ) -> list[str]:
         """``text`` to Rasa as this user, in order; the answer rendered as WeChat texts."""
         sender = sender_id(openid)
-        async with self._user_lock(openid):
+        async with self._locks.hold(openid):
             try:
                 items = await self.rasa.send(sender, text, metadata)
             except RasaUnavailable as exc:
@@ -230,17 +230,3 @@ class Relay:
             rendered = self.renderer.render(items, script)
             self.menus.offer(openid, rendered.choices)
             return rendered.messages
-
-    @asynccontextmanager
-    async def _user_lock(self, openid: str) -> AsyncIterator[None]:
-        entry = self._locks.get(openid)
-        if entry is None:
-            entry = self._locks[openid] = [asyncio.Lock(), 0]
-        entry[1] += 1
-        try:
-            async with entry[0]:
-                yield
-        finally:
-            entry[1] -= 1
-            if entry[1] == 0:
-                self._locks.pop(openid, None)

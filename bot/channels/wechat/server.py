@@ -15,7 +15,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -24,6 +23,7 @@ from aiohttp import web
 from wechatpy import parse_message
 from wechatpy.replies import TextReply
 
+from bot.channels.push_endpoint import PushRequest, push_handler, refusal
 from bot.channels.wechat.api import Unreachable, WeChatApiError
 from bot.channels.wechat.envelope import Envelope, Refused
 from bot.channels.wechat.push import Pusher, parse_recipient, sender_id
@@ -33,12 +33,6 @@ from bot.channels.wechat.rendering import Renderer
 logger = logging.getLogger(__name__)
 
 MAX_BODY = 64 * 1024  # WeChat's messages are a few KB
-
-
-def _same_secret(given: str | None, expected: str | None) -> bool:
-    if not given or not expected:
-        return False
-    return hmac.compare_digest(given.encode("utf-8"), expected.encode("utf-8"))
 
 
 def build_http_app(
@@ -82,42 +76,19 @@ def build_http_app(
         sealed = envelope.seal(xml, opened, request.query)
         return web.Response(text=sealed, content_type="application/xml")
 
-    async def push(request: web.Request) -> web.Response:
-        header = request.headers.get("Authorization", "")
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not _same_secret(token.strip(), push_token):
-            return web.json_response({"ok": False, "error": "unauthorized"}, status=401)
-        try:
-            body = await request.json()
-        except Exception:
-            return web.json_response({"ok": False, "error": "body must be JSON"}, status=400)
-        if not isinstance(body, dict):
-            return web.json_response({"ok": False, "error": "body must be an object"}, status=400)
-        openid = parse_recipient(body.get("recipient"))
-        if openid is None:
-            return web.json_response(
-                {"ok": False, "error": "recipient must be wx-<openid>"}, status=400
-            )
-        text, buttons = body.get("text"), body.get("buttons")
-        if text is not None and not isinstance(text, str):
-            return web.json_response({"ok": False, "error": "text must be a string"}, status=400)
-        if buttons is not None and not isinstance(buttons, list):
-            return web.json_response({"ok": False, "error": "buttons must be a list"}, status=400)
+    async def deliver(checked: PushRequest[str]) -> web.Response:
+        openid, text, buttons = checked.recipient, checked.text, checked.buttons
         rendered = renderer.plain(text or "", buttons, relay.script_of(openid))
         if not rendered.messages:
-            return web.json_response({"ok": False, "error": "nothing to send"}, status=400)
+            return refusal("nothing to send")
         try:
             sent = await pusher.send(openid, rendered.messages)
         except Unreachable as exc:
             logger.info("push to %s not possible: %s", sender_id(openid), exc.reason)
-            return web.json_response(
-                {"ok": False, "error": exc.reason, "retryable": False}, status=409
-            )
+            return refusal(exc.reason, status=409, retryable=False)
         except WeChatApiError as exc:
             logger.warning("push to %s failed: %s", sender_id(openid), exc)
-            return web.json_response(
-                {"ok": False, "error": str(exc), "retryable": exc.retryable}, status=502
-            )
+            return refusal(str(exc), status=502, retryable=exc.retryable)
         if rendered.choices:
             relay.menus.offer(openid, rendered.choices)
         return web.json_response({"ok": True, "messages": sent})
@@ -128,6 +99,14 @@ def build_http_app(
     app = web.Application(client_max_size=MAX_BODY)
     app.router.add_get(path, verify)
     app.router.add_post(path, receive)
-    app.router.add_post("/push", push)
+    app.router.add_post(
+        "/push",
+        push_handler(
+            push_token=push_token,
+            parse_recipient=parse_recipient,
+            recipient_form="wx-<openid>",
+            deliver=deliver,
+        ),
+    )
     app.router.add_get("/health", health)
     return app
