@@ -19,8 +19,9 @@ import aiohttp
 from aiohttp import web
 
 from bot.console.hub import channel_of
-from bot.console.kit import CONFIG, HUB, db_call, http_session, now
+from bot.console.kit import CONFIG, ENGINE, HUB, db_call, http_session, now
 from bot.core import outbox
+from bot.core.outbox_delivery import DeliveryFailed, OutboxDelivery
 
 logger = logging.getLogger(__name__)
 
@@ -53,23 +54,13 @@ async def flush_outbox(app: web.Application, sender_id: str) -> int:
     hub = app[HUB]
     if not hub.web_connected(sender_id):
         return 0
-    moment = now(app)
 
-    def claim(s):
-        return [(m.id, m.recipient, m.text) for m in outbox.claim_due(s, sender_id, moment)]
+    async def send(recipient: str, text: str) -> None:
+        if not await hub.send_web(recipient, _payload(text, "bot")):
+            raise DeliveryFailed("web user not connected")
 
-    rows = await db_call(app, claim)
-    sent = 0
-    for row_id, recipient, text in rows:
-        ok = await hub.send_web(recipient, _payload(text, "bot"))
-        if ok:
-            sent += 1
-            await db_call(app, lambda s, i=row_id: outbox.mark_sent(s, i, now(app)))
-        else:
-            await db_call(
-                app,
-                lambda s, i=row_id: outbox.mark_failed(s, i, "web user not connected", now(app)),
-            )
+    delivery = OutboxDelivery(send, prefix=sender_id, engine=app[ENGINE], now=lambda: now(app))
+    sent, _failed = await delivery.deliver_due()
     return sent
 
 

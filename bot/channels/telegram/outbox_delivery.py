@@ -12,11 +12,10 @@ from typing import Any
 
 from telegram.error import TelegramError
 
-from bot.channels import outbox_delivery
-from bot.channels.outbox_delivery import DeliveryFailed
 from bot.channels.telegram.push import parse_recipient
 from bot.channels.telegram.rendering import Renderer
-from bot.core import clock
+from bot.core import clock, outbox_delivery
+from bot.core.outbox_delivery import DeliveryFailed
 
 
 class OutboxDelivery(outbox_delivery.OutboxDelivery):

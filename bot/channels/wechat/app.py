@@ -12,7 +12,6 @@ from typing import Any
 from aiohttp import web
 
 from bot.channels.lifecycle import finish_tasks, serve, stop_on_signals
-from bot.channels.outbox_delivery import OutboxDelivery
 from bot.channels.rasa_client import RasaClient
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.wechat.api import WeChatApi
@@ -26,6 +25,7 @@ from bot.channels.wechat.rendering import Renderer
 from bot.channels.wechat.server import build_http_app
 from bot.channels.wechat.texts import Texts, default_texts
 from bot.core import clock
+from bot.core.outbox_delivery import OutboxDelivery
 
 logger = logging.getLogger(__name__)
 

@@ -11,9 +11,9 @@ from __future__ import annotations
 import logging
 import re
 
-from bot.channels.outbox_delivery import DeliveryFailed
 from bot.channels.wechat.api import Unreachable, WeChatApi, WeChatApiError
 from bot.channels.wechat.contact_window import ContactWindow
+from bot.core.outbox_delivery import DeliveryFailed
 
 logger = logging.getLogger(__name__)
 

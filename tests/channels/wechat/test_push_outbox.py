@@ -9,9 +9,9 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from bot.channels.outbox_delivery import OutboxDelivery
 from bot.core import contacts, outbox
 from bot.core.db import session_scope
+from bot.core.outbox_delivery import OutboxDelivery
 
 USER = "oUSER_push_0001"
 NOW = datetime(2026, 12, 1, 10, 0)
