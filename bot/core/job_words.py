@@ -18,7 +18,6 @@ import yaml
 from bot.core import districts, settings
 
 VOCABULARY_FILE = settings.DATA_FILES / "jobs_vocabulary.yml"
-DISTRICTS = districts.names()
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -103,7 +102,7 @@ _STOPWORDS = frozenset(
 )
 # Place names say where a job is, not what it is; the district bonus handles them.
 _PLACE_WORDS = frozenset(
-    ["青岛", "青岛市", "山东", "山东省"] + list(DISTRICTS) + list(districts.aliases())
+    ["青岛", "青岛市", "山东", "山东省"] + list(districts.names()) + list(districts.aliases())
 )
 _SEPARATORS = re.compile(r"[、，,；;/|\s。.:：（）()\[\]【】“”\"'！!？?]+")
 _HALFWIDTH = {code: code - 0xFEE0 for code in range(0xFF01, 0xFF5F)}
