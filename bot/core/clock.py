@@ -15,7 +15,7 @@ from bot.core import settings
 
 
 def timezone_name() -> str:
-    return settings.current().timezone
+    return settings.timezone()
 
 
 def local_tz() -> ZoneInfo:

@@ -129,7 +129,7 @@ class Settings:
         return cls(
             environ=env,
             data_dir=data,
-            timezone=_get(env, "RJ_TZ", "Asia/Shanghai"),
+            timezone=timezone(env),
             bind_host=bind,
             database_url=_get(env, "DATABASE_URL") or f"sqlite:///{data / 'rongjun.db'}",
             rasa_url=_get(env, "RASA_URL", "http://127.0.0.1:5005").rstrip("/"),
@@ -192,6 +192,12 @@ class Settings:
             with os.fdopen(fd, "w") as handle:
                 handle.write(make())
         return path.read_text().strip()
+
+
+def timezone(environ: Mapping[str, str] | None = None) -> str:
+    """The service's time zone alone: the clock asks on every reading, so it must not build a
+    whole snapshot (which reads the stored Rasa token from disk)."""
+    return _get(os.environ if environ is None else environ, "RJ_TZ", "Asia/Shanghai")
 
 
 def current(environ: Mapping[str, str] | None = None) -> Settings:
