@@ -12,6 +12,9 @@ what the bot's replies (all messages of that turn, joined) must or must not cont
           forbid: [您的姓名, 手机号]   # none may appear (a question already answered)
         - press: 确认                  # send the payload of the button whose title contains it
           expect: [确认码]
+        - new_chat: true               # from here on a new conversation (new sender id), as
+          user: 确认码{code}我约的哪天    # when a veteran comes back the next day or on another app
+
 
 Placeholders in ``user``: ``{phone}`` a fresh mobile number, ``{id}`` a valid ID number, ``{code}``
 the last 确认码 the bot showed in this conversation. Besides the per-turn checks every
@@ -27,6 +30,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import time
 import urllib.request
 import uuid
 from dataclasses import dataclass, field
@@ -50,6 +54,8 @@ class Outcome:
     failures: list[str] = field(default_factory=list)
     repeated_question: bool = False
     transcript: list[str] = field(default_factory=list)
+    # Seconds each turn took, in order (benchmarks report them; tests do not time anything).
+    turn_seconds: list[float] = field(default_factory=list)
 
     @property
     def passed(self) -> bool:
@@ -109,13 +115,19 @@ def _questions(text: str) -> list[str]:
 def run_case(base_url: str, case: dict[str, Any]) -> Outcome:
     """Play one conversation with a fresh sender id; collect every rule it breaks."""
     outcome = Outcome(case["id"], list(case.get("patterns") or []))
-    sender = f"{case.get('channel', 'web')}-conv-{uuid.uuid4().hex[:10]}"
+    channel = case.get("channel", "web")
+    sender = f"{channel}-conv-{uuid.uuid4().hex[:10]}"
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
     values = {"phone": _fresh_phone(), "id": _fresh_id(), "code": ""}
     previous_reply: str | None = None
     asked: dict[str, int] = {}
     buttons: list[dict[str, Any]] = []
     for number, turn in enumerate(case.get("turns") or [], start=1):
+        if turn.get("new_chat"):
+            # The same person in a new conversation: the values (phone, code) carry over, the
+            # whole-conversation rules start afresh.
+            sender = f"{channel}-conv-{uuid.uuid4().hex[:10]}"
+            previous_reply, asked, buttons = None, {}, []
         if "press" in turn:
             chosen = [b for b in buttons if turn["press"] in (b.get("title") or "")]
             if not chosen:
@@ -124,11 +136,14 @@ def run_case(base_url: str, case: dict[str, Any]) -> Outcome:
             message = chosen[0]["payload"]
         else:
             message = str(turn["user"]).format(**values)
+        started = time.monotonic()
         try:
             replies = _post(url, {"sender": sender, "message": message}) or []
         except Exception as exc:  # the server's failure is this case's failure
             outcome.failures.append(f"turn {number}: request failed: {exc}")
             break
+        finally:
+            outcome.turn_seconds.append(time.monotonic() - started)
         text = "\n".join(r.get("text") or "" for r in replies if isinstance(r, dict)).strip()
         buttons = [b for r in replies if isinstance(r, dict) for b in r.get("buttons") or []]
         outcome.transcript += [f"U{number}: {message}", f"B{number}: {text}"]

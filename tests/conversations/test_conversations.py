@@ -19,3 +19,5 @@ def test_cases_are_well_formed():
         assert case.get("patterns"), f"{case['id']}: say which patterns it covers"
         for turn in case["turns"]:
             assert ("user" in turn) != ("press" in turn), f"{case['id']}: user or press"
+            unknown = set(turn) - {"user", "press", "expect", "forbid", "silent", "new_chat"}
+            assert not unknown, f"{case['id']}: unknown turn keys {unknown}"

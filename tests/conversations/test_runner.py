@@ -36,3 +36,42 @@ def test_every_expectation_is_text():
         for turn in case["turns"]:
             for entry in (turn.get("expect") or []) + (turn.get("forbid") or []):
                 assert isinstance(entry, str), f"{case['id']}: quote {entry!r}"
+
+
+def test_new_chat_switches_sender_and_keeps_the_code():
+    """``new_chat`` plays the rest as a new conversation: another sender, the same values."""
+    import json
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    from tests.conversations.runner import run_case
+
+    seen: list[dict] = []
+
+    class Bot(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802 (http.server's naming)
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(body)
+            reply = "确认码：K7QX3M" if len(seen) == 1 else f"第{len(seen)}次"
+            data = json.dumps([{"text": reply}]).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(data)
+
+        def log_message(self, *args):
+            pass
+
+    server = HTTPServer(("127.0.0.1", 0), Bot)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        case = {
+            "id": "x",
+            "turns": [{"user": "约"}, {"user": "查{code}"}, {"new_chat": True, "user": "查{code}"}],
+        }
+        outcome = run_case(f"http://127.0.0.1:{server.server_port}", case)
+    finally:
+        server.shutdown()
+    assert [m["message"] for m in seen] == ["约", "查K7QX3M", "查K7QX3M"]
+    assert seen[0]["sender"] == seen[1]["sender"] != seen[2]["sender"]
+    assert len(outcome.turn_seconds) == 3 and outcome.passed
