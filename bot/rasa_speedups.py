@@ -11,6 +11,16 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   checks each schema once, keeps its validator and validates only the response (~2 ms). An
   invalid response still raises the same ``jsonschema.ValidationError`` (the best match, as
   ``validate`` picks it) with Rasa's hint appended.
+* **Action calls over a keep-alive pool.** ``EndpointConfig.request`` opens a new
+  ``aiohttp.ClientSession`` (and so a new TCP connection) for every call and closes it after.
+  The replacement sends through one session per event loop whose connector keeps up to
+  ``POOL_SIZE`` connections alive (Rasa serialises turns per conversation, so concurrent
+  action calls are bounded by concurrent conversations). A pooled connection can be found dead
+  (the action server restarted): when the call fails with a disconnect before any answer, it is
+  sent again once on a fresh connection — only for calls that are safe to repeat (GET, the form
+  validators, the ``action_ask_*`` questions and the read-only actions in ``IDEMPOTENT_ACTIONS``;
+  a booking is never sent twice). Everything else (headers, token, ``cafile``, compression,
+  error mapping to ``ClientResponseError``) is as Rasa does it.
 """
 
 from __future__ import annotations
@@ -67,6 +77,121 @@ def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     raise error
 
 
+POOL_SIZE = 64
+# Actions that only read (or only set slots from what they read): repeating one is harmless.
+IDEMPOTENT_PREFIXES = ("validate_", "action_ask_")
+IDEMPOTENT_ACTIONS = frozenset(
+    {
+        "action_session_start",
+        "action_answer_question",
+        "action_explain_benefit",
+        "action_suggest_topics",
+        "action_lookup_appointment",
+        "action_check_wish",
+        "action_job_details",
+        "action_finder_result",
+        "action_programme_details",
+    }
+)
+_pools: dict[int, Any] = {}
+
+
+def repeatable(method: str, body: Any) -> bool:
+    """Whether a call may be sent twice: GET/HEAD, or an action call of a read-only action."""
+    if method.upper() in ("GET", "HEAD"):
+        return True
+    action = body.get("next_action") if isinstance(body, dict) else None
+    return isinstance(action, str) and (
+        action.startswith(IDEMPOTENT_PREFIXES) or action in IDEMPOTENT_ACTIONS
+    )
+
+
+def _pool() -> Any:
+    """This event loop's pooled session (one per loop: sessions cannot cross loops)."""
+    import asyncio
+
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    session = _pools.get(id(loop))
+    if session is None or session.closed or session._loop is not loop:
+        connector = aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=15)
+        session = _pools[id(loop)] = aiohttp.ClientSession(connector=connector)
+    return session
+
+
+async def pooled_request(
+    self: Any,
+    method: str = "post",
+    subpath: str | None = None,
+    content_type: str | None = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Drop-in for ``EndpointConfig.request`` over the pooled session (see the module doc)."""
+    import os
+    import ssl
+
+    import aiohttp
+    import rasa.utils.endpoints as endpoints_module
+    from aiohttp.client_exceptions import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    headers.update(kwargs.pop("headers", None) or {})
+    headers.update(self.headers or {})
+    url = endpoints_module.concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as e:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from e
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+    timeout = kwargs.pop("timeout", None)
+    if not isinstance(timeout, aiohttp.ClientTimeout):
+        timeout = aiohttp.ClientTimeout(total=timeout or endpoints_module.DEFAULT_REQUEST_TIMEOUT)
+    params = self.combine_parameters(kwargs)
+    tries = 2 if repeatable(method, kwargs.get("json")) else 1
+    for attempt in range(1, tries + 1):
+        try:
+            async with _pool().request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                compress=compress,
+                ssl=sslcontext,
+                auth=auth,
+                timeout=timeout,
+                **kwargs,
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
+                try:
+                    return await response.json()
+                except ContentTypeError:
+                    return None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            if attempt == tries or isinstance(error, aiohttp.ClientConnectorError):
+                raise
+            logger.info("action server connection was dead (%s); sending again", error)
+    return None  # not reached
+
+
+def install_pooled_endpoints() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    EndpointConfig.request = pooled_request
+
+
 def install_action_validation() -> None:
     from rasa.core.actions.action import RemoteAction
 
@@ -76,3 +201,4 @@ def install_action_validation() -> None:
 def install() -> None:
     """Every speed-up of this module (idempotent)."""
     install_action_validation()
+    install_pooled_endpoints()
