@@ -21,6 +21,12 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   validators, the ``action_ask_*`` questions and the read-only actions in ``IDEMPOTENT_ACTIONS``;
   a booking is never sent twice). Everything else (headers, token, ``cafile``, compression,
   error mapping to ``ClientResponseError``) is as Rasa does it.
+* **Event classes looked up once per type name.** ``Event.resolve_by_type`` walks every
+  subclass of ``Event`` (with ``inspect.isabstract`` on each) for every event deserialised —
+  ~1.6 ms per event under load, and a tracker of a 60-turn conversation holds ~300 events, read
+  on every turn: the main cause of turns slowing down as a conversation grows. The replacement
+  remembers the class found for each type name (unknown names and defaults are not
+  remembered, so errors and fall-backs stay Rasa's).
 """
 
 from __future__ import annotations
@@ -198,7 +204,31 @@ def install_action_validation() -> None:
     RemoteAction._validate_action_result = validate_action_result
 
 
+_event_classes: dict[str, Any] = {}
+
+
+def install_event_type_cache() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.__dict__["resolve_by_type"].__func__
+    if getattr(original, "_rj_cached", False):
+        return
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = _event_classes.get(type_name)
+        if found is None:
+            found = original(type_name, default)
+            if found is not None and getattr(found, "type_name", None) == type_name:
+                _event_classes[type_name] = found
+        return found
+
+    resolve_by_type._rj_cached = True  # type: ignore[attr-defined]
+    resolve_by_type.original = original  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
 def install() -> None:
     """Every speed-up of this module (idempotent)."""
+    install_event_type_cache()
     install_action_validation()
     install_pooled_endpoints()

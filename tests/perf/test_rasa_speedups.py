@@ -175,3 +175,31 @@ def test_idempotent_actions_exist_in_the_domain():
     assert actions >= rasa_speedups.IDEMPOTENT_ACTIONS
     assert not rasa_speedups.repeatable("post", {"next_action": "action_book_appointment"})
     assert rasa_speedups.repeatable("post", {"next_action": "validate_wish_form"})
+
+
+# ---------------------------------------------------------------- event classes by type name
+def test_rasa_still_scans_every_event_subclass_per_lookup():
+    from rasa.shared.core.events import Event
+
+    function = Event.__dict__["resolve_by_type"].__func__
+    function = getattr(function, "original", function)
+    assert "all_subclasses(Event)" in inspect.getsource(function)
+
+
+def test_cached_event_lookup_answers_as_rasa():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    rasa_speedups.install_event_type_cache()
+    function = Event.__dict__["resolve_by_type"].__func__
+    original = function.original
+    for cls in all_subclasses(Event):
+        if cls.type_name != "event":
+            assert Event.resolve_by_type(cls.type_name) is original(cls.type_name)
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("no_such", default=ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such")
+    event = Event.from_parameters({"event": "slot", "name": "district", "value": "城阳"})
+    assert event == SlotSet("district", "城阳")
