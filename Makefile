@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue bench-load \
+        run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue bench-load \
         lock clean
 
 help:
@@ -78,6 +78,10 @@ run: train
 
 shell: train
 	$(PY) -m bot.run shell
+
+# N Rasa servers (RJ_RASA_SERVERS, default 2) sharing PostgreSQL, Redis and RabbitMQ (README).
+run-cluster: train
+	@$(PY) -m bot.cluster serve
 
 # --- tests -------------------------------------------------------------------------------
 # Debian's Chromium for the console's browser tests (Playwright's own download is not used).

@@ -7,13 +7,14 @@ Starts a throw-away stack (real Rasa and action server, ``RJ_RATE_LIMITS=off``) 
    multi-turn conversation (a question, the 报到 form to its 确认码, more questions), new users
    as conversations end; p50/p95/p99 turn latency and **the ratio to (1)** — the figure to
    compare between machines, since absolute speeds depend on who else uses the CPUs;
-3. a burst: 200 users send one message at the same moment; each must be answered (or told
+3. drift: one 60-turn conversation, median latency of the last 10 turns / the first 10;
+4. a burst: 200 users send one message at the same moment; each must be answered (or told
    "busy, retry") within 10 s — counts of answered, busy, 5xx, empty replies and timeouts;
-4. drift: one 60-turn conversation, median latency of the last 10 turns / the first 10;
 5. Rasa's resident memory at start and after the run.
 
     make bench-load                                   # full run (~4 minutes of load)
     python -m tests.benchmarks.bench_load --quick     # shorter phases
+    make bench-load ARGS=--cluster                    # 2 servers vs 1, kill one under load
     RASA_URL=http://127.0.0.1:5005 RASA_AUTH_TOKEN=… python -m tests.benchmarks.bench_load
                                                       # against a running stack (no RSS)
 """
@@ -35,7 +36,7 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.core import people
+from bot.core import inbound, people
 
 REST = "/webhooks/rest/webhook"
 PARSE_TEXTS = [
@@ -222,7 +223,7 @@ async def burst_phase(base: str, users: int, within: float) -> tuple[Tally, int]
             )
         )
     for replies in results:
-        if any("繁忙" in (r.get("text") or "") for r in replies):
+        if any(r.get("text") == inbound.reply("busy") for r in replies):
             busy += 1
     return tally, busy
 
@@ -271,6 +272,16 @@ async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | N
     turns = await turn_phase([base], seconds, 20)
     turn_rate = print_turns("full turn (REST, 20 concurrent users)", turns)
     print(f"full-turn / parse-only throughput: {turn_rate / parse_rate:.1%}", flush=True)
+    drift = await drift_phase(base, 60)
+    if len(drift) >= 20:
+        first, last = statistics.median(drift[:10]), statistics.median(drift[-10:])
+        print(
+            f"drift over one {len(drift)}-turn conversation: "
+            f"first-10 median {first * 1000:.0f} ms, "
+            f"last-10 median {last * 1000:.0f} ms, ratio {last / first:.2f}",
+            flush=True,
+        )
+    # Last: the turns the burst's clients gave up on still run in Rasa for a while.
     burst, busy = await burst_phase(base, 200, 10.0)
     other = {k: n for k, n in burst.errors.items() if k != "timeout" and not k.startswith("HTTP 5")}
     print(
@@ -282,24 +293,67 @@ async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | N
         f"max {max(burst.latencies, default=0) * 1000:.0f} ms",
         flush=True,
     )
-    drift = await drift_phase(base, 60)
-    if len(drift) >= 20:
-        first, last = statistics.median(drift[:10]), statistics.median(drift[-10:])
-        print(
-            f"drift over one {len(drift)}-turn conversation: "
-            f"first-10 median {first * 1000:.0f} ms, "
-            f"last-10 median {last * 1000:.0f} ms, ratio {last / first:.2f}",
-            flush=True,
-        )
     rss_end = rss_mb(rasa_pid)
     if rss_start is not None and rss_end is not None:
         print(f"Rasa RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB after the run")
 
 
+async def run_cluster(args: argparse.Namespace, running, workdir: Path) -> None:
+    """2 servers vs 1 (same users, same run), then one server killed under load."""
+    from tests.perf import cluster_harness
+
+    seconds = 15 if args.quick else 45
+    await turn_phase(running.urls, 5, 4)
+    one = print_turns(
+        "full turn, 1 server (20 users)", await turn_phase(running.urls[:1], seconds, 20)
+    )
+    both = print_turns(
+        f"full turn, {len(running.urls)} servers (20 users, sender-hashed)",
+        await turn_phase(running.urls, seconds, 20),
+    )
+    print(f"{len(running.urls)} servers / 1 server throughput: {both / one:.2f}", flush=True)
+    senders = [f"kill-{uuid.uuid4().hex[:10]}" for _ in range(20)]
+    messages = conversation()[:10]
+    played = await cluster_harness.play(
+        running.rasa_url, senders, messages, kill=(seconds / 3, lambda: running.kill(1))
+    )
+    for stack in running.stacks[:1]:  # the survivor writes its event log's last batch
+        stack.processes["rasa"].terminate()
+        stack.processes["rasa"].wait(60)
+    tracker, broker = cluster_harness.stored_seqs(
+        running.env["RASA_TRACKER_URL"], workdir / "rasa_events.db"
+    )
+    problems = cluster_harness.check(played, senders, len(messages), tracker, broker)
+    stored = sum(len(v) for k, v in tracker.items() if k in senders)
+    print(
+        f"kill one server under load: {sum(played.sent.values())} of "
+        f"{len(senders) * len(messages)} messages answered "
+        f"({sum(len(v) for v in played.failed.values())} not), {stored} user events stored; "
+        f"lost/duplicated/reordered: {len(problems)} senders"
+        + "".join(f"\n  {p}" for p in problems[:5]),
+        flush=True,
+    )
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="15 s phases instead of 45 s")
+    parser.add_argument(
+        "--cluster",
+        action="store_true",
+        help="2 Rasa servers (PostgreSQL tracker store, Redis locks) vs 1, then kill one",
+    )
     args = parser.parse_args(argv)
+    if args.cluster:
+        from tests.perf import cluster_harness
+
+        with (
+            tempfile.TemporaryDirectory() as workdir,
+            cluster_harness.cluster(Path(workdir)) as running,
+        ):
+            print(f"cluster up: {running.rasa_url}", flush=True)
+            asyncio.run(run_cluster(args, running, Path(workdir)))
+        return 0
     base = os.environ.get("RASA_URL", "").rstrip("/")
     if base:
         asyncio.run(run(args, base, os.environ.get("RASA_AUTH_TOKEN", ""), None))
