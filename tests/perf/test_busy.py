@@ -63,3 +63,24 @@ async def test_a_slot_is_kept_until_an_abandoned_turn_ends(monkeypatch):
     out = CollectingOutputChannel()
     await asyncio.wait_for(guarded(UserMessage("你好", out, "c")), 1)
     assert out.messages == []  # ran (the stand-in turn says nothing), not refused
+
+
+async def test_a_full_queue_refuses_at_once(monkeypatch):
+    monkeypatch.setenv("RJ_RATE_LIMITS", "off")
+    channel = LimitedRestInput()
+    channel.MAX_TURNS, channel.MAX_WAITING, channel.BUSY_WAIT = 1, 1, 30.0
+    release = asyncio.Event()
+
+    async def turn(message: UserMessage) -> None:
+        await release.wait()
+
+    guarded = channel.guard(turn)
+    running = asyncio.ensure_future(guarded(UserMessage("一", CollectingOutputChannel(), "a")))
+    waiting = asyncio.ensure_future(guarded(UserMessage("二", CollectingOutputChannel(), "b")))
+    await asyncio.sleep(0.05)
+    out = CollectingOutputChannel()
+    # no waiting for BUSY_WAIT (30 s): the queue is full, so the answer comes now
+    await asyncio.wait_for(guarded(UserMessage("三", out, "c")), 1)
+    assert out.messages[0]["text"] == inbound.reply("busy")
+    release.set()
+    await asyncio.gather(running, waiting)
