@@ -328,7 +328,8 @@ async def run_cluster(args: argparse.Namespace, running, workdir: Path) -> None:
     print(
         f"kill one server under load: {sum(played.sent.values())} of "
         f"{len(senders) * len(messages)} messages answered "
-        f"({sum(len(v) for v in played.failed.values())} not), {stored} user events stored; "
+        f"({sum(len(v) for v in played.failed.values())} not, or told busy), "
+        f"{stored} user events stored; "
         f"lost/duplicated/reordered: {len(problems)} senders"
         + "".join(f"\n  {p}" for p in problems[:5]),
         flush=True,

@@ -24,6 +24,7 @@ import sqlalchemy as sa
 
 from bot.channels.rasa_client import RasaClient, RasaError
 from bot.cluster import Cluster
+from bot.core import inbound
 from tests.conftest import free_port
 
 PG = "postgresql://root@127.0.0.1:5432"
@@ -86,9 +87,12 @@ async def play(
         for seq, text in enumerate(messages, start=first_seq):
             started = time.monotonic()
             try:
-                await client.send(sender, text, {"seq": seq})
+                replies = await client.send(sender, text, {"seq": seq})
             except RasaError:
                 played.failed.setdefault(sender, []).append(seq)
+                continue
+            if any(r.get("text") == inbound.reply("busy") for r in replies):
+                played.failed.setdefault(sender, []).append(seq)  # refused, never stored
                 continue
             played.latencies.append(time.monotonic() - started)
             played.sent[sender] = played.sent.get(sender, 0) + 1
