@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue \
+        run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue bench-load \
         lock clean
 
 help:
@@ -79,6 +79,10 @@ run: train
 shell: train
 	$(PY) -m bot.run shell
 
+# N Rasa servers (RJ_RASA_SERVERS, default 2) sharing PostgreSQL, Redis and RabbitMQ (README).
+run-cluster: train
+	@$(PY) -m bot.cluster serve
+
 # --- tests -------------------------------------------------------------------------------
 # Debian's Chromium for the console's browser tests (Playwright's own download is not used).
 browser:
@@ -124,6 +128,10 @@ bench-wechat: $(STAMP)
 
 bench-dialogue: train
 	$(PY) -m tests.benchmarks.bench_dialogue
+
+# Load: parse-only vs full-turn throughput, burst, drift, RSS (ARGS=--quick, ARGS=--cluster).
+bench-load: train
+	$(PY) -m tests.benchmarks.bench_load $(ARGS)
 
 # --- maintenance -------------------------------------------------------------------------
 lock: $(STAMP)
