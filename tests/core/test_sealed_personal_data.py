@@ -1,9 +1,10 @@
-"""Names, mobiles and wish descriptions are encrypted in the core tables (issue #9, finding 3).
+"""Names, mobiles and free texts are encrypted in the core tables (issue #9, finding 3).
 
-Before: ``appointments.name/mobile``, ``wishes.mobile/description`` and ``job_seekers.name/mobile``
-were plain text, so a copied database file gave them away. Now the rows hold Fernet tokens (the ID
-number's key) and a keyed hash of the mobile; services and staff pages still read plain values,
-and a look-up by 确认码 + mobile still works — on SQLite and PostgreSQL.
+Before: ``appointments.name/mobile``, ``wishes.mobile/description``, ``job_seekers.name/mobile``
+and ``handoff_requests.first_text`` were plain text, so a copied database file gave them away.
+Now the rows hold Fernet tokens (the ID number's key) and a keyed hash of the mobile; services and
+staff pages still read plain values, and a look-up by 确认码 + mobile still works — on SQLite and
+PostgreSQL.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.core import appointments as ap
-from bot.core import jobs, migrate, people
+from bot.core import handoff, jobs, migrate, people
 from bot.core import wishes as W
 from bot.core.db import make_engine
 
@@ -65,7 +66,10 @@ def test_rows_hold_ciphertext_and_services_read_plain_values(session, now):
     seeker = jobs.register_seeker(
         session, sender_id="tg-1", skills="开叉车", mobile=MOBILE, name=NAME, now=now
     )
+    waiting = handoff.request(session, "tg-1", "crisis", f"我是{NAME}，不想活了", now)
     session.commit()
+    (first_text,) = _raw(session, "SELECT first_text FROM handoff_requests")[0]
+    assert NAME not in first_text and "不想活" not in first_text
 
     stored = (
         _raw(session, "SELECT name_cipher, mobile_cipher, mobile_hash FROM appointments")
@@ -88,6 +92,7 @@ def test_rows_hold_ciphertext_and_services_read_plain_values(session, now):
     )
     assert (wish.mobile, wish.description) == (MOBILE, DESCRIPTION)
     assert (seeker.name, seeker.mobile, seeker.name_masked) == (NAME, MOBILE, "欧**国")
+    assert handoff.queue(session)[0].first_text == waiting.first_text == f"我是{NAME}，不想活了"
 
 
 def test_lookup_by_code_checks_the_mobile_through_its_hash(session, now):
@@ -160,8 +165,18 @@ def test_migration_seals_existing_rows_and_downgrade_restores_them(engine_url, n
                 {"name": NAME, "now": now},
             )
 
+            connection.execute(
+                text(
+                    "INSERT INTO handoff_requests (sender_id, reason, priority, first_text, "
+                    "status, created_at) VALUES ('tg-1', 'human', 1, :first, 'waiting', :now)"
+                ),
+                {"first": f"我叫{NAME}", "now": now},
+            )
+
         migrate.upgrade(engine_url)
         with Session(engine, future=True) as s:
+            (first_text,) = _raw(s, "SELECT first_text FROM handoff_requests")[0]
+            assert NAME not in first_text and people.decrypt_value(first_text) == f"我叫{NAME}"
             stored = _raw(s, "SELECT name_cipher, mobile_cipher FROM appointments")
             stored += _raw(s, "SELECT mobile_cipher, description FROM wishes")
             stored += _raw(s, "SELECT name_cipher, mobile_cipher, mobile_hash FROM job_seekers")
@@ -179,6 +194,7 @@ def test_migration_seals_existing_rows_and_downgrade_restores_them(engine_url, n
             assert _raw(s, "SELECT name, mobile FROM appointments") == [(NAME, MOBILE)]
             assert _raw(s, "SELECT description, mobile FROM wishes") == [(DESCRIPTION, MOBILE)]
             assert _raw(s, "SELECT name, mobile FROM job_seekers") == [(NAME, None)]
+            assert _raw(s, "SELECT first_text FROM handoff_requests") == [(f"我叫{NAME}",)]
     finally:
         engine.dispose()
 

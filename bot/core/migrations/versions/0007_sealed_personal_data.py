@@ -1,17 +1,18 @@
-"""Names, mobiles and wish descriptions encrypted at rest; a keyed hash where a mobile is matched.
+"""Names, mobiles and free texts encrypted at rest; a keyed hash where a mobile is matched.
 
 Revision ID: 0007_sealed_personal_data
 Revises: 0006_channel_contacts
 
 ``appointments.name/mobile``, ``job_seekers.name/mobile`` and ``wishes.mobile`` move to
 ``*_cipher`` columns (Fernet, the ID number's key ``RJ_ID_KEY``: ``people.encrypt_value``), with
-``mobile_hash`` (``people.mobile_fingerprint``) beside each mobile; ``wishes.description`` is
-encrypted in place. Existing rows are converted; the plain columns are dropped. Downgrade
-decrypts back into plain columns (the same key must be configured).
+``mobile_hash`` (``people.mobile_fingerprint``) beside each mobile; ``wishes.description`` and
+``handoff_requests.first_text`` (it may name the user) are encrypted in place. Existing rows are
+converted; the plain columns are dropped. Downgrade decrypts back into plain columns (the same
+key must be configured).
 
 The plain values linger in free pages until the file is rewritten: ``migrate.upgrade`` vacuums a
 SQLite database after an upgrade; on PostgreSQL run ``VACUUM FULL appointments, wishes,
-job_seekers`` once after upgrading.
+job_seekers, handoff_requests`` once after upgrading.
 """
 
 from __future__ import annotations
@@ -32,6 +33,8 @@ MOVED = {
     "job_seekers": ("name", "mobile"),
     "wishes": ("mobile",),
 }
+# Text columns encrypted where they are (same type, no schema change)
+SEALED_IN_PLACE = (("wishes", "description"), ("handoff_requests", "first_text"))
 PLAIN_TYPES = {
     ("appointments", "name"): sa.String(length=64),
     ("appointments", "mobile"): sa.String(length=16),
@@ -74,13 +77,15 @@ def upgrade() -> None:
             _update(table, row[0], values)
         for column in columns:
             op.drop_column(table, column)
-    for row_id, description in _rows("wishes", ["description"]):
-        _update("wishes", row_id, {"description": _seal(description)})
+    for table, column in SEALED_IN_PLACE:
+        for row_id, value in _rows(table, [column]):
+            _update(table, row_id, {column: _seal(value)})
 
 
 def downgrade() -> None:
-    for row_id, description in _rows("wishes", ["description"]):
-        _update("wishes", row_id, {"description": _open(description)})
+    for table, column in SEALED_IN_PLACE:
+        for row_id, value in _rows(table, [column]):
+            _update(table, row_id, {column: _open(value)})
     for table, columns in MOVED.items():
         for column in columns:
             op.add_column(table, sa.Column(column, PLAIN_TYPES[(table, column)], nullable=True))
