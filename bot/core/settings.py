@@ -222,7 +222,18 @@ def rasa_url() -> str:
 
 
 def id_key() -> bytes:
-    """Fernet key used to encrypt ID numbers at rest."""
+    """Fernet key used to encrypt ID numbers, names and mobiles at rest.
+
+    Asked for every sealed value read or written (a staff page decrypts hundreds), so it reads
+    only RJ_ID_KEY, or the stored key file, without building a whole snapshot (which also reads
+    the stored Rasa token); the snapshot's ``secret`` generates the file the first time."""
+    env = os.environ
+    given = _get(env, "RJ_ID_KEY")
+    if given:
+        return given.encode()
+    stored = _stored(Path(_get(env, "RJ_DATA_DIR") or REPO_ROOT / ".data") / "id.key")
+    if stored:
+        return stored.encode()
 
     def make() -> str:
         from cryptography.fernet import Fernet

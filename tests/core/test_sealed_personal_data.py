@@ -17,7 +17,7 @@ from sqlalchemy import text
 from sqlalchemy.orm import Session
 
 from bot.core import appointments as ap
-from bot.core import handoff, jobs, migrate, people
+from bot.core import handoff, jobs, migrate, people, settings
 from bot.core import wishes as W
 from bot.core.db import make_engine
 
@@ -220,3 +220,20 @@ def test_migrating_a_sqlite_file_leaves_no_plain_values_in_its_free_pages(tmp_pa
     migrate.upgrade(url)
     data = b"".join(path.read_bytes() for path in tmp_path.glob("old.db*"))
     assert NAME.encode() not in data and MOBILE.encode() not in data
+
+
+def test_the_key_is_read_without_building_a_settings_snapshot(monkeypatch, tmp_path):
+    """Every sealed value read or written asks for the key: it must not rebuild the whole
+    settings snapshot (which reads the stored Rasa token from disk) each time."""
+
+    def no_snapshot(cls, environ=None):
+        raise AssertionError("a whole settings snapshot was built")
+
+    monkeypatch.setattr(settings.Settings, "from_env", classmethod(no_snapshot))
+    given = settings.id_key()
+    assert people.decrypt_value(people.encrypt_value(NAME)) == NAME
+    monkeypatch.delenv("RJ_ID_KEY")
+    monkeypatch.setenv("RJ_DATA_DIR", str(tmp_path / "keys"))
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "id.key").write_text(given.decode() + "\n")
+    assert settings.id_key() == given
