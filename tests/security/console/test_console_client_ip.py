@@ -49,6 +49,7 @@ def test_client_ip_believes_forwarded_for_only_from_trusted_proxies(
 
 
 def test_trusted_proxies_come_from_the_environment_and_default_to_none(monkeypatch):
+    monkeypatch.delenv("RJ_TRUSTED_PROXIES", raising=False)
     assert settings.current().trusted_proxies == ""
     assert ConsoleConfig.from_env().trusted_proxies == ()
     monkeypatch.setenv("RJ_TRUSTED_PROXIES", "loopback, 10.1.0.0/16")
