@@ -119,8 +119,9 @@ class Appointment(Base):
         return self.start + timedelta(minutes=centre.slot_minutes if centre else 30)
 
     def id_number(self) -> str:
-        """Decrypt the ID number (staff verification only; never log it)."""
-        return people.decrypt_id(self.id_cipher)
+        """Decrypt the ID number (staff verification only; never log it); '' once the retention
+        period has cleared it (``bot.core.records_retention``)."""
+        return people.decrypt_id(self.id_cipher) if self.id_cipher else ""
 
     def days_left(self, today: date) -> int | None:
         """Days left before the reporting deadline for this person's category, if known."""
