@@ -46,7 +46,8 @@ setup: $(STAMP)
 migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
 
-# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days; DAYS=N overrides.
+# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days and clears personal data
+# from core records finished that long ago; DAYS=N overrides.
 purge: $(STAMP)
 	$(PY) -m bot.core.retention $(if $(DAYS),--days $(DAYS))
 

@@ -26,6 +26,7 @@ directory (mode 0600) and read from there afterwards.
 | RJ_MAX_MESSAGE_CHARS | 500 | longest user message; longer ones get a polite reply |
 | RJ_REST_RATE_LIMIT | 20/60 | messages / seconds per sender on Rasa's REST channel |
 | RJ_RATE_LIMITS | on | ``off`` disables every rate limit (benchmarks) |
+| RJ_TRUSTED_PROXIES | none | peers whose ``X-Forwarded-For`` is believed (``loopback``, CIDRs) |
 | RJ_RETENTION_DAYS | 180 | ``make purge`` deletes conversations idle for longer |
 | GATEWAY_PUSH_TOKEN | generated ``push.token`` | secret of the gateways' push endpoints |
 | CONSOLE_HOST / CONSOLE_PORT | RJ_BIND_HOST / 8080 | console and web chat |
@@ -120,6 +121,7 @@ class Settings:
     rest_rate_limit: tuple[int, float] | None
     retention_days: int
     rate_limits: bool = True
+    trusted_proxies: str = ""
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -160,6 +162,7 @@ class Settings:
             ),
             retention_days=int(_get(env, "RJ_RETENTION_DAYS", "180")),
             rate_limits=_get(env, "RJ_RATE_LIMITS", "on").lower() not in _OFF,
+            trusted_proxies=_get(env, "RJ_TRUSTED_PROXIES"),
         )
 
     def get(self, name: str, default: str = "") -> str:
@@ -219,7 +222,18 @@ def rasa_url() -> str:
 
 
 def id_key() -> bytes:
-    """Fernet key used to encrypt ID numbers at rest."""
+    """Fernet key used to encrypt ID numbers, names and mobiles at rest.
+
+    Asked for every sealed value read or written (a staff page decrypts hundreds), so it reads
+    only RJ_ID_KEY, or the stored key file, without building a whole snapshot (which also reads
+    the stored Rasa token); the snapshot's ``secret`` generates the file the first time."""
+    env = os.environ
+    given = _get(env, "RJ_ID_KEY")
+    if given:
+        return given.encode()
+    stored = _stored(Path(_get(env, "RJ_DATA_DIR") or REPO_ROOT / ".data") / "id.key")
+    if stored:
+        return stored.encode()
 
     def make() -> str:
         from cryptography.fernet import Fernet
