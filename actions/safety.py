@@ -208,25 +208,23 @@ class ActionCrisisFollowup(Action):
             return left + [FollowupAction(form)]
         # The message again, as if the crisis stage had not been there: the rules and forms
         # answer it as they would any other message.
-        return left + [
-            ActionExecuted("action_listen"),
-            UserUttered(
-                tracker.latest_message.get("text"),
-                parse_data=replay_parse_data(tracker.latest_message),
-                input_channel=tracker.get_latest_input_channel(),
-            ),
-        ]
+        replayed = UserUttered(
+            tracker.latest_message.get("text"),
+            parse_data=replay_parse_data(tracker.latest_message),
+            input_channel=tracker.get_latest_input_channel(),
+        )
+        # Marked, so a transcript (the agent console) can show the message once.
+        replayed["metadata"] = {**(tracker.latest_message.get("metadata") or {}), "replayed": True}
+        return left + [ActionExecuted("action_listen"), replayed]
 
 
 def replay_parse_data(latest: dict[str, Any]) -> dict[str, Any]:
-    """The latest message's parse data, marked as replayed (the console may hide the copy)."""
-    data = {
+    """What the NLU made of the latest message (intent, entities, ranking), to replay it."""
+    return {
         key: latest[key]
-        for key in ("intent", "entities", "text", "intent_ranking", "message_id")
+        for key in ("intent", "entities", "text", "intent_ranking")
         if key in latest
     }
-    data["metadata"] = {**(latest.get("metadata") or {}), "replayed": True}
-    return data
 
 
 class ActionRequestHuman(Action):

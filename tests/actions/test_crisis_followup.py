@@ -95,7 +95,7 @@ async def test_a_clear_topic_change_replays_the_message_for_the_normal_rules(dom
     replayed = events[-1]
     assert replayed["text"] == "那我换个事问问，荣军卡在哪办"
     assert replayed["parse_data"]["intent"]["name"] == "ask_benefit"
-    assert replayed["parse_data"]["metadata"]["replayed"] is True
+    assert replayed["metadata"]["replayed"] is True
 
 
 async def test_a_classifier_only_crisis_mid_form_asks_first_and_alerts_nobody(domain, session):
