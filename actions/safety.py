@@ -218,13 +218,33 @@ class ActionCrisisFollowup(Action):
         return left + [ActionExecuted("action_listen"), replayed]
 
 
+# Below the top intent, a service intent this likely is what the person meant ("没事 就是报到的事
+# 太麻烦" after the check question: nlu_fallback 0.35, ask_reporting_process 0.34).
+HINTED_SERVICE_CONFIDENCE = 0.2
+
+
 def replay_parse_data(latest: dict[str, Any]) -> dict[str, Any]:
-    """What the NLU made of the latest message (intent, entities, ranking), to replay it."""
-    return {
+    """What the NLU made of the latest message (intent, entities, ranking), to replay it; a
+    "no" or an unclear message that hints at a service is replayed as that service."""
+    data = {
         key: latest[key]
         for key in ("intent", "entities", "text", "intent_ranking")
         if key in latest
     }
+    intent = (data.get("intent") or {}).get("name")
+    if intent not in crisis.SERVICE_INTENTS:
+        hinted = next(
+            (
+                item
+                for item in data.get("intent_ranking") or []
+                if item.get("name") in crisis.SERVICE_INTENTS
+                and (item.get("confidence") or 0) >= HINTED_SERVICE_CONFIDENCE
+            ),
+            None,
+        )
+        if hinted:
+            data["intent"] = {"name": hinted["name"], "confidence": hinted["confidence"]}
+    return data
 
 
 class ActionRequestHuman(Action):

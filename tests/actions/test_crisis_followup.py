@@ -147,3 +147,16 @@ def test_every_support_reply_gives_the_right_number_and_no_service_text(domain):
         assert any(number in text for text in texts), kind
         for text in texts:
             assert "微心愿" not in text and "维权" not in text and "荣军" not in text
+
+
+async def test_no_to_the_check_with_a_hinted_service_is_answered_as_that_service(domain):
+    slots = {"crisis_stage": "check"}
+    t = tracker("没事 就是报到的事太麻烦", "nlu_fallback", slots)
+    t.latest_message["intent_ranking"] = [
+        {"name": "nlu_fallback", "confidence": 0.35},
+        {"name": "ask_reporting_process", "confidence": 0.34},
+        {"name": "deny", "confidence": 0.1},
+    ]
+    events, messages = await run(ActionCrisisFollowup(), t, domain)
+    assert messages == [] and slot_events(events)["crisis_stage"] is None
+    assert events[-1]["parse_data"]["intent"]["name"] == "ask_reporting_process"
