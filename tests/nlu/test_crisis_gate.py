@@ -19,6 +19,7 @@ CRISIS = [
     ("家里着火了", crisis.DANGER),
     ("邻居拿着刀在楼道里闹", crisis.DANGER),
     ("他喊着要砍人", crisis.DANGER),
+    ("他打我 还拿刀比划", crisis.DANGER),
     ("我不想活著了", crisis.MIND),  # Traditional
     ("救命", crisis.DANGER),
 ]
@@ -39,6 +40,7 @@ NOT_CRISIS = [
     "想死你了老战友",
     "手机卡死了",
     "冷得要死 暖气啥时候来",
+    "他打我电话我没接着",  # a phone call, not a blow
 ]
 
 
