@@ -77,6 +77,12 @@ DIGRESSIONS = (
     ),
     Digression("are you a bot, mid-form", ("bot_challenge",), ("utter_iamabot",), resumes=True),
     Digression(
+        "a scam warning mid-form, then the form resumes",
+        ("report_fraud",),
+        ("utter_fraud_warning",),
+        resumes=True,
+    ),
+    Digression(
         "cancel stops the form",
         ("cancel",),
         ("action_stop_form",),

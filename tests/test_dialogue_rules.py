@@ -106,6 +106,11 @@ def test_resuming_and_stopping_rules_have_the_expected_shape():
 
 def test_crisis_is_handled_outside_the_forms_in_every_state():
     safety = load(REPO / "nlu_data/rules/safety.yml")["rules"]
-    crisis = [r for r in safety if r["steps"][0] == {"intent": "crisis"}]
-    assert crisis and all("condition" not in r for r in crisis)
-    assert {"action": "action_handle_crisis"} in crisis[0]["steps"]
+    crisis = [r for r in safety if r["steps"][0].get("intent") == "crisis"]
+    assert len(crisis) == 2 and all("condition" not in r for r in crisis)
+    # An unmistakable phrase (the gate's crisis_kind entity): the domain response first.
+    gate = next(r for r in crisis if r["steps"][0].get("entities") == ["crisis_kind"])
+    assert gate["steps"][1:] == [{"action": "utter_crisis"}, {"action": "action_handle_crisis"}]
+    # The classifier alone: a check question first (action_crisis_followup).
+    guess = next(r for r in crisis if r is not gate)
+    assert guess["steps"][1:] == [{"action": "action_crisis_followup"}]

@@ -1,46 +1,36 @@
 """Crisis gate: a keyword/regex backstop behind the intent classifier.
 
 A statistical classifier can miss "安眠药攒了一瓶" on a bad day; a veteran in danger must still
-get 12356 and 110/120/119 at once. The gate runs after the classifiers and forces intent
-`crisis` with confidence 1.0 when an unmistakable phrase (crisis_patterns.yml) matches.
+get 12356 and 110/120/119 at once. The gate runs after the classifiers and, when an unmistakable
+phrase matches (bot/core/data/crisis_patterns.yml, idioms such as 热得要死 excluded), forces intent
+`crisis` with confidence 1.0 and adds the entity ``crisis_kind`` (mind / medical / danger).
+
+The entity is what tells the dialogue an unmistakable crisis (answered at once by a domain
+response, nlu_data/rules/safety.yml) from a classifier-only `crisis` guess, which is asked a
+gentle check question first (action_crisis_followup).
 """
 
 from __future__ import annotations
 
-import re
-from functools import cache
-from pathlib import Path
-from re import Pattern
 from typing import Any
 
-import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
-from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
-from bot.core.script import normalise
+from bot.core import crisis
 
 CRISIS_INTENT = "crisis"
-PATTERNS_FILE = Path(__file__).with_name("crisis_patterns.yml")
-
-
-@cache
-def load_patterns(path: Path = PATTERNS_FILE) -> Pattern:
-    """All phrases of the patterns file as one compiled alternation."""
-    groups = yaml.safe_load(path.read_text(encoding="utf-8"))
-    phrases = [phrase for group in groups.values() for phrase in group]
-    return re.compile("|".join(f"(?:{phrase})" for phrase in phrases))
+KIND_ENTITY = "crisis_kind"
 
 
 def crisis_phrase(text: str | None) -> str | None:
     """The crisis phrase found in ``text`` (any script or width), or None."""
-    if not text:
-        return None
-    match = load_patterns().search(normalise(text))
-    return match.group(0) if match else None
+    found = crisis.find(text)
+    return found.phrase if found else None
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=False)
@@ -59,13 +49,13 @@ class CrisisGate(GraphComponent):
         resource: Resource,
         execution_context: ExecutionContext,
     ) -> CrisisGate:
-        load_patterns()  # fail at start-up, not on a veteran's message, if the file is broken
+        crisis.load()  # fail at start-up, not on a veteran's message, if the file is broken
         return cls()
 
     def process(self, messages: list[Message]) -> list[Message]:
         for message in messages:
-            phrase = crisis_phrase(message.get(TEXT))
-            if not phrase:
+            found = crisis.find(message.get(TEXT))
+            if not found:
                 continue
             forced = {"name": CRISIS_INTENT, "confidence": 1.0}
             ranking = [forced] + [
@@ -75,7 +65,20 @@ class CrisisGate(GraphComponent):
             ]
             message.set(INTENT, forced, add_to_output=True)
             message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
-            message.set("crisis_gate", {"phrase": phrase}, add_to_output=True)
+            entities = [e for e in (message.get(ENTITIES) or []) if e.get("entity") != KIND_ENTITY]
+            entities.append(
+                {
+                    "entity": KIND_ENTITY,
+                    "value": found.kind,
+                    "start": 0,
+                    "end": len(message.get(TEXT) or ""),
+                    "extractor": "CrisisGate",
+                }
+            )
+            message.set(ENTITIES, entities, add_to_output=True)
+            message.set(
+                "crisis_gate", {"phrase": found.phrase, "kind": found.kind}, add_to_output=True
+            )
         return messages
 
     @classmethod

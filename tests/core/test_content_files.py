@@ -512,8 +512,19 @@ def test_source_register_is_valid_and_every_source_is_used(programmes, knowledge
     ):
         for entry in data:
             used.update(S.keys(entry.get("sources")))
+    # Domain responses written as text (the crisis first-aid and scam replies) cite a source by
+    # its short name after 来源：.
+    cited = "\n".join(
+        text.split("来源：", 1)[1] for text in _domain_response_texts() if "来源：" in text
+    )
+    used.update(key for key, source in register.items() if source.short in cited)
     assert used <= set(register)
     assert set(register) - used == set()
+
+
+def _domain_response_texts() -> list[str]:
+    domain = yaml.safe_load((DATA.parents[2] / "domain.yml").read_text(encoding="utf-8"))
+    return [v.get("text") or "" for vs in domain["responses"].values() for v in vs]
 
 
 def test_knowledge_file_is_valid(knowledge):
