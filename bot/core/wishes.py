@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, relationship, selectinload
 
-from bot.core import codes, districts, people
+from bot.core import codes, districts, lookup_limits, people
 from bot.core.anonymise import anonymise as anonymise_text
 from bot.core.db import Base
 
@@ -432,6 +432,29 @@ def get_by_code(s: Session, code: str) -> Wish | None:
     if not code:
         return None
     return s.execute(select(Wish).where(Wish.code == code)).scalars().first()
+
+
+def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Wish | None:
+    """A wish for someone who lost their chat: the code and the mobile given at submission must
+    both match (a wish submitted without a mobile can only be seen from its own chat)."""
+    try:
+        mobile = people.validate_mobile(mobile)
+    except people.InvalidMobile:
+        return None
+    wish = get_by_code(s, code)
+    return wish if wish is not None and wish.mobile == mobile else None
+
+
+def lookup_by_code_and_mobile(
+    s: Session, code: str, mobile: str, now: datetime
+) -> tuple[str, dict | None]:
+    """``find_by_code_and_mobile`` behind the per-code limit of wrong attempts:
+    (lookup_limits.FOUND, the wish as ``to_dict(history=True)``) | (NOT_FOUND, None) |
+    (LOCKED, None). The caller commits (a miss is recorded)."""
+    status, wish = lookup_limits.guarded(
+        s, lookup_limits.WISH, code, now, lambda: find_by_code_and_mobile(s, code, mobile)
+    )
+    return status, (to_dict(wish, history=True) if wish is not None else None)
 
 
 def list_by_status(s: Session, status: str, *, limit: int | None = None) -> list[Wish]:
