@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction
@@ -24,6 +25,36 @@ SHOWN_WISHES = 5
 _NO_BUDGET_WORDS = ("没有", "不用", "不需要", "无", "没预算", "免费", "不要钱", "随便")
 
 
+# "我要许愿 / 想许个微心愿 / 能帮忙提个心愿不": the request, not the wish (parsing vocabulary).
+_REQUEST = re.compile(
+    r"[我俺]?[也还]?(想|要|想要|能不能|能|可以)?(帮我|帮忙|给我)?"
+    r"(许|提|报|登记|申请|提交|发布|参加)(一)?个?(新的?)?(荣军)?(微)?(心愿|愿望|愿)"
+    r"(吗|不|么|行吗|可以吗)?|这个能许愿吗|[，,。.!！?？\s]"
+)
+# Which category a wish written in words belongs to (first match wins; parsing vocabulary).
+_CATEGORY_WORDS = (
+    ("维修", r"修|漏水|漏雨|坏了|屋顶|房顶|水管|电路|线路|门窗"),
+    ("助学", r"上学|学费|书包|读书|课本|学习用品|上大学"),
+    ("助医", r"看病|药费|买药|医药|住院|治病|手术|康复|体检"),
+    ("陪伴", r"陪|聊天|说说话|看看我|老部队|老战友"),
+    ("生活用品", r"轮椅|助听器|拐杖|电视|收音机|被子|衣服|棉衣|冰箱|洗衣机|电暖|空调|米面|用品"),
+)
+
+
+def _wish_from_request(value: Any, category: str | None) -> dict[str, Any]:
+    text = " ".join(str(value or "").split())
+    rest = _REQUEST.sub("", fc.normalise(text))
+    if len(rest) < 4 or len(text) > MAX_DESCRIPTION:
+        return {"wish_description": None}
+    found: dict[str, Any] = {"wish_description": text}
+    if category not in wishes.CATEGORIES:
+        plain = fc.normalise(text)
+        guess = next((name for name, words in _CATEGORY_WORDS if re.search(words, plain)), None)
+        if guess:
+            found["wish_category"] = guess
+    return found
+
+
 class ValidateWishForm(FormValidationAction):
     def name(self) -> str:
         return "validate_wish_form"
@@ -40,6 +71,10 @@ class ValidateWishForm(FormValidationAction):
         return {"wish_category": category}
 
     def validate_wish_description(self, value, dispatcher, tracker, domain):
+        if not fc.answering(tracker, "wish_description"):
+            # the message that started the form ("我要许愿 想找人修修漏水的屋顶"): its wish, if it
+            # says one, spares two questions; otherwise nothing is said and the form asks
+            return _wish_from_request(value, tracker.get_slot("wish_category"))
         text = " ".join(str(value or "").split())
         if fc.is_payload(tracker) or len(text) < 2 or len(text) > MAX_DESCRIPTION:
             fc.utter(dispatcher, tracker, "utter_invalid_wish_description")

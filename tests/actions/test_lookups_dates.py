@@ -252,3 +252,26 @@ async def test_own_wish_by_number_needs_no_phone(domain, session):
     t = tracker(f"{code}这个心愿到哪一步了", "check_wish")
     _, messages = await run(W.ActionCheckWish(), t, domain)
     assert code in messages[0]["text"]
+
+
+# --------------------------------------------------------------------------- a wish said at once
+
+
+@pytest.mark.parametrize(
+    "text, description, category",
+    [
+        ("我要许愿 想找人帮忙修修家里漏水的屋顶", True, "维修"),
+        ("俺娘想要个收音机 这个能许愿吗", True, "生活用品"),
+        ("想许个微心愿", False, None),
+        ("我要许愿", False, None),
+    ],
+)
+async def test_the_message_that_starts_a_wish_may_say_it(domain, text, description, category):
+    """Prefilled from the submit_wish message (requested_slot not yet set): kept only when it
+    says a wish, silently dropped otherwise (the form then asks)."""
+    t = tracker(text, "submit_wish", {}, form="wish_form", candidates={"wish_description": text})
+    events, messages = await run(W.ValidateWishForm(), t, domain)
+    values = slot_events(events)
+    assert (values["wish_description"] == text) is description
+    assert values.get("wish_category") == category
+    assert messages == []
