@@ -17,7 +17,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue \
+        run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue bench-load \
         lock clean
 
 help:
@@ -46,7 +46,8 @@ setup: $(STAMP)
 migrate: $(STAMP)
 	$(PY) -m bot.core.migrate
 
-# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days; DAYS=N overrides.
+# Deletes conversations idle for more than RJ_RETENTION_DAYS (180) days and clears personal data
+# from core records finished that long ago; DAYS=N overrides.
 purge: $(STAMP)
 	$(PY) -m bot.core.retention $(if $(DAYS),--days $(DAYS))
 
@@ -78,6 +79,10 @@ run: train
 
 shell: train
 	$(PY) -m bot.run shell
+
+# N Rasa servers (RJ_RASA_SERVERS, default 2) sharing PostgreSQL, Redis and RabbitMQ (README).
+run-cluster: train
+	@$(PY) -m bot.cluster serve
 
 # --- tests -------------------------------------------------------------------------------
 # Debian's Chromium for the console's browser tests (Playwright's own download is not used).
@@ -124,6 +129,10 @@ bench-wechat: $(STAMP)
 
 bench-dialogue: train
 	$(PY) -m tests.benchmarks.bench_dialogue
+
+# Load: parse-only vs full-turn throughput, burst, drift, RSS (ARGS=--quick, ARGS=--cluster).
+bench-load: train
+	$(PY) -m tests.benchmarks.bench_load $(ARGS)
 
 # --- maintenance -------------------------------------------------------------------------
 lock: $(STAMP)

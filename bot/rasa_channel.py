@@ -26,12 +26,25 @@ logger = logging.getLogger(__name__)
 
 
 class LimitedRestInput(RestInput):
-    """RestInput that refuses over-long and too-frequent messages with a polite reply."""
+    """RestInput that refuses over-long and too-frequent messages with a polite reply.
+
+    Overload: at most ``MAX_TURNS`` turns run at once and at most ``MAX_WAITING`` messages
+    wait for one; a message that finds the queue full, or cannot start within ``BUSY_WAIT``
+    seconds, is answered "busy, please send again shortly" (``inbound.yml``) instead of
+    waiting in an ever longer queue until the gateway gives up (issue #13: 200 users at once
+    got 504s). A refused message never reaches the tracker store.
+    """
+
+    MAX_TURNS = 8
+    MAX_WAITING = 16
+    BUSY_WAIT = 4.0
 
     def __init__(self) -> None:
         super().__init__()
         self.limiter = inbound.rest_limiter()
         self.max_chars = settings.current().max_message_chars
+        self._turns: asyncio.Semaphore | None = None
+        self._waiting = 0
 
     async def _refuse(self, message: UserMessage, kind: str) -> None:
         script = detect_script(message.text[: self.max_chars])
@@ -55,7 +68,23 @@ class LimitedRestInput(RestInput):
             # handler: the turn would stop mid-action and drop the action's events although the
             # action server already acted (a booking made, not recorded). Shielded, the turn
             # always completes and is saved; only the reply is lost, which the gateway expects.
-            return await asyncio.shield(on_new_message(message))
+            if self._turns is None:
+                self._turns = asyncio.Semaphore(self.MAX_TURNS)
+            if self._turns.locked() and self._waiting >= self.MAX_WAITING:
+                logger.info("busy: refused a message from %s", message.sender_id)
+                return await self._refuse(message, "busy")
+            self._waiting += 1
+            try:
+                await asyncio.wait_for(self._turns.acquire(), self.BUSY_WAIT)
+            except asyncio.TimeoutError:
+                logger.info("busy: refused a message from %s", message.sender_id)
+                return await self._refuse(message, "busy")
+            finally:
+                self._waiting -= 1
+            turn = asyncio.ensure_future(on_new_message(message))
+            # Released when the turn ends, also when the caller has gone (the turn goes on).
+            turn.add_done_callback(lambda _done: self._turns.release())
+            return await asyncio.shield(turn)
 
         return guarded
 

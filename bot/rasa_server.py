@@ -10,9 +10,11 @@ Used by bot/run.py instead of the ``rasa`` script, for three reasons:
   hold the conversation's lock that long; RJ_ACTION_TIMEOUT bounds it. tests/security checks that
   Rasa still reads those globals, so an upgrade that changes this fails loudly.
 
-Rasa opens a new HTTP session for every action call (``EndpointConfig.request``), so there is no
-pooled keep-alive connection that could be found dead and need a retry; the action server's
-keep-alive and response timeouts are set above Rasa's (actions/server.py) for the same reason.
+It also installs :mod:`bot.rasa_speedups`: action responses validated by a compiled validator,
+and action calls sent over a keep-alive connection pool (Rasa itself opens a new HTTP session
+per call) with one retry, for repeatable actions only, when a pooled connection is found dead.
+The action server's keep-alive timeout (75 s, actions/server.py) is above the pool's (15 s),
+so an idle connection is closed by Rasa's side first.
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ def main(argv: list[str] | None = None) -> None:
     os.environ["RASA_TELEMETRY_ENABLED"] = "false"
     config = settings.current()
     bound_action_timeout(config.action_timeout)
+    from bot import rasa_speedups
+
+    rasa_speedups.install()
     sys.argv = ["rasa", *rasa_argv(sys.argv[1:] if argv is None else argv, config)]
     from rasa.__main__ import main as rasa_main
 

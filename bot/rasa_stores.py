@@ -14,18 +14,29 @@ Events streamed to the event broker (SQL or RabbitMQ, whichever is configured) a
 same way, with the slot values masked rather than encrypted: nothing reads them back. The
 in-memory tracker of the current turn is never changed, so the action server and the form
 validators still see exactly what the user typed.
+
+Speed (issue #13): each recent conversation's session is kept in memory with the highest row id
+applied, so a turn reads only rows above it and writes only its new events (Rasa's own store
+re-reads the whole session three times per turn); the SQL event log is written by one
+background thread, one transaction per turn, after the reply. See the class docstrings.
 """
 
 from __future__ import annotations
 
+import itertools
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from typing import Any
 
+from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
-from rasa.shared.core.trackers import DialogueStateTracker, TrackerEventDiffEngine
+from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.core import people
@@ -98,47 +109,158 @@ def reveal(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
-class PrivateSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore that stores and streams protected events (see the module docstring)."""
+def write_events(broker: SQLEventBroker, bodies: list[dict[str, Any]], attempts: int = 3) -> None:
+    """Write one turn's events to the SQL event log in one transaction (retried when busy)."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with broker.session_scope() as session:
+                session.add_all(
+                    broker.SQLBrokerEvent(sender_id=body.get("sender_id"), data=json.dumps(body))
+                    for body in bodies
+                )
+                session.commit()
+            return
+        except Exception:
+            if attempt == attempts:
+                logger.exception("could not write %d events to the event log", len(bodies))
+                return
+            time.sleep(0.2 * attempt)
 
-    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+
+@dataclass
+class _Cached:
+    """One conversation's current session as the database holds it (revealed, as JSON)."""
+
+    last_id: int = 0  # highest event row id of this sender already applied
+    events: list[str] = field(default_factory=list)
+    replacements: dict[str, str] = field(default_factory=dict)
+    used: float = 0.0
+
+    def append(self, data: dict[str, Any]) -> None:
+        """Add one event read back from (or just written to) the database."""
+        if data.get("event") == "session_started":
+            self.events, self.replacements = [], {}
+        self.events.append(json.dumps(data))
+        self.replacements.update(known_values([data]))
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore that stores and streams protected events (see the module docstring).
+
+    Rasa's own store reads the whole session on every retrieve and reads it twice more on every
+    save (to diff for the event broker and to count what is stored), so a turn's cost grows with
+    the conversation. This store keeps each recent conversation's session in memory together
+    with the highest row id it has applied, and per call asks the database only for rows above
+    that id (none, unless another Rasa server wrote them). Rows are only ever appended per
+    sender under Rasa's lock store, so this is exact across several servers; a conversation
+    whose entry is older than ``CACHE_SECONDS`` or evicted is read in full again.
+    """
+
+    CACHE_SENDERS = 512
+    CACHE_SECONDS = 600.0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._sessions: OrderedDict[str, _Cached] = OrderedDict()
+        self._writer: ThreadPoolExecutor | None = None
+        self._published: Future | None = None
+
+    def _session_of(self, session: Any, sender_id: str) -> _Cached:
+        """The sender's current session, brought up to date with the database.
+
+        The entry is taken out of the cache; the caller puts it back (``_keep``) only when
+        what it did succeeded."""
+        entry = self._sessions.pop(sender_id, None)
+        if entry is None or time.monotonic() - entry.used > self.CACHE_SECONDS:
+            entry = _Cached()
+            query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
+        else:
+            query = (
+                session.query(self.SQLEvent)
+                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > entry.last_id)
+                .order_by(self.SQLEvent.id)
+            )
+        for row in query.all():
+            entry.append(reveal(json.loads(row.data)))
+            entry.last_id = max(entry.last_id, row.id)
+        return entry
+
+    def _keep(self, sender_id: str, entry: _Cached) -> None:
+        entry.used = time.monotonic()
+        self._sessions[sender_id] = entry
+        while len(self._sessions) > self.CACHE_SENDERS:
+            self._sessions.popitem(last=False)
+
+    def publish(self, sender_id: str, events: list[Event], replacements: dict[str, str]) -> None:
+        """Stream ``events`` (masked) to the event broker, if one is configured.
+
+        Rasa's SQL broker commits each event on its own, on the request path (a fifth of a
+        turn's time under load). Here a turn's events go to one writer thread and are written
+        in one transaction after the reply; the single thread keeps their order. Other brokers
+        (RabbitMQ: Rasa's pika broker publishes asynchronously already) get them as usual."""
         if self.event_broker is None:
-            return None
-        old_tracker = await self.retrieve(tracker.sender_id)
-        new_events = TrackerEventDiffEngine.event_difference(old_tracker, tracker)
-        replacements = known_values(tracker.events)
-        for event in new_events:
-            body = {"sender_id": tracker.sender_id}
+            return
+        bodies = []
+        for event in events:
+            body = {"sender_id": sender_id}
             body.update(protect(event.as_dict(), replacements, seal=False))
-            self.event_broker.publish(body)
+            bodies.append(body)
+        if isinstance(self.event_broker, SQLEventBroker):
+            if self._writer is None:
+                self._writer = ThreadPoolExecutor(1, thread_name_prefix="rasa-events")
+            self._published = self._writer.submit(write_events, self.event_broker, bodies)
+        else:
+            for body in bodies:
+                self.event_broker.publish(body)
+
+    def flush_events(self, timeout: float = 30.0) -> None:
+        """Wait until every event handed to the SQL broker's writer is written."""
+        if self._published is not None:
+            self._published.result(timeout)
 
     async def save(self, tracker: DialogueStateTracker) -> None:
-        await self.stream_events(tracker)
-        replacements = known_values(tracker.events)
+        sender_id = tracker.sender_id
         with self.session_scope() as session:
-            for event in self._additional_events(session, tracker):
+            entry = self._session_of(session, sender_id)
+            new_events = list(itertools.islice(tracker.events, len(entry.events), None))
+            if not new_events:
+                self._keep(sender_id, entry)
+                return
+            replacements = {**entry.replacements, **known_values(new_events)}
+            self.publish(sender_id, new_events, replacements)
+            rows = []
+            for event in new_events:
                 data = protect(event.as_dict(), replacements, seal=True)
                 intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-                session.add(
-                    self.SQLEvent(
-                        sender_id=tracker.sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=json.dumps(data),
-                    )
+                row = self.SQLEvent(
+                    sender_id=sender_id,
+                    type_name=event.type_name,
+                    timestamp=data.get("timestamp"),
+                    intent_name=intent,
+                    action_name=data.get("name"),
+                    data=json.dumps(data),
                 )
+                session.add(row)
+                rows.append(row)
+            session.flush()
+            written = [(row.id, row.data) for row in rows]
             session.commit()
+        for row_id, text in written:
+            entry.append(reveal(json.loads(text)))
+            entry.last_id = max(entry.last_id, row_id)
+        self._keep(sender_id, entry)
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:
         with self.session_scope() as session:
-            rows = self._event_query(
-                session, sender_id, fetch_events_from_all_sessions=fetch_events_from_all_sessions
-            ).all()
-            events = [reveal(json.loads(row.data)) for row in rows]
+            if fetch_events_from_all_sessions:
+                rows = self._event_query(session, sender_id, fetch_events_from_all_sessions=True)
+                events = [reveal(json.loads(row.data)) for row in rows.all()]
+            else:
+                entry = self._session_of(session, sender_id)
+                self._keep(sender_id, entry)
+                events = [json.loads(text) for text in entry.events]
         if self.domain and events:
             return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
         return None

@@ -99,9 +99,10 @@ def effective_endpoints(env: dict[str, str] | None = None) -> dict[str, object]:
     return endpoints
 
 
-def write_effective_endpoints(env: dict[str, str] | None = None) -> Path:
-    """Write the effective endpoints (they hold the action secret: mode 0600)."""
-    path = settings.data_dir(env) / "endpoints.effective.yml"
+def write_effective_endpoints(env: dict[str, str] | None = None, name: str = "effective") -> Path:
+    """Write the effective endpoints (they hold the action secret: mode 0600); ``name`` tells
+    apart the files of several Rasa servers sharing one data dir (``make run-cluster``)."""
+    path = settings.data_dir(env) / f"endpoints.{name}.yml"
     text = yaml.safe_dump(effective_endpoints(env), allow_unicode=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
@@ -166,6 +167,8 @@ class Stack:
     log_dir: Path | None = None
     # Loading the model takes ~30 s on an idle machine and several minutes on a busy one.
     rasa_start_timeout: float = 900.0
+    # The endpoints file's name in the data dir (several servers share one data dir).
+    endpoints_name: str = "effective"
     processes: dict[str, subprocess.Popen] = field(default_factory=dict)
     logs: list[IO[bytes]] = field(default_factory=list)
 
@@ -206,7 +209,7 @@ class Stack:
         self.env.setdefault(
             "ACTION_ENDPOINT_URL", f"http://{self.local}:{self.action_port}/webhook"
         )
-        endpoints = write_effective_endpoints(self.env)
+        endpoints = write_effective_endpoints(self.env, self.endpoints_name)
         # No --cors: the console and the web chat are same-origin. The API token is added by
         # bot.rasa_server from the environment, so it is not visible in the process list.
         process = self._spawn(

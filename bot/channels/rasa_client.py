@@ -18,11 +18,20 @@ Failure model — why retries are split by kind:
 * other HTTP errors (4xx) or a malformed body are not transient: :class:`RasaRejected`.
 
 All three derive from :class:`RasaError`, so a caller that only needs "it failed" catches that.
+
+Several Rasa servers (``make run-cluster``): ``base_url`` may list them, comma-separated
+(``RASA_URL=http://10.0.0.1:5005,http://10.0.0.2:5005``). Each sender is kept on one server by
+rendezvous hashing (every client with the same list picks the same server, and removing a
+server moves only its own senders). When the sender's server is unreachable or answers 5xx the
+next attempt goes straight to the sender's next server, which is marked down for
+``down_seconds`` so the following messages skip it. The servers share the tracker store (and a
+Redis lock store), so the conversation continues there with its state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from typing import Any
@@ -52,7 +61,7 @@ class RasaRejected(RasaError):
 
 
 class RasaClient:
-    """Talks to one Rasa server (or the router in front of several)."""
+    """Talks to one Rasa server, or to several with each sender kept on one of them."""
 
     def __init__(
         self,
@@ -65,8 +74,12 @@ class RasaClient:
         timeout: float = 30.0,
         domain_ttl: float = 300.0,
         session: aiohttp.ClientSession | None = None,
+        down_seconds: float = 10.0,
     ) -> None:
-        self.base_url = base_url.rstrip("/")
+        self.servers = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        self.base_url = self.servers[0]
+        self.down_seconds = down_seconds
+        self._down: dict[str, float] = {}
         self.token = token
         self.attempts = max(1, attempts)
         self.backoff = backoff
@@ -79,8 +92,25 @@ class RasaClient:
 
     @property
     def url(self) -> str:
-        """The REST channel's address."""
+        """The REST channel's address (of the first server)."""
         return self.base_url + REST_PATH
+
+    def servers_for(self, sender: str) -> list[str]:
+        """The servers in the order ``sender`` tries them: rendezvous hashing, servers marked
+        down last."""
+        if len(self.servers) == 1:
+            return self.servers
+
+        def weight(server: str) -> bytes:
+            return hashlib.blake2b(f"{server}|{sender}".encode(), digest_size=8).digest()
+
+        ranked = sorted(self.servers, key=weight, reverse=True)
+        now = time.monotonic()
+        return sorted(ranked, key=lambda server: self._down.get(server, 0.0) > now)
+
+    def _mark_down(self, server: str) -> None:
+        if len(self.servers) > 1:
+            self._down[server] = time.monotonic() + self.down_seconds
 
     async def start(self) -> None:
         if self._session is None or self._session.closed:
@@ -116,9 +146,13 @@ class RasaClient:
         body = {"sender": sender, "message": message, "metadata": metadata or {}}
         tries = self.attempts if attempts is None else max(1, attempts)
         last_error = "no attempt"
+        servers = self.servers_for(sender)
         for attempt in range(1, tries + 1):
+            server = servers[(attempt - 1) % len(servers)]
             try:
-                async with session.post(self.url, json=body, timeout=self.timeout) as resp:
+                async with session.post(
+                    server + REST_PATH, json=body, timeout=self.timeout
+                ) as resp:
                     if resp.status >= 500:
                         last_error = f"HTTP {resp.status}"
                     elif resp.status >= 400:
@@ -138,36 +172,52 @@ class RasaClient:
             except (aiohttp.ContentTypeError, ValueError) as exc:
                 raise RasaRejected(f"unreadable answer: {exc}") from exc
             logger.warning(
-                "Rasa attempt %d/%d for %s failed: %s", attempt, tries, sender, last_error
+                "Rasa attempt %d/%d for %s at %s failed: %s",
+                attempt,
+                tries,
+                sender,
+                server,
+                last_error,
             )
-            if attempt < tries:
-                await asyncio.sleep(self.backoff * (2 ** (attempt - 1)))
+            self._mark_down(server)
+            # Straight on to the next server; wait only before trying one a second time.
+            if attempt < tries and attempt % len(servers) == 0:
+                await asyncio.sleep(self.backoff * (2 ** (attempt // len(servers) - 1)))
         raise RasaUnavailable(last_error)
 
     # ------------------------------------------------------------------ the HTTP API (token)
-    def _api_url(self, path: str) -> str:
-        url = f"{self.base_url}{path}"
+    def _api_url(self, path: str, server: str | None = None) -> str:
+        url = f"{server or self.base_url}{path}"
         if self.token:
             url += ("&" if "?" in url else "?") + "token=" + quote(self.token, safe="")
         return url
 
-    async def _api(self, method: str, path: str, **kwargs: Any) -> Any:
-        """One API call, not retried (appending events twice would not be safe)."""
+    async def _api(self, method: str, path: str, sender: str | None = None, **kwargs: Any) -> Any:
+        """One API call, not retried (appending events twice would not be safe); a call about
+        one conversation goes to the sender's server, or to its next one when the connection
+        cannot even be opened (nothing was sent)."""
         session = await self._http()
-        try:
-            async with session.request(method, self._api_url(path), **kwargs) as resp:
-                if resp.status >= 500:
-                    raise RasaUnavailable(f"{method} {path}: HTTP {resp.status}")
-                if resp.status >= 400:
-                    body = await resp.text()
-                    raise RasaRejected(f"{method} {path}: HTTP {resp.status} {body[:200]}")
-                return await resp.json(content_type=None)
-        except (asyncio.TimeoutError, TimeoutError) as exc:
-            raise RasaTimeout(f"{method} {path}: no answer in time") from exc
-        except aiohttp.ClientError as exc:
-            raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}") from exc
-        except ValueError as exc:
-            raise RasaRejected(f"{method} {path}: unreadable answer") from exc
+        servers = self.servers_for(sender) if sender is not None else self.servers
+        for number, server in enumerate(servers, start=1):
+            try:
+                async with session.request(method, self._api_url(path, server), **kwargs) as resp:
+                    if resp.status >= 500:
+                        raise RasaUnavailable(f"{method} {path}: HTTP {resp.status}")
+                    if resp.status >= 400:
+                        body = await resp.text()
+                        raise RasaRejected(f"{method} {path}: HTTP {resp.status} {body[:200]}")
+                    return await resp.json(content_type=None)
+            except aiohttp.ClientConnectorError as exc:
+                self._mark_down(server)
+                if number == len(servers):
+                    raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}") from exc
+            except (asyncio.TimeoutError, TimeoutError) as exc:
+                raise RasaTimeout(f"{method} {path}: no answer in time") from exc
+            except aiohttp.ClientError as exc:
+                raise RasaUnavailable(f"{method} {path}: {exc.__class__.__name__}") from exc
+            except ValueError as exc:
+                raise RasaRejected(f"{method} {path}: unreadable answer") from exc
+        raise RasaUnavailable(f"{method} {path}: no server")
 
     @staticmethod
     def _conversation(sender_id: str) -> str:
@@ -175,7 +225,7 @@ class RasaClient:
 
     async def append_event(self, sender_id: str, event: dict) -> dict:
         return await self._api(
-            "POST", f"{self._conversation(sender_id)}/tracker/events", json=event
+            "POST", f"{self._conversation(sender_id)}/tracker/events", sender_id, json=event
         )
 
     async def pause(self, sender_id: str) -> dict:
@@ -185,10 +235,10 @@ class RasaClient:
         return await self.append_event(sender_id, {"event": "resume"})
 
     async def tracker(self, sender_id: str) -> dict:
-        return await self._api("GET", f"{self._conversation(sender_id)}/tracker")
+        return await self._api("GET", f"{self._conversation(sender_id)}/tracker", sender_id)
 
     async def predict(self, sender_id: str) -> dict:
-        return await self._api("POST", f"{self._conversation(sender_id)}/predict")
+        return await self._api("POST", f"{self._conversation(sender_id)}/predict", sender_id)
 
     async def parse(self, text: str) -> dict:
         return await self._api("POST", "/model/parse", json={"text": text})

@@ -9,7 +9,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from bot.core import settings
+from bot.core import client_address, settings
 
 
 @dataclass
@@ -46,6 +46,9 @@ class ConsoleConfig:
     chat_max_inflight: int = 16  # web-chat messages waiting for Rasa at once
     chat_queue_wait: float = 2.0  # seconds a message may wait for one of those places
     pii_reveals_per_hour: int = 20  # per console user
+    chat_ws_per_minute: int = 30  # /chat/ws connections per IP and per session
+    # RJ_TRUSTED_PROXIES: only these peers' X-Forwarded-For names the client (client_address.py)
+    trusted_proxies: tuple = ()
 
     @classmethod
     def from_env(cls) -> ConsoleConfig:
@@ -65,4 +68,5 @@ class ConsoleConfig:
             rabbitmq_url=env.rabbitmq_url,
             rabbitmq_queue=env.rabbitmq_queue,
             rate_limits=env.rate_limits,
+            trusted_proxies=client_address.parse_trusted(env.trusted_proxies),
         )

@@ -18,7 +18,7 @@ from aiohttp import web
 from sqlalchemy.engine import Engine
 
 from bot.console.texts import t
-from bot.core import clock, db
+from bot.core import client_address, clock, db
 
 T = TypeVar("T")
 
@@ -214,7 +214,13 @@ def _flash_text(stored: Any) -> str:
 
 
 def client_ip(request: web.Request) -> str:
-    return request.remote or "unknown"
+    """The client's address for every per-IP limit: ``X-Forwarded-For`` counts only from a
+    trusted proxy (``RJ_TRUSTED_PROXIES``, see ``bot.core.client_address``)."""
+    trusted = getattr(request.app[CONFIG], "trusted_proxies", ())
+    if not trusted:
+        return request.remote or "unknown"
+    forwarded = request.headers.getall("X-Forwarded-For", [])
+    return client_address.client_ip(request.remote, forwarded, trusted)
 
 
 # ---------------------------------------------------------------- input limits

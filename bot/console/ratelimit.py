@@ -118,6 +118,8 @@ class Limits:
     chat_ip: SlidingWindow  # web-chat messages per client IP
     chat_session: SlidingWindow  # web-chat messages per web-chat session
     chat_new_session: SlidingWindow  # web-chat sessions minted per client IP
+    chat_ws_ip: SlidingWindow  # /chat/ws connections per client IP
+    chat_ws_session: SlidingWindow  # /chat/ws connections per web-chat session
     pii_reveal: SlidingWindow  # PII reveals per console user
     rasa_inflight: InFlight  # web-chat messages waiting for Rasa
 
@@ -131,6 +133,9 @@ def build_limits(config, clock: Callable[[], float] = time.monotonic) -> Limits:
         chat_ip=SlidingWindow(config.chat_ip_per_minute, minute, clock, on),
         chat_session=SlidingWindow(config.chat_session_per_minute, minute, clock, on),
         chat_new_session=SlidingWindow(config.chat_new_sessions_per_hour, 3600.0, clock, on),
+        # several residents of a care home may share one IP: the IP gets several sessions' worth
+        chat_ws_ip=SlidingWindow(4 * config.chat_ws_per_minute, minute, clock, on),
+        chat_ws_session=SlidingWindow(config.chat_ws_per_minute, minute, clock, on),
         pii_reveal=SlidingWindow(config.pii_reveals_per_hour, 3600.0, clock, on),
         rasa_inflight=InFlight(config.chat_max_inflight, config.chat_queue_wait, on),
     )

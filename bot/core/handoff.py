@@ -18,7 +18,6 @@ from sqlalchemy import (
     Index,
     Integer,
     String,
-    Text,
     UniqueConstraint,
     select,
     update,
@@ -28,6 +27,7 @@ from sqlalchemy.orm import Session
 
 from bot.core.db import Base
 from bot.core.people import mask_text
+from bot.core.sealed import Sealed
 
 CRISIS, HUMAN, FALLBACK = "crisis", "human", "fallback"
 PRIORITY = {CRISIS: 100, HUMAN: 50, FALLBACK: 10}
@@ -72,7 +72,8 @@ class HandoffRequest(Base):
     sender_id = Column(String(128), nullable=False, index=True)
     reason = Column(String(16), nullable=False)
     priority = Column(Integer, nullable=False)
-    first_text = Column(Text, nullable=False, default="")
+    # masked (numbers) and encrypted at rest: it may carry a name or a crisis in the user's words
+    first_text = Column(Sealed(), nullable=False, default="")
     status = Column(String(16), nullable=False, default=WAITING)
     agent = Column(String(64), nullable=True)
     created_at = Column(DateTime, nullable=False)

@@ -51,7 +51,7 @@ def _replies() -> dict:
 
 
 def reply(kind: str, **values: object) -> str:
-    """The Simplified reply for a refused message: ``too_long`` or ``too_fast``."""
+    """The Simplified reply for a refused message: ``too_long``, ``too_fast`` or ``busy``."""
     return str(_replies()[kind]).format(**values)
 
 

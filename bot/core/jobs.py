@@ -31,11 +31,12 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, validates
 
 from bot.core import clock, districts, people, settings
 from bot.core.db import Base
 from bot.core.job_words import Vocabulary, tokens, vocabulary
+from bot.core.sealed import Sealed
 
 DEMO_JOBS_FILE = settings.DATA_FILES / "demo" / "jobs.yml"
 
@@ -58,14 +59,20 @@ class JobSeeker(Base):
 
     id = Column(Integer, primary_key=True)
     sender_id = Column(String(128), nullable=False)
-    name = Column(String(64), nullable=True)
+    name = Column("name_cipher", Sealed(), nullable=True)  # encrypted at rest
     skills = Column(Text, nullable=False, default="")
     desired_job = Column(String(200), nullable=True)
     district = Column(String(16), nullable=True)
-    mobile = Column(String(20), nullable=True)
+    mobile = Column("mobile_cipher", Sealed(), nullable=True)
+    mobile_hash = Column(String(64), nullable=True)
     active = Column(Boolean, nullable=False, default=True)
     created_at = Column(DateTime, nullable=False)
     updated_at = Column(DateTime, nullable=False)
+
+    @validates("mobile")
+    def _hash_mobile(self, _key: str, value: str | None) -> str | None:
+        self.mobile_hash = people.mobile_fingerprint(value) if value else None
+        return value
 
     @property
     def mobile_masked(self) -> str | None:

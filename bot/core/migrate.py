@@ -69,8 +69,26 @@ def alembic_config(url: str | None = None, connection: Connection | None = None)
 def upgrade(
     url: str | None = None, revision: str = "head", connection: Connection | None = None
 ) -> None:
-    """Upgrade the database at ``url`` (default: settings.database_url()) to ``revision``."""
+    """Upgrade the database at ``url`` (default: settings.database_url()) to ``revision``.
+
+    A SQLite file is vacuumed when its revision changed: migrations that encrypt or drop personal
+    values (0007) must not leave the plain values behind in free pages of the file."""
+    url = url or settings.database_url()
+    before = current_revision(url) if connection is None else None
     command.upgrade(alembic_config(url, connection), revision)
+    if connection is None and url.startswith("sqlite") and current_revision(url) != before:
+        _vacuum(url)
+
+
+def _vacuum(url: str) -> None:
+    from sqlalchemy import create_engine
+
+    engine = create_engine(url, future=True)  # not make_engine: its BEGIN IMMEDIATE forbids VACUUM
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("VACUUM")
+    finally:
+        engine.dispose()
 
 
 def current_revision(url: str | None = None) -> str | None:

@@ -36,6 +36,8 @@ __all__ = [
     "encrypt_value",
     "decrypt_value",
     "id_fingerprint",
+    "mobile_fingerprint",
+    "phone_matches",
     "PiiMaskingFilter",
 ]
 
@@ -316,3 +318,32 @@ def id_fingerprint(id_number: str) -> str:
     return hmac.new(
         _fingerprint_key(settings.id_key()), normalised.encode(), hashlib.sha256
     ).hexdigest()
+
+
+@lru_cache(maxsize=4)
+def _mobile_key(key: bytes) -> bytes:
+    return hmac.new(key, b"rongjun-mobile-fingerprint-v1", hashlib.sha256).digest()
+
+
+def mobile_fingerprint(mobile: str) -> str:
+    """Keyed digest (hex) of a mobile number, kept beside its ciphertext so that a look-up can
+    check "is this the number given at booking?" without decrypting every row. ``+86 138-…`` and
+    ``138…`` give the same digest."""
+    try:
+        normalised = validate_mobile(mobile)
+    except InvalidMobile:
+        normalised = _clean(mobile)
+    return hmac.new(_mobile_key(settings.id_key()), normalised.encode(), hashlib.sha256).hexdigest()
+
+
+def phone_matches(row: object, phone: str | None) -> bool:
+    """True when ``phone`` is the mobile stored (as ``row.mobile_hash``) for a booking, wish or
+    job-seeker row; False for a missing, invalid or different number. Constant-time compare."""
+    stored = getattr(row, "mobile_hash", None)
+    if not stored or not phone:
+        return False
+    try:
+        mobile = validate_mobile(phone)
+    except InvalidMobile:
+        return False
+    return hmac.compare_digest(stored, mobile_fingerprint(mobile))

@@ -5,8 +5,10 @@
 A conversation is removed as a whole, from the tracker store (table ``events`` with a
 ``timestamp`` column) and from the SQL event broker (table ``events``, the time inside the JSON
 ``data``), once its newest event is older than the cut-off. SQLite files are vacuumed afterwards
-so the deleted rows do not linger in free pages. Bookings and wishes in the core database are
-governed by their own records and are not touched here.
+so the deleted rows do not linger in free pages. In the core database, records finished more
+than N days ago lose their personal values (``bot.core.records_retention``): names, mobiles and
+ID numbers of past appointments, finished wishes' mobiles and raw texts, closed handoffs' first
+messages; withdrawn job-seeker registrations are deleted.
 """
 
 from __future__ import annotations
@@ -136,7 +138,38 @@ def main(argv: list[str] | None = None) -> int:
             f"{result.store}: {result.conversations} conversations "
             f"({result.rows} events) older than {args.days} days deleted"
         )
+    if _exists(config.database_url):
+        done = anonymise_core(args.days, config)
+        print(
+            f"core database: personal data cleared from {done.appointments} appointments, "
+            f"{done.wishes} wishes, {done.handoffs} handoffs; {done.job_seekers} withdrawn job "
+            f"seekers deleted (finished more than {args.days} days ago)"
+        )
     return 0
+
+
+def anonymise_core(
+    days: int, config: settings.Settings | None = None, now: Callable[[], datetime] = clock.now
+):
+    """Clear personal values from core records finished more than ``days`` ago
+    (``bot.core.records_retention``); SQLite is vacuumed so they leave the file."""
+    from bot.core import db
+    from bot.core.records_retention import anonymise_finished
+
+    config = config or settings.current()
+    engine = db.make_engine(config.database_url)
+    try:
+        with db.session_scope(engine) as s:
+            done = anonymise_finished(s, now() - timedelta(days=days))
+    finally:
+        engine.dispose()
+    if config.database_url.startswith("sqlite"):
+        plain = create_engine(config.database_url, future=True)
+        try:
+            _vacuum(plain)
+        finally:
+            plain.dispose()
+    return done
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ directory (mode 0600) and read from there afterwards.
 | RJ_MAX_MESSAGE_CHARS | 500 | longest user message; longer ones get a polite reply |
 | RJ_REST_RATE_LIMIT | 20/60 | messages / seconds per sender on Rasa's REST channel |
 | RJ_RATE_LIMITS | on | ``off`` disables every rate limit (benchmarks) |
+| RJ_TRUSTED_PROXIES | none | peers whose ``X-Forwarded-For`` is believed (``loopback``, CIDRs) |
 | RJ_LOOKUP_RATE_LIMIT | 5/3600 | wrong code + phone attempts / seconds per confirmation code |
 | RJ_RETENTION_DAYS | 180 | ``make purge`` deletes conversations idle for longer |
 | GATEWAY_PUSH_TOKEN | generated ``push.token`` | secret of the gateways' push endpoints |
@@ -121,6 +122,7 @@ class Settings:
     rest_rate_limit: tuple[int, float] | None
     retention_days: int
     rate_limits: bool = True
+    trusted_proxies: str = ""
     # Wrong code + phone look-ups allowed per code and period (None: no limit).
     lookup_rate_limit: tuple[int, float] | None = (5, 3600.0)
 
@@ -163,6 +165,7 @@ class Settings:
             ),
             retention_days=int(_get(env, "RJ_RETENTION_DAYS", "180")),
             rate_limits=_get(env, "RJ_RATE_LIMITS", "on").lower() not in _OFF,
+            trusted_proxies=_get(env, "RJ_TRUSTED_PROXIES"),
             lookup_rate_limit=(
                 None
                 if _get(env, "RJ_RATE_LIMITS").lower() in _OFF
@@ -227,7 +230,18 @@ def rasa_url() -> str:
 
 
 def id_key() -> bytes:
-    """Fernet key used to encrypt ID numbers at rest."""
+    """Fernet key used to encrypt ID numbers, names and mobiles at rest.
+
+    Asked for every sealed value read or written (a staff page decrypts hundreds), so it reads
+    only RJ_ID_KEY, or the stored key file, without building a whole snapshot (which also reads
+    the stored Rasa token); the snapshot's ``secret`` generates the file the first time."""
+    env = os.environ
+    given = _get(env, "RJ_ID_KEY")
+    if given:
+        return given.encode()
+    stored = _stored(Path(_get(env, "RJ_DATA_DIR") or REPO_ROOT / ".data") / "id.key")
+    if stored:
+        return stored.encode()
 
     def make() -> str:
         from cryptography.fernet import Fernet

@@ -33,11 +33,12 @@ from sqlalchemy import (
     UniqueConstraint,
     select,
 )
-from sqlalchemy.orm import Session, relationship, selectinload
+from sqlalchemy.orm import Session, relationship, selectinload, validates
 
 from bot.core import codes, districts, lookup_limits, people
 from bot.core.anonymise import anonymise as anonymise_text
 from bot.core.db import Base
+from bot.core.sealed import Sealed
 
 # --- vocabulary -----------------------------------------------------------------------------------
 
@@ -123,10 +124,12 @@ class Wish(Base):
     code = Column(String(12), nullable=False)
     sender_id = Column(String(128), nullable=False)
     category = Column(String(16), nullable=False)
-    description = Column(Text, nullable=False)
+    description = Column(Sealed(), nullable=False)  # raw text, encrypted at rest
     budget = Column(Integer, nullable=True)  # yuan
     district = Column(String(16), nullable=True)
-    mobile = Column(String(20), nullable=True)  # stored for staff; shown masked
+    # for staff, shown masked; encrypted at rest, mobile_hash answers "same number?"
+    mobile = Column("mobile_cipher", Sealed(), nullable=True)
+    mobile_hash = Column(String(64), nullable=True)
     consent_publish = Column(Boolean, nullable=False, default=False)
     status = Column(String(16), nullable=False)
     public_text = Column(Text, nullable=False)
@@ -142,6 +145,11 @@ class Wish(Base):
         order_by="WishEvent.id",
         cascade="all, delete-orphan",
     )
+
+    @validates("mobile")
+    def _hash_mobile(self, _key: str, value: str | None) -> str | None:
+        self.mobile_hash = people.mobile_fingerprint(value) if value else None
+        return value
 
     @property
     def mobile_masked(self) -> str | None:
@@ -436,13 +444,10 @@ def get_by_code(s: Session, code: str) -> Wish | None:
 
 def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Wish | None:
     """A wish for someone who lost their chat: the code and the mobile given at submission must
-    both match (a wish submitted without a mobile can only be seen from its own chat)."""
-    try:
-        mobile = people.validate_mobile(mobile)
-    except people.InvalidMobile:
-        return None
+    both match (a wish submitted without a mobile can only be seen from its own chat). The
+    mobile is stored encrypted; ``people.phone_matches`` compares its keyed hash."""
     wish = get_by_code(s, code)
-    return wish if wish is not None and wish.mobile == mobile else None
+    return wish if people.phone_matches(wish, mobile) else None
 
 
 def lookup_by_code_and_mobile(

@@ -47,3 +47,20 @@ def test_no_example_belongs_to_two_intents(train):
     for text, label in train:
         intents[comparable(text)].add(label)
     assert {text: labels for text, labels in intents.items() if len(labels) > 1} == {}
+
+
+def test_no_conversation_turn_is_in_the_training_data(train):
+    """The conversation suite judges the whole bot; a user turn copied into the training data
+    would make it judge memory instead (short replies such as "好的" or "确认" are common words,
+    not leaks)."""
+    from tests.conversations.runner import load_cases
+
+    seen = {comparable(text) for text, _ in train}
+    turns = {
+        str(turn["user"])
+        for case in load_cases()
+        for turn in case["turns"]
+        if "user" in turn and "{" not in str(turn["user"])
+    }
+    leaked = sorted(t for t in turns if len(comparable(t)) >= 8 and comparable(t) in seen)
+    assert leaked == []

@@ -67,6 +67,7 @@ def stores(folder, store_class=PrivateSQLTrackerStore):
 async def test_nothing_personal_reaches_the_files_and_forms_still_work(tmp_path):
     store, broker = stores(tmp_path)
     await store.save(conversation("web-1"))
+    store.flush_events()
     store.engine.dispose()
     broker.engine.dispose()
 

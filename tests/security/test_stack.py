@@ -3,7 +3,8 @@
 Before: the tracker was readable and a conversation could be paused anonymously (Rasa ran
 without a token), any Origin was reflected (``--cors "*"``), a 100 KB message went to DIET and
 a lone surrogate crashed the normaliser, no sender was rate-limited, and after a booking the
-name, mobile and ID number were in rasa_tracker.db and rasa_events.db in clear.
+name, mobile and ID number were in rasa_tracker.db and rasa_events.db in clear (and the name and
+mobile in the core database's rongjun.db).
 """
 
 from __future__ import annotations
@@ -23,10 +24,6 @@ from tests.integration.rasa_client import RasaClient, texts
 from tests.security.conftest import leaks
 
 pytestmark = pytest.mark.stack
-
-# The core database keeps bookings (name and mobile included) for the service; it is covered by
-# its own encryption, not by Rasa's stores.
-CORE_DB_FILES = ("rongjun.db", "rongjun.db-wal", "rongjun.db-shm")
 
 
 def request(
@@ -140,7 +137,9 @@ def payloads(replies) -> list[str]:
     return [button["payload"] for reply in replies for button in reply.get("buttons") or []]
 
 
-def test_a_booking_leaves_no_personal_data_in_rasas_files(stack):
+def test_a_booking_and_a_wish_leave_no_personal_data_in_any_data_file(stack):
+    """Rasa's stores mask the user's text and slot events; the core database keeps the name and
+    mobile encrypted (migration 0007) — no file of the data directory holds them in clear."""
     sender = f"web-{uuid.uuid4().hex[:10]}"
     name, mobile, id_number = "欧阳建国", f"139{uuid.uuid4().int % 10**8:08d}", valid_id()
     steps = [
@@ -165,8 +164,18 @@ def test_a_booking_leaves_no_personal_data_in_rasas_files(stack):
     assert "请核对预约信息" in summary
     assert "预约成功" in texts(say(stack, sender, "/affirm")[1])
 
+    wisher, wish_mobile = f"web-{uuid.uuid4().hex[:10]}", f"138{uuid.uuid4().int % 10**8:08d}"
+    say(stack, wisher, "/submit_wish")
+    say(stack, wisher, '/inform{"wish_category":"生活用品"}')
+    say(stack, wisher, "想要一台助听器，耳朵背了")
+    say(stack, wisher, '/inform{"choice":"unknown"}')
+    say(stack, wisher, '/inform{"district":"李沧区"}')
+    assert "公开" in texts(say(stack, wisher, wish_mobile)[1])
+    assert "心愿已提交" in texts(say(stack, wisher, "/affirm")[1])
+
     data_dir = Path(stack.env["RJ_DATA_DIR"])
-    assert leaks(data_dir, [name, mobile, id_number], skip=CORE_DB_FILES) == []
+    assert (data_dir / "rongjun.db").stat().st_size > 0
+    assert leaks(data_dir, [name, mobile, id_number, wish_mobile]) == []
     assert (data_dir / "rasa_tracker.db").stat().st_size > 0
     assert (data_dir / "rasa_events.db").stat().st_size > 0
 

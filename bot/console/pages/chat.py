@@ -3,7 +3,8 @@
 Browser → POST /chat/api/message → Rasa REST channel (sender ``web-<id kept in the session
 cookie>``, metadata channel=web) → replies returned as JSON. Agent replies, reminders and
 pushes reach the page over /chat/ws. Limits (ratelimit.py): new chat sessions per IP, messages
-per IP and per session, and messages waiting for Rasa at once; over them, or when Rasa is
+and /chat/ws connections per IP and per session, open sockets and ping frames per session, and
+messages waiting for Rasa at once; over them, or when Rasa is
 down or too slow, the page gets a polite "busy" message instead of an error.
 """
 
@@ -12,7 +13,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from aiohttp_session import get_session
 
 from bot.channels.rasa_client import RasaError, RasaTimeout, RasaUnavailable
@@ -33,11 +34,14 @@ from bot.console.kit import (
     render,
     text_field,
 )
+from bot.console.ratelimit import SlidingWindow
 from bot.console.security import csrf_token, same_origin
 
 MAX_TEXT = 500
 MAX_BODY = 8 * 1024  # 500 Chinese characters are 1.5 KB of UTF-8; room for JSON escapes
 BUSY_RETRY = 10  # seconds (Retry-After) when Rasa is overloaded or down
+MAX_SOCKETS_PER_SESSION = 4  # open /chat/ws connections of one chat (a few browser tabs)
+MAX_FRAMES_PER_MINUTE = 30  # the page pings every 25 s; more is a flood
 
 
 def new_web_id() -> str:
@@ -130,14 +134,25 @@ async def chat_ws(request: web.Request) -> web.StreamResponse:
         return error(request, 401, "unauthorized")
     if not same_origin(request):
         return error(request, 403, "forbidden")
-    ws = web.WebSocketResponse(heartbeat=30)
+    limits, ip, hub = request.app[LIMITER], client_ip(request), request.app[HUB]
+    for window, key in ((limits.chat_ws_ip, ip), (limits.chat_ws_session, sender)):
+        if not window.hit(key):
+            return _refuse(request, 429, "chat_rate_limited", window.retry_after(key))
+    open_sockets = [ws for ws in hub.web_sockets.get(sender, ()) if not ws.closed]
+    if limits.chat_ws_session.enabled and len(open_sockets) >= MAX_SOCKETS_PER_SESSION:
+        return _refuse(request, 429, "chat_rate_limited", BUSY_RETRY)
+    ws = web.WebSocketResponse(heartbeat=30, max_msg_size=1024)
     await ws.prepare(request)
-    hub = request.app[HUB]
+    # frames from the page are only keep-alive pings: a flood of them closes the socket
+    frames = SlidingWindow(MAX_FRAMES_PER_MINUTE, 60.0, enabled=limits.chat_ws_session.enabled)
     hub.add_web_socket(sender, ws)
     try:
         await ws.send_json({"type": "hello"})
         await delivery.flush_outbox(request.app, sender)
         async for msg in ws:
+            if not frames.hit("ws"):
+                await ws.close(code=WSCloseCode.POLICY_VIOLATION, message=b"too many messages")
+                break
             if msg.type == WSMsgType.TEXT and msg.data == "ping":
                 await ws.send_str("pong")
     finally:

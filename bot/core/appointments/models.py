@@ -18,12 +18,13 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import relationship
+from sqlalchemy.orm import relationship, validates
 
 from bot.core import people
 from bot.core.appointments.centres import Centre, get_centre
 from bot.core.appointments.deadlines import days_left_for
 from bot.core.db import Base
+from bot.core.sealed import Sealed
 
 BOOKED, CANCELLED, CHECKED_IN, NO_SHOW = "booked", "cancelled", "checked_in", "no_show"
 
@@ -69,8 +70,10 @@ class Appointment(Base):
     code = Column(String(8), nullable=False)
     sender_id = Column(String(128), nullable=False, index=True)
     category = Column(String(32), nullable=False)
-    name = Column(String(64), nullable=False)
-    mobile = Column(String(16), nullable=False)
+    # name and mobile encrypted at rest (read in clear); mobile_hash answers "same number?"
+    name = Column("name_cipher", Sealed(), nullable=True)
+    mobile = Column("mobile_cipher", Sealed(), nullable=True)
+    mobile_hash = Column(String(64), nullable=True)
     id_cipher = Column(Text, nullable=False)
     id_fingerprint = Column(String(64), nullable=False, index=True)
     id_masked = Column(String(18), nullable=False)
@@ -93,6 +96,11 @@ class Appointment(Base):
         lazy="select",
     )
 
+    @validates("mobile")
+    def _hash_mobile(self, _key: str, value: str | None) -> str | None:
+        self.mobile_hash = people.mobile_fingerprint(value) if value else None
+        return value
+
     @property
     def centre(self) -> Centre | None:
         return get_centre(self.centre_id)
@@ -111,8 +119,9 @@ class Appointment(Base):
         return self.start + timedelta(minutes=centre.slot_minutes if centre else 30)
 
     def id_number(self) -> str:
-        """Decrypt the ID number (staff verification only; never log it)."""
-        return people.decrypt_id(self.id_cipher)
+        """Decrypt the ID number (staff verification only; never log it); '' once the retention
+        period has cleared it (``bot.core.records_retention``)."""
+        return people.decrypt_id(self.id_cipher) if self.id_cipher else ""
 
     def days_left(self, today: date) -> int | None:
         """Days left before the reporting deadline for this person's category, if known."""

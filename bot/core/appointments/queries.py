@@ -32,16 +32,10 @@ def get_by_code(s: Session, code: str) -> Appointment | None:
 
 
 def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Appointment | None:
-    """Look-up for people who lost their chat: both the code and the mobile must match."""
-    try:
-        mobile = people.validate_mobile(mobile)
-    except people.InvalidMobile:
-        return None
-    return s.execute(
-        select(Appointment).where(
-            Appointment.code == codes.normalise(code), Appointment.mobile == mobile
-        )
-    ).scalar_one_or_none()
+    """Look-up for people who lost their chat: both the code and the mobile must match (the
+    mobile is stored encrypted; ``people.phone_matches`` compares its keyed hash)."""
+    appointment = get_by_code(s, code)
+    return appointment if people.phone_matches(appointment, mobile) else None
 
 
 def lookup_by_code_and_mobile(

@@ -1,7 +1,7 @@
 """Wrong code + phone look-ups per confirmation code (bot.core.lookup_limits).
 
-Revision ID: 0007_lookup_failures
-Revises: 0006_channel_contacts
+Revision ID: 0008_lookup_failures
+Revises: 0007_sealed_personal_data
 """
 
 from __future__ import annotations
@@ -9,8 +9,8 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0007_lookup_failures"
-down_revision = "0006_channel_contacts"
+revision = "0008_lookup_failures"
+down_revision = "0007_sealed_personal_data"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,234 @@
+"""Speed-ups for Rasa 3.6 internals, installed in the Rasa process by ``bot.rasa_server``.
+
+Each one replaces a single attribute of Rasa and keeps its behaviour; tests/perf checks that
+Rasa still has the code each replacement assumes, so an upgrade that changes it fails loudly.
+
+* **Action responses validated with a compiled validator.** Rasa 3.6's
+  ``RemoteAction._validate_action_result`` calls ``jsonschema.validate(result, schema)`` on every
+  custom action's response. ``jsonschema.validate`` first checks the *schema* against the JSON
+  Schema meta-schema (``check_schema``) and builds a new validator — ~90 ms per call here, for a
+  schema that never changes (``action_response_format_spec`` is a constant). The replacement
+  checks each schema once, keeps its validator and validates only the response (~2 ms). An
+  invalid response still raises the same ``jsonschema.ValidationError`` (the best match, as
+  ``validate`` picks it) with Rasa's hint appended.
+* **Action calls over a keep-alive pool.** ``EndpointConfig.request`` opens a new
+  ``aiohttp.ClientSession`` (and so a new TCP connection) for every call and closes it after.
+  The replacement sends through one session per event loop whose connector keeps up to
+  ``POOL_SIZE`` connections alive (Rasa serialises turns per conversation, so concurrent
+  action calls are bounded by concurrent conversations). A pooled connection can be found dead
+  (the action server restarted): when the call fails with a disconnect before any answer, it is
+  sent again once on a fresh connection — only for calls that are safe to repeat (GET, the form
+  validators, the ``action_ask_*`` questions and the read-only actions in ``IDEMPOTENT_ACTIONS``;
+  a booking is never sent twice). Everything else (headers, token, ``cafile``, compression,
+  error mapping to ``ClientResponseError``) is as Rasa does it.
+* **Event classes looked up once per type name.** ``Event.resolve_by_type`` walks every
+  subclass of ``Event`` (with ``inspect.isabstract`` on each) for every event deserialised —
+  ~1.6 ms per event under load, and a tracker of a 60-turn conversation holds ~300 events, read
+  on every turn: the main cause of turns slowing down as a conversation grows. The replacement
+  remembers the class found for each type name (unknown names and defaults are not
+  remembered, so errors and fall-backs stay Rasa's).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_validators: dict[str, Any] = {}
+
+
+def _compiled(schema: dict[str, Any]) -> Any:
+    """The validator of ``schema``, built (and the schema checked) once per distinct schema."""
+    key = json.dumps(schema, sort_keys=True, default=str)
+    validator = _validators.get(key)
+    if validator is None:
+        from jsonschema.validators import validator_for
+
+        cls = validator_for(schema)
+        cls.check_schema(schema)
+        validator = _validators[key] = cls(schema)
+    return validator
+
+
+_by_spec: dict[Any, Any] = {}
+
+
+def _validator(action: Any) -> Any:
+    """The compiled validator for ``action``'s response schema (one per schema function)."""
+    spec = type(action).action_response_format_spec
+    validator = _by_spec.get(spec)
+    if validator is None:
+        validator = _by_spec[spec] = _compiled(action.action_response_format_spec())
+    return validator
+
+
+def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
+    """Drop-in for ``RemoteAction._validate_action_result`` (same errors, same hint)."""
+    from jsonschema import exceptions
+    from rasa.shared.constants import DOCS_BASE_URL
+
+    validator = _validator(self)
+    if validator.is_valid(result):
+        return True
+    error = exceptions.best_match(validator.iter_errors(result))
+    error.message += (
+        f". Failed to validate Action server response from API, "
+        f"make sure your response from the Action endpoint is valid. "
+        f"For more information about the format visit "
+        f"{DOCS_BASE_URL}/custom-actions"
+    )
+    raise error
+
+
+POOL_SIZE = 64
+# Actions that only read (or only set slots from what they read): repeating one is harmless.
+IDEMPOTENT_PREFIXES = ("validate_", "action_ask_")
+IDEMPOTENT_ACTIONS = frozenset(
+    {
+        "action_session_start",
+        "action_answer_question",
+        "action_explain_benefit",
+        "action_suggest_topics",
+        "action_lookup_appointment",
+        "action_check_wish",
+        "action_job_details",
+        "action_finder_result",
+        "action_programme_details",
+    }
+)
+_pools: dict[int, Any] = {}
+
+
+def repeatable(method: str, body: Any) -> bool:
+    """Whether a call may be sent twice: GET/HEAD, or an action call of a read-only action."""
+    if method.upper() in ("GET", "HEAD"):
+        return True
+    action = body.get("next_action") if isinstance(body, dict) else None
+    return isinstance(action, str) and (
+        action.startswith(IDEMPOTENT_PREFIXES) or action in IDEMPOTENT_ACTIONS
+    )
+
+
+def _pool() -> Any:
+    """This event loop's pooled session (one per loop: sessions cannot cross loops)."""
+    import asyncio
+
+    import aiohttp
+
+    loop = asyncio.get_running_loop()
+    session = _pools.get(id(loop))
+    if session is None or session.closed or session._loop is not loop:
+        connector = aiohttp.TCPConnector(limit=POOL_SIZE, keepalive_timeout=15)
+        session = _pools[id(loop)] = aiohttp.ClientSession(connector=connector)
+    return session
+
+
+async def pooled_request(
+    self: Any,
+    method: str = "post",
+    subpath: str | None = None,
+    content_type: str | None = "application/json",
+    compress: bool = False,
+    **kwargs: Any,
+) -> Any:
+    """Drop-in for ``EndpointConfig.request`` over the pooled session (see the module doc)."""
+    import os
+    import ssl
+
+    import aiohttp
+    import rasa.utils.endpoints as endpoints_module
+    from aiohttp.client_exceptions import ContentTypeError
+    from rasa.shared.exceptions import FileNotFoundException
+    from rasa.utils.endpoints import ClientResponseError
+
+    headers = {"Content-Type": content_type} if content_type else {}
+    headers.update(kwargs.pop("headers", None) or {})
+    headers.update(self.headers or {})
+    url = endpoints_module.concat_url(self.url, subpath)
+    sslcontext = None
+    if self.cafile:
+        try:
+            sslcontext = ssl.create_default_context(cafile=self.cafile)
+        except FileNotFoundError as e:
+            raise FileNotFoundException(
+                f"Failed to find certificate file, '{os.path.abspath(self.cafile)}' does not exist."
+            ) from e
+    auth = None
+    if self.basic_auth:
+        auth = aiohttp.BasicAuth(self.basic_auth["username"], self.basic_auth["password"])
+    timeout = kwargs.pop("timeout", None)
+    if not isinstance(timeout, aiohttp.ClientTimeout):
+        timeout = aiohttp.ClientTimeout(total=timeout or endpoints_module.DEFAULT_REQUEST_TIMEOUT)
+    params = self.combine_parameters(kwargs)
+    tries = 2 if repeatable(method, kwargs.get("json")) else 1
+    for attempt in range(1, tries + 1):
+        try:
+            async with _pool().request(
+                method,
+                url,
+                headers=headers,
+                params=params,
+                compress=compress,
+                ssl=sslcontext,
+                auth=auth,
+                timeout=timeout,
+                **kwargs,
+            ) as response:
+                if response.status >= 400:
+                    raise ClientResponseError(
+                        response.status, response.reason, await response.content.read()
+                    )
+                try:
+                    return await response.json()
+                except ContentTypeError:
+                    return None
+        except (aiohttp.ServerDisconnectedError, aiohttp.ClientOSError) as error:
+            if attempt == tries or isinstance(error, aiohttp.ClientConnectorError):
+                raise
+            logger.info("action server connection was dead (%s); sending again", error)
+    return None  # not reached
+
+
+def install_pooled_endpoints() -> None:
+    from rasa.utils.endpoints import EndpointConfig
+
+    EndpointConfig.request = pooled_request
+
+
+def install_action_validation() -> None:
+    from rasa.core.actions.action import RemoteAction
+
+    RemoteAction._validate_action_result = validate_action_result
+
+
+_event_classes: dict[str, Any] = {}
+
+
+def install_event_type_cache() -> None:
+    from rasa.shared.core.events import Event
+
+    original = Event.__dict__["resolve_by_type"].__func__
+    if getattr(original, "_rj_cached", False):
+        return
+
+    def resolve_by_type(type_name: str, default: Any = None) -> Any:
+        found = _event_classes.get(type_name)
+        if found is None:
+            found = original(type_name, default)
+            if found is not None and getattr(found, "type_name", None) == type_name:
+                _event_classes[type_name] = found
+        return found
+
+    resolve_by_type._rj_cached = True  # type: ignore[attr-defined]
+    resolve_by_type.original = original  # type: ignore[attr-defined]
+    Event.resolve_by_type = staticmethod(resolve_by_type)
+
+
+def install() -> None:
+    """Every speed-up of this module (idempotent)."""
+    install_event_type_cache()
+    install_action_validation()
+    install_pooled_endpoints()

@@ -1,0 +1,151 @@
+"""A two-server cluster on throw-away stores, and the bookkeeping of a kill-one-server run.
+
+Used by tests/perf/test_cluster.py (correctness) and ``bench_load --cluster`` (speed). Every
+message carries ``metadata.seq`` (its number in its sender's conversation); afterwards the
+tracker store is read back and each sender's stored user messages must be exactly 0, 1, 2, …
+— nothing lost, nothing twice, in order — and the event broker must hold the same events.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from bot.channels.rasa_client import RasaClient, RasaError
+from bot.cluster import Cluster
+from bot.core import inbound
+from tests.conftest import free_port
+
+PG = "postgresql://root@127.0.0.1:5432"
+
+
+@contextmanager
+def cluster(workdir: Path, servers: int = 2) -> Iterator[Cluster]:
+    """``servers`` Rasa servers on a fresh PostgreSQL tracker database, Redis locks and a shared
+    SQL event log (countable), all dropped afterwards."""
+    database = f"rj_cluster_{secrets.token_hex(4)}"
+    tracker_url = f"{PG}/{database}"
+    env = {
+        **os.environ,
+        "RJ_DATA_DIR": str(workdir),
+        "DATABASE_URL": f"sqlite:///{workdir / 'rongjun.db'}",
+        "RJ_RATE_LIMITS": "off",
+        "RASA_TRACKER_URL": tracker_url,
+        "RASA_EVENT_BROKER": "sql",
+    }
+    subprocess.run([sys.executable, "-m", "bot.core.migrate"], env=env, check=True)
+    running = Cluster(
+        rasa_ports=[free_port() for _ in range(servers)],
+        action_ports=[free_port() for _ in range(servers)],
+        env=env,
+        log_dir=workdir / "logs",
+    )
+    try:
+        running.start()
+        yield running
+    finally:
+        running.stop()
+        engine = sa.create_engine(f"{PG}/postgres", isolation_level="AUTOCOMMIT")
+        with engine.connect() as connection:
+            connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
+        engine.dispose()
+
+
+@dataclass
+class Played:
+    sent: dict[str, int] = field(default_factory=dict)  # sender → messages answered
+    failed: dict[str, list[int]] = field(default_factory=dict)  # sender → seqs not answered
+    latencies: list[float] = field(default_factory=list)
+    elapsed: float = 0.0
+
+
+async def play(
+    urls: str,
+    senders: list[str],
+    messages: list[str],
+    kill: tuple[float, Callable[[], None]] | None = None,
+    first_seq: int = 0,
+) -> Played:
+    """Each sender sends ``messages`` in order (numbered from ``first_seq``) through one
+    RasaClient over ``urls``; with ``kill=(seconds, function)`` the function runs (in a thread)
+    that many seconds in."""
+    played = Played()
+    client = RasaClient(urls, attempts=4, backoff=0.5, timeout=60)
+
+    async def user(sender: str) -> None:
+        for seq, text in enumerate(messages, start=first_seq):
+            started = time.monotonic()
+            try:
+                replies = await client.send(sender, text, {"seq": seq})
+            except RasaError:
+                played.failed.setdefault(sender, []).append(seq)
+                continue
+            if any(r.get("text") == inbound.reply("busy") for r in replies):
+                played.failed.setdefault(sender, []).append(seq)  # refused, never stored
+                continue
+            played.latencies.append(time.monotonic() - started)
+            played.sent[sender] = played.sent.get(sender, 0) + 1
+
+    async def killer() -> None:
+        await asyncio.sleep(kill[0])
+        await asyncio.to_thread(kill[1])
+
+    started = time.monotonic()
+    try:
+        await asyncio.gather(*(user(s) for s in senders), *([killer()] if kill else []))
+    finally:
+        await client.close()
+    played.elapsed = time.monotonic() - started
+    return played
+
+
+def stored_seqs(tracker_url: str, broker_db: Path) -> tuple[dict, dict]:
+    """sender → list of ``seq`` of its stored user messages, in the tracker store (id order)
+    and in the SQL event log."""
+    tracker: dict[str, list] = {}
+    engine = sa.create_engine(tracker_url)
+    with engine.connect() as connection:
+        for sender, data in connection.execute(
+            sa.text("SELECT sender_id, data FROM events WHERE type_name = 'user' ORDER BY id")
+        ):
+            tracker.setdefault(sender, []).append(
+                (json.loads(data).get("metadata") or {}).get("seq")
+            )
+    engine.dispose()
+    broker: dict[str, list] = {}
+    engine = sa.create_engine(f"sqlite:///{broker_db}")
+    with engine.connect() as connection:
+        for sender, data in connection.execute(
+            sa.text("SELECT sender_id, data FROM events ORDER BY id")
+        ):
+            event = json.loads(data)
+            if event.get("event") == "user":
+                broker.setdefault(sender, []).append((event.get("metadata") or {}).get("seq"))
+    engine.dispose()
+    return tracker, broker
+
+
+def check(played: Played, senders: list[str], count: int, tracker: dict, broker: dict) -> list[str]:
+    """Problems found: a sender whose stored messages are not exactly 0 … count-1 in order
+    (an unanswered message may be missing, never doubled), or whose event log differs."""
+    problems = []
+    for sender in senders:
+        seqs = tracker.get(sender, [])
+        failed = set(played.failed.get(sender, []))
+        expected = [n for n in range(count) if n not in failed]
+        if [n for n in seqs if n not in failed] != expected or len(seqs) != len(set(seqs)):
+            problems.append(f"{sender}: stored {seqs}, answered {expected}")
+        if broker.get(sender, []) != seqs:
+            problems.append(f"{sender}: event log {broker.get(sender)} ≠ tracker store {seqs}")
+    return problems

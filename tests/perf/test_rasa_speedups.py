@@ -1,0 +1,205 @@
+"""bot.rasa_speedups: the compiled action-response validator and the pooled action endpoint
+behave as Rasa's own. The ``test_rasa_still_…`` tests fail when a Rasa upgrade changes the code
+a replacement stands in for.
+"""
+
+from __future__ import annotations
+
+import inspect
+
+import aiohttp
+import jsonschema
+import pytest
+import yaml
+from aiohttp import web
+from rasa.core.actions.action import RemoteAction
+from rasa.utils.endpoints import ClientResponseError, EndpointConfig
+
+from bot import rasa_speedups
+from tests.conftest import REPO
+
+ORIGINAL = RemoteAction._validate_action_result
+
+VALID = {
+    "events": [
+        {"event": "slot", "name": "district", "value": "城阳", "timestamp": None},
+        {"event": "active_loop", "name": None},
+    ],
+    "responses": [{"text": "您好", "buttons": [{"title": "确认", "payload": "/affirm"}]}],
+}
+INVALID = [
+    {"events": [{"event": "slot", "value": "城阳"}]},  # a slot event without its name
+    {"events": [{"event": "no_such_event"}]},
+    {"events": [{"name": "x"}]},  # no event type
+    {"events": {"event": "slot"}},  # not a list
+    {"responses": ["text"]},  # a response that is not an object
+    ["not", "an", "object"],
+]
+
+
+@pytest.fixture
+def installed():
+    rasa_speedups.install_action_validation()
+    yield RemoteAction("action_x", None)
+    RemoteAction._validate_action_result = ORIGINAL
+
+
+def test_rasa_still_validates_with_jsonschema_validate_per_call():
+    source = inspect.getsource(ORIGINAL)
+    assert "validate(result, self.action_response_format_spec())" in source
+    assert "raise e" in source
+    assert "_validate_action_result(response)" in inspect.getsource(RemoteAction.run)
+    schema = RemoteAction.action_response_format_spec()
+    assert schema["properties"]["events"]["items"]["oneOf"], "the events schema changed shape"
+
+
+def test_valid_response_passes(installed):
+    assert RemoteAction._validate_action_result is rasa_speedups.validate_action_result
+    assert installed._validate_action_result(VALID) is True
+    assert ORIGINAL(installed, VALID) is True
+
+
+@pytest.mark.parametrize("response", INVALID)
+def test_invalid_response_rejected_like_rasa(installed, response):
+    with pytest.raises(jsonschema.ValidationError) as ours:
+        installed._validate_action_result(response)
+    with pytest.raises(jsonschema.ValidationError) as theirs:
+        ORIGINAL(installed, response)
+    assert ours.value.message == theirs.value.message
+    assert "Failed to validate Action server response" in ours.value.message
+
+
+def test_schema_checked_once(installed, monkeypatch):
+    rasa_speedups._by_spec.clear()
+    rasa_speedups._validators.clear()
+    checks = []
+    cls = jsonschema.validators.validator_for(RemoteAction.action_response_format_spec())
+    original_check = cls.check_schema
+    monkeypatch.setattr(
+        cls, "check_schema", lambda schema: checks.append(1) or original_check(schema)
+    )
+    for _ in range(5):
+        installed._validate_action_result(VALID)
+    assert len(checks) == 1
+
+
+# ---------------------------------------------------------------- pooled action endpoint
+ORIGINAL_REQUEST = EndpointConfig.request
+
+
+class ActionServer:
+    """A stand-in action server counting requests and the connections they came on."""
+
+    def __init__(self, abort_on: set[int] = frozenset()) -> None:
+        self.calls: list[dict] = []
+        self.peers: set = set()
+        self.abort_on = abort_on
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        body = await request.json()
+        self.calls.append(body)
+        self.peers.add(request.transport.get_extra_info("peername"))
+        if len(self.calls) in self.abort_on:  # dies before answering, connection dropped
+            request.transport.close()
+            return web.Response()
+        if body.get("next_action") == "reject":
+            return web.json_response({"action_name": "reject", "error": "no"}, status=400)
+        return web.json_response(
+            {"events": [], "responses": [], "auth": request.headers.get("Authorization")}
+        )
+
+
+@pytest.fixture
+async def serve():
+    runners = []
+
+    async def start(handler: ActionServer) -> str:
+        app = web.Application()
+        app.router.add_post("/webhook", handler.handle)
+        runner = web.AppRunner(app)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        port = site._server.sockets[0].getsockname()[1]
+        return f"http://127.0.0.1:{port}/webhook"
+
+    rasa_speedups.install_pooled_endpoints()
+    yield start
+    EndpointConfig.request = ORIGINAL_REQUEST
+    for session in list(rasa_speedups._pools.values()):
+        await session.close()
+    rasa_speedups._pools.clear()
+    for runner in runners:
+        await runner.cleanup()
+
+
+def test_rasa_still_opens_a_session_per_request():
+    source = inspect.getsource(ORIGINAL_REQUEST)
+    assert "async with self.session() as session" in source
+    assert "raise ClientResponseError(" in source
+
+
+async def test_action_calls_share_one_kept_alive_connection(serve):
+    server = ActionServer()
+    endpoint = EndpointConfig(await serve(server), headers={"Authorization": "Bearer s"})
+    for _ in range(5):
+        answer = await endpoint.request(json={"next_action": "action_book_appointment"})
+        assert answer["auth"] == "Bearer s"
+    assert len(server.calls) == 5 and len(server.peers) == 1
+
+
+async def test_dead_connection_retried_only_for_repeatable_actions(serve):
+    server = ActionServer(abort_on={2, 4})
+    endpoint = EndpointConfig(await serve(server))
+    await endpoint.request(json={"next_action": "validate_appointment_form"})
+    # call 2 is dropped; a validator is sent again (call 3) and answers
+    assert await endpoint.request(json={"next_action": "validate_appointment_form"}) is not None
+    assert len(server.calls) == 3
+    # call 4 is dropped; a booking is not sent again
+    with pytest.raises(aiohttp.ClientError):
+        await endpoint.request(json={"next_action": "action_book_appointment"})
+    assert len(server.calls) == 4
+
+
+async def test_http_errors_still_raise_rasas_client_response_error(serve):
+    endpoint = EndpointConfig(await serve(ActionServer()))
+    with pytest.raises(ClientResponseError) as error:
+        await endpoint.request(json={"next_action": "reject"})
+    assert error.value.status == 400 and b"no" in error.value.text
+
+
+def test_idempotent_actions_exist_in_the_domain():
+    domain = yaml.safe_load((REPO / "domain.yml").read_text(encoding="utf-8"))
+    actions = {a if isinstance(a, str) else next(iter(a)) for a in domain["actions"]}
+    assert actions >= rasa_speedups.IDEMPOTENT_ACTIONS
+    assert not rasa_speedups.repeatable("post", {"next_action": "action_book_appointment"})
+    assert rasa_speedups.repeatable("post", {"next_action": "validate_wish_form"})
+
+
+# ---------------------------------------------------------------- event classes by type name
+def test_rasa_still_scans_every_event_subclass_per_lookup():
+    from rasa.shared.core.events import Event
+
+    function = Event.__dict__["resolve_by_type"].__func__
+    function = getattr(function, "original", function)
+    assert "all_subclasses(Event)" in inspect.getsource(function)
+
+
+def test_cached_event_lookup_answers_as_rasa():
+    from rasa.shared.core.events import ActionExecuted, Event, SlotSet
+    from rasa.shared.utils.common import all_subclasses
+
+    rasa_speedups.install_event_type_cache()
+    function = Event.__dict__["resolve_by_type"].__func__
+    original = function.original
+    for cls in all_subclasses(Event):
+        if cls.type_name != "event":
+            assert Event.resolve_by_type(cls.type_name) is original(cls.type_name)
+    assert Event.resolve_by_type("slot") is SlotSet
+    assert Event.resolve_by_type("no_such", default=ActionExecuted) is ActionExecuted
+    assert Event.resolve_by_type("topic") is None
+    with pytest.raises(ValueError):
+        Event.resolve_by_type("no_such")
+    event = Event.from_parameters({"event": "slot", "name": "district", "value": "城阳"})
+    assert event == SlotSet("district", "城阳")

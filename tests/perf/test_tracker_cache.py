@@ -1,0 +1,145 @@
+"""PrivateSQLTrackerStore's session cache: exact with several Rasa servers on one database.
+
+Two store objects on one database stand for two Rasa servers; a conversation moves between
+them (as when one server dies). Nothing may be lost, duplicated or reordered, and a warm
+server reads only the rows it has not seen.
+"""
+
+from __future__ import annotations
+
+import json
+
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
+
+from bot import rasa_stores
+from bot.rasa_stores import PrivateSQLTrackerStore
+
+DOMAIN = Domain.from_dict(
+    {
+        "version": "3.1",
+        "slots": {
+            name: {
+                "type": "text",
+                "influence_conversation": False,
+                "mappings": [{"type": "custom"}],
+            }
+            for name in ("person_name", "mobile", "district")
+        },
+    }
+)
+
+
+def turn(tracker, number: int) -> None:
+    for event in (
+        UserUttered(f"第{number}句", parse_data={"intent": {"name": "inform", "confidence": 1.0}}),
+        SlotSet("district", f"区{number}"),
+        BotUttered(f"回答{number}"),
+        ActionExecuted("action_listen"),
+    ):
+        tracker.update(event)
+
+
+def stored(store, sender: str) -> list[dict]:
+    with store.session_scope() as session:
+        rows = (
+            session.query(store.SQLEvent)
+            .filter_by(sender_id=sender)
+            .order_by(store.SQLEvent.id)
+            .all()
+        )
+        return [json.loads(row.data) for row in rows]
+
+
+async def test_conversation_moves_between_servers_without_loss_or_duplicates(tmp_path):
+    db = str(tmp_path / "tracker.db")
+    a = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    b = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    tracker = await a.get_or_create_tracker("u1")
+    turn(tracker, 1)
+    await a.save(tracker)
+    # server a dies: the user's next turns go to b, which has never seen the conversation
+    tracker = await b.retrieve("u1")
+    turn(tracker, 2)
+    await b.save(tracker)
+    turn(tracker, 3)
+    await b.save(tracker)
+    # and back to a, whose memory still holds turn 1 only
+    tracker = await a.retrieve("u1")
+    assert tracker.get_slot("district") == "区3"
+    turn(tracker, 4)
+    await a.save(tracker)
+    rows = stored(a, "u1")
+    texts = [row["text"] for row in rows if row["event"] == "user"]
+    assert texts == ["第1句", "第2句", "第3句", "第4句"]
+    assert len(rows) == len(tracker.events)
+    assert [r["event"] for r in rows] == [e.as_dict()["event"] for e in tracker.events]
+    fresh = await PrivateSQLTrackerStore(domain=DOMAIN, db=db).retrieve("u1")
+    assert [e.as_dict() for e in fresh.events] == [e.as_dict() for e in tracker.events]
+
+
+async def test_warm_store_reads_no_old_rows(tmp_path, monkeypatch):
+    store = PrivateSQLTrackerStore(domain=DOMAIN, db=str(tmp_path / "tracker.db"))
+    tracker = await store.get_or_create_tracker("u2")
+    for number in range(20):
+        turn(tracker, number)
+        await store.save(tracker)
+        tracker = await store.retrieve("u2")
+    revealed = []
+    original = rasa_stores.reveal
+    monkeypatch.setattr(rasa_stores, "reveal", lambda data: revealed.append(data) or original(data))
+    tracker = await store.retrieve("u2")
+    assert revealed == []  # nothing new in the database: no row decoded again
+    turn(tracker, 99)
+    await store.save(tracker)
+    assert len(revealed) == 4  # only this turn's rows, once, to mirror what was stored
+    assert len(stored(store, "u2")) == len(tracker.events)
+
+
+async def test_a_new_session_starts_from_its_session_started(tmp_path):
+    store = PrivateSQLTrackerStore(domain=DOMAIN, db=str(tmp_path / "tracker.db"))
+    tracker = await store.get_or_create_tracker("u3")
+    turn(tracker, 1)
+    await store.save(tracker)
+    tracker = await store.retrieve("u3")
+    tracker.update(SessionStarted())
+    tracker.update(ActionExecuted("action_listen"))
+    turn(tracker, 2)
+    await store.save(tracker)
+    again = await store.retrieve("u3")
+    cold = await PrivateSQLTrackerStore(domain=DOMAIN, db=str(tmp_path / "tracker.db")).retrieve(
+        "u3"
+    )
+    assert [e.as_dict() for e in again.events] == [e.as_dict() for e in cold.events]
+    assert [e.as_dict()["event"] for e in again.events][0] == "session_started"
+    assert "第1句" not in [getattr(e, "text", None) for e in again.events]
+
+
+async def test_cached_slots_stay_sealed_at_rest_and_clear_in_the_tracker(tmp_path):
+    store = PrivateSQLTrackerStore(domain=DOMAIN, db=str(tmp_path / "tracker.db"))
+    tracker = await store.get_or_create_tracker("u4")
+    tracker.update(SlotSet("person_name", "王建国"))
+    tracker.update(UserUttered("我叫王建国", parse_data={"intent": {"name": "inform"}}))
+    await store.save(tracker)
+    assert (await store.retrieve("u4")).get_slot("person_name") == "王建国"
+    rows = json.dumps(stored(store, "u4"), ensure_ascii=False)
+    assert "王建国" not in rows and rasa_stores.SEALED in rows
+
+
+async def test_sql_event_log_gets_every_event_once_in_order(tmp_path):
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = PrivateSQLTrackerStore(
+        domain=DOMAIN, db=str(tmp_path / "tracker.db"), event_broker=broker
+    )
+    tracker = await store.get_or_create_tracker("u5")
+    for number in range(15):
+        turn(tracker, number)
+        await store.save(tracker)
+    store.flush_events()
+    with broker.session_scope() as session:
+        rows = session.query(broker.SQLBrokerEvent).order_by(broker.SQLBrokerEvent.id).all()
+        logged = [json.loads(row.data) for row in rows]
+    assert [e["event"] for e in logged] == [r["event"] for r in stored(store, "u5")]
+    assert [e["text"] for e in logged if e["event"] == "user"] == [f"第{n}句" for n in range(15)]
