@@ -38,10 +38,19 @@ def test_a_stale_domain_list_is_rewritten_and_nothing_else_changes():
     assert dr.render_domain(stale) == domain
 
 
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
 def _from_text_mappings():
     for name, slot in load(REPO / "domain.yml")["slots"].items():
         for mapping in slot.get("mappings") or []:
             if mapping.get("type") == "from_text":
+                if mapping.get("intent"):
+                    # only that intent fills it (the wish said in the submit_wish message):
+                    # no protected intent can be swallowed
+                    assert not set(_as_list(mapping["intent"])) & dr.protected_intents(), name
+                    continue
                 forms = {c.get("active_loop") for c in mapping.get("conditions") or []}
                 yield name, forms, set(mapping.get("not_intent") or [])
 
