@@ -21,7 +21,7 @@ from actions.appointment_times import (
     resolve_time,
 )
 from actions.replies import user_script
-from bot.core import appointments
+from bot.core import appointments, codes, lookup_limits, people
 from bot.core.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -58,11 +58,33 @@ def _details(dispatcher, tracker, domain, appointment) -> None:
     )
 
 
+def code_in_message(tracker) -> str | None:
+    """The confirmation code in the latest message: a button's appointment_code, else written
+    anywhere in the text (any case, with or without spaces)."""
+    chosen = fc.latest_entity(tracker, "appointment_code")
+    if chosen:
+        return appointments.normalise_code(chosen)
+    return None if fc.is_payload(tracker) else codes.find_in_text(fc.latest_text(tracker))
+
+
+# "最多能约多久以后的 / 能提前几天约": a question about the booking window (parsing vocabulary).
+_WINDOW_QUESTION = re.compile(
+    r"(多久|多长时间|几天|多少天|多远|最晚|最远|提前).{0,8}(约|预约)|(约|预约).{0,8}(多久|多长时间|几天|多少天|多远|最晚|最远)"
+)
+
+
+def _asks_window(tracker) -> bool:
+    return bool(_WINDOW_QUESTION.search(fc.plain_text(tracker)))
+
+
 class ActionLookupAppointment(Action):
     """Finds the booking for check / cancel / reschedule and decides the next step.
 
-    This chat's own bookings first; if there are none, appointment_lookup_form asks for the
-    confirmation code and mobile, and this action runs again with them.
+    Ownership: a booking is shown or changed for the chat that made it, or for whoever gives its
+    confirmation code together with the mobile given at booking (wrong pairs are limited per
+    code, ``lookup_limits``). A code in the message ("确认码 K7QX3M 我约的是哪天") is read at
+    once; with the mobile in the same message the answer comes at once, else
+    appointment_lookup_form asks only for what is missing, and this action runs again with both.
     Sets appointment_next: done | lookup | confirm_cancel | ask_time (see appointments.yml).
     """
 
@@ -75,9 +97,15 @@ class ActionLookupAppointment(Action):
             or tracker.get_slot("appointment_operation")
             or "check"
         )
-        code, mobile = tracker.get_slot("lookup_code"), tracker.get_slot("mobile")
-        by_code = tracker.latest_action_name == "appointment_lookup_form" and bool(code and mobile)
+        after_form = tracker.latest_action_name == "appointment_lookup_form"
+        if after_form:
+            code, mobile = tracker.get_slot("lookup_code"), tracker.get_slot("mobile")
+        else:
+            code = code_in_message(tracker)
+            mobile = None if fc.is_payload(tracker) else people.find_mobile(fc.latest_text(tracker))
         events: list[dict[str, Any]] = [SlotSet("appointment_operation", operation)]
+        if after_form:
+            events.extend(fc.reset(["lookup_code", "mobile"]))
         now = fc.local_now()
 
         def done(*extra) -> list[dict[str, Any]]:
@@ -85,22 +113,38 @@ class ActionLookupAppointment(Action):
 
         try:
             with session_scope() as session:
-                if by_code:
-                    events.extend(fc.reset(["lookup_code", "mobile"]))
-                    found = appointments.find_by_code_and_mobile(session, code, mobile)
+                matches = appointments.get_for_sender(session, tracker.sender_id)
+                if code:
+                    matches = [a for a in matches if a.code == code]
+                if code and not matches:
+                    if not mobile:  # ask for the mobile only; the code is kept
+                        return events + [
+                            SlotSet("lookup_code", code),
+                            SlotSet("appointment_next", "lookup"),
+                        ]
+                    outcome, found = appointments.lookup_by_code_and_mobile(
+                        session, code, mobile, now
+                    )
+                    if outcome == lookup_limits.LOCKED:
+                        fc.utter(dispatcher, tracker, "utter_lookup_locked")
+                        return done()
                     if found is None:
                         fc.utter(dispatcher, tracker, "utter_lookup_not_found")
                         return done()
                     matches = [found]
-                else:
-                    matches = appointments.get_for_sender(session, tracker.sender_id)
-                    chosen = fc.latest_entity(tracker, "appointment_code")
-                    if chosen:
-                        matches = [
-                            a for a in matches if a.code == appointments.normalise_code(chosen)
-                        ]
-                    if not matches:
-                        return events + [SlotSet("appointment_next", "lookup")]
+                if not matches and not code and _asks_window(tracker):
+                    # "最多能约多久以后的": about booking, not a booking of theirs
+                    last = appointments.horizon_end(now)
+                    fc.utter(
+                        dispatcher,
+                        tracker,
+                        "utter_booking_window",
+                        days=(last - now.date()).days,
+                        last=fc.fmt_date(domain, last),
+                    )
+                    return done()
+                if not matches:
+                    return events + [SlotSet("appointment_next", "lookup")]
 
                 if operation == "check":
                     for appointment in matches:
@@ -144,12 +188,18 @@ class ValidateAppointmentLookupForm(FormValidationAction):
         return "validate_appointment_lookup_form"
 
     def validate_lookup_code(self, value, dispatcher, tracker, domain):
-        code = appointments.normalise_code(str(value or ""))
-        match = re.search(rf"[{appointments.CODE_ALPHABET}]{{{appointments.CODE_LENGTH}}}", code)
-        if len(code) != appointments.CODE_LENGTH and match is None:
+        """The code wherever it is in the answer; a mobile in the same message is taken too
+        ("码是 K7QX3M 电话136…"), so it is not asked for."""
+        code = codes.find_in_text(str(value or ""))
+        if code is None:
             fc.utter(dispatcher, tracker, "utter_invalid_lookup_code")
             return {"lookup_code": None}
-        return {"lookup_code": code if len(code) == appointments.CODE_LENGTH else match.group(0)}
+        found = {"lookup_code": code}
+        if fc.answering(tracker, "lookup_code"):
+            mobile = people.find_mobile(fc.latest_text(tracker))
+            if mobile:
+                found["mobile"] = mobile
+        return found
 
     def validate_mobile(self, value, dispatcher, tracker, domain):
         return validators.validate_mobile_value(value, dispatcher, tracker)
@@ -160,6 +210,14 @@ class ValidateAppointmentCancelForm(FormValidationAction):
         return "validate_appointment_cancel_form"
 
     def validate_cancel_confirmed(self, value, dispatcher, tracker, domain):
+        """Typed answers do what the buttons do: "对，取消吧" / "是的 取消" / "取消" cancel,
+        "不取消了 留着吧" / "算了" keep the booking."""
+        if fc.answering(tracker, "cancel_confirmed") and fc.yes_no(tracker) is None:
+            text = fc.plain_text(tracker)
+            if fc.latest_intent_name(tracker) in ("cancel", "cancel_appointment") or (
+                "取消" in text and "不" not in text
+            ):
+                return {"cancel_confirmed": True}
         return validators.validate_yes_no("cancel_confirmed", value, dispatcher, tracker)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from datetime import datetime
 
 from rasa_sdk import Tracker
@@ -21,6 +22,11 @@ logger = logging.getLogger(__name__)
 
 # Closed-day codes → responses (literal names, so the data validator sees them used).
 CLOSED_DAY = {"holiday": "utter_time_closed_holiday", "weekend": "utter_time_closed_weekend"}
+# "Whenever suits": no day named on purpose, so offer the soonest free days instead of "I did not
+# understand" (parsing vocabulary).
+_ANY_DAY = re.compile(
+    r"过几天|过两天|几天后|哪天都|哪天人少|人少|随便|都行|都可以|尽快|越快越好|最近|早点|有空|看着办|你定|您定|你看|您看"
+)
 
 
 def pending_reminder(session, appointment) -> datetime | None:
@@ -52,10 +58,26 @@ def explain_refusal(
     """Why the requested time cannot be booked, then the nearest free slots as buttons."""
     when = fc.fmt_when(domain, target) if target else ""
     day = fc.fmt_date(domain, target.date()) if target else ""
+    now = fc.local_now()
     if reason == appointments.PAST:
-        fc.utter(dispatcher, tracker, "utter_time_past")
+        earlier_today = target is not None and target.date() >= now.date()
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_time_past",
+            date=when if earlier_today else day,
+            today=fc.fmt_date(domain, now.date()),
+        )
     elif reason == appointments.TOO_FAR:
-        fc.utter(dispatcher, tracker, "utter_time_too_far")
+        last = appointments.horizon_end(now)
+        fc.utter(
+            dispatcher,
+            tracker,
+            "utter_time_too_far",
+            date=day,
+            days=(last - now.date()).days,
+            last=fc.fmt_date(domain, last),
+        )
     elif reason == appointments.CLOSED_DAY:
         if detail in CLOSED_DAY:
             fc.utter(dispatcher, tracker, CLOSED_DAY[detail], date=day)
@@ -100,7 +122,7 @@ def resolve_time(
     now = fc.local_now()
     parsed = requested_time(tracker, now)
     if parsed is None:
-        fc.utter(dispatcher, tracker, "utter_time_not_understood")
+        offer_soonest(dispatcher, tracker, domain, centre, now)
         return None
     try:
         with session_scope() as session:
@@ -131,6 +153,38 @@ def resolve_time(
         resolution.detail,
     )
     return None
+
+
+def offer_soonest(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    domain: DomainDict,
+    centre: appointments.Centre,
+    now: datetime,
+) -> None:
+    """No day could be read: for "过几天吧 / 哪天人少" say which days are free; for anything else
+    say how to write a day. Either way the soonest free slots follow as buttons."""
+    text = fc.plain_text(tracker)
+    vague = bool(text and _ANY_DAY.search(text))
+    try:
+        with session_scope() as session:
+            soonest = appointments.soonest_free(session, centre.id, now)
+    except Exception:
+        logger.exception("could not list the soonest free slots")
+        soonest = []
+    if not soonest:
+        fc.utter(dispatcher, tracker, "utter_time_not_understood")
+        return
+    buttons = [
+        {"title": fc.fmt_when(domain, start), "payload": time_choice_payload(start)}
+        for start in soonest
+    ]
+    fc.utter(
+        dispatcher,
+        tracker,
+        "utter_time_soonest" if vague else "utter_time_not_understood_soonest",
+        buttons=buttons,
+    )
 
 
 def current_start_being_rescheduled(tracker: Tracker) -> datetime | None:

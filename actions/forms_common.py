@@ -58,8 +58,11 @@ _DECLINE = re.compile(
     r"不知道|不清楚|不确定|不记得|记不清|记不得|忘了|说不清|说不好|不方便|不想说|跳过|不晓得|不好说"
 )
 _NO = re.compile(
-    r"^(不是|不对|不用|不要|不行|没有|没|否|非|不)|不是|没有|不属于|不同意|不公开|不愿意"
+    r"^(不是|不对|不用|不要|不行|没有|没|否|非|不|算了|先不)|不是|没有|不属于|不同意|不公开|不愿意"
+    r"|留着|不取消|不用了|算了吧"
 )
+# Said like a "no" but meaning yes (checked before _NO).
+_SURE = re.compile(r"^(没问题|没错|没毛病|不错)")
 _YES = re.compile(
     r"^(是|对|有|嗯|好|行|可以|同意|确认|没错|没问题|属于|愿意|公开|中|要)|同意|确认|没问题|是的|对的"
 )
@@ -132,6 +135,8 @@ def yes_no(tracker: Tracker) -> bool | None:
     intent = latest_intent_name(tracker)
     text = plain_text(tracker).strip(" 。.!！~～")
     if text:
+        if _SURE.search(text):
+            return True
         if _NO.search(text):
             return False
         if _YES.search(text):

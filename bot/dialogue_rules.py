@@ -46,6 +46,7 @@ FORMS = {
     "appointment_cancel_form": "confirming a cancellation",
     "reschedule_form": "moving a booking",
     "wish_form": "a micro-wish",
+    "wish_lookup_form": "finding a micro-wish by its number",
     "job_seeker_form": "registering as a job seeker",
     "entitlement_form": "the entitlement finder",
 }
@@ -96,11 +97,20 @@ DIGRESSIONS = (
         resumes=False,
     ),
 )
+# Messages the NLU could not place (a date like "60天以后那天", "礼拜天能去不", a name, a code
+# with a phone) are, while a form asks, the answer: the form's validator reads them and says what
+# it could not use. Without this rule the unconditional "not understood" / "out of scope" rules
+# would answer instead and the form would never see the message. Never protected.
+ANSWER_INTENTS = ("nlu_fallback", "out_of_scope")
 # Handled for every form by an unconditional rule elsewhere (safety.yml), never an answer.
 ALWAYS_PROTECTED = ("crisis",)
 # Intents that are not a digression in a form: the finder is itself the answer to
-# ask_entitlements, so there the message is an answer like any other.
-NOT_A_DIGRESSION = {"entitlement_form": ("ask_entitlements",)}
+# ask_entitlements, so there the message is an answer like any other; at "确定要取消…吗？" a
+# typed "对，取消吧" is the answer yes, not a request to stop (the validator reads yes or no).
+NOT_A_DIGRESSION = {
+    "entitlement_form": ("ask_entitlements",),
+    "appointment_cancel_form": ("cancel",),
+}
 
 
 def digression_intents(form: str, digression: Digression) -> tuple[str, ...]:
@@ -157,14 +167,29 @@ def _rule_lines(form: str, digression: Digression) -> list[str]:
     return lines
 
 
+def _answer_rule_lines(form: str) -> list[str]:
+    lines = [
+        f"  - rule: {form} - a message not understood is taken as the answer",
+        "    condition:",
+        f"      - active_loop: {form}",
+        "    steps:",
+        "      - or:",
+    ]
+    lines += [f"          - intent: {intent}" for intent in ANSWER_INTENTS]
+    return lines + [f"      - action: {form}", f"      - active_loop: {form}"]
+
+
 def render_rules() -> str:
     blocks = []
     for form, service in FORMS.items():
         lines = [f"  # ---- {form} ({service})"]
-        for number, digression in enumerate(DIGRESSIONS):
-            if number:
+        for digression in DIGRESSIONS:
+            if not digression_intents(form, digression):
+                continue
+            if len(lines) > 1:
                 lines.append("")
             lines += _rule_lines(form, digression)
+        lines += ["", *_answer_rule_lines(form)]
         blocks.append("\n".join(lines))
     return HEADER + "\n\n".join(blocks) + "\n"
 

@@ -38,10 +38,19 @@ def test_a_stale_domain_list_is_rewritten_and_nothing_else_changes():
     assert dr.render_domain(stale) == domain
 
 
+def _as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
 def _from_text_mappings():
     for name, slot in load(REPO / "domain.yml")["slots"].items():
         for mapping in slot.get("mappings") or []:
             if mapping.get("type") == "from_text":
+                if mapping.get("intent"):
+                    # only that intent fills it (the wish said in the submit_wish message):
+                    # no protected intent can be swallowed
+                    assert not set(_as_list(mapping["intent"])) & dr.protected_intents(), name
+                    continue
                 forms = {c.get("active_loop") for c in mapping.get("conditions") or []}
                 yield name, forms, set(mapping.get("not_intent") or [])
 
@@ -63,7 +72,8 @@ def test_every_form_has_every_digression_and_only_those():
     assert set(dr.FORMS) == domain_forms
     for form in domain_forms:
         mine = [r for r in rules if r["condition"] == [{"active_loop": form}]]
-        assert len(mine) == len(dr.DIGRESSIONS), form
+        used = [d for d in dr.DIGRESSIONS if dr.digression_intents(form, d)]
+        assert len(mine) == len(used) + 1, form  # + the "not understood is the answer" rule
         answered = set()
         for rule in mine:
             first = rule["steps"][0]
@@ -71,7 +81,17 @@ def test_every_form_has_every_digression_and_only_those():
                 {first["intent"]} if "intent" in first else set()
             )
         # crisis: the unconditional rule in safety.yml
-        assert answered == dr.protected_intents(form) - set(dr.ALWAYS_PROTECTED), form
+        expected = dr.protected_intents(form) - set(dr.ALWAYS_PROTECTED)
+        assert answered == expected | set(dr.ANSWER_INTENTS), form
+        assert not set(dr.ANSWER_INTENTS) & dr.protected_intents(form)
+
+
+def test_typed_yes_at_the_cancel_question_is_an_answer():
+    """ "对，取消吧" (intent cancel) at "确定要取消…吗？" is the answer, not a request to stop."""
+    assert "cancel" not in dr.protected_intents("appointment_cancel_form")
+    assert "cancel" in dr.protected_intents("appointment_form")
+    rules = load(dr.RULES_FILE)["rules"]
+    assert "appointment_cancel_form - cancel stops the form" not in {r["rule"] for r in rules}
 
 
 def test_the_finder_takes_ask_entitlements_as_an_answer():

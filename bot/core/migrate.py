@@ -35,6 +35,7 @@ MODEL_MODULES: Sequence[str] = (
     "bot.core.jobs",
     "bot.core.entitlements",
     "bot.core.knowledge",
+    "bot.core.lookup_limits",
     "bot.console.models",
 )
 

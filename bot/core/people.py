@@ -223,6 +223,17 @@ _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}(?!
 _LONG_DIGITS_RE = re.compile(r"(?<!\d)\d{11,}(?!\d)")
 
 
+def find_mobile(text: str | None) -> str | None:
+    """The first valid mainland mobile number written inside free text, as 11 digits; None when
+    there is none ("码是 K7QX3M 电话 136 0532 9876" → "13605329876")."""
+    for match in _MOBILE_RE.finditer(unicodedata.normalize("NFKC", text or "")):
+        try:
+            return validate_mobile(match.group(0))
+        except InvalidMobile:
+            continue
+    return None
+
+
 def _digits(text: str) -> str:
     return unicodedata.normalize("NFKC", text)
 

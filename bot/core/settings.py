@@ -27,6 +27,7 @@ directory (mode 0600) and read from there afterwards.
 | RJ_REST_RATE_LIMIT | 20/60 | messages / seconds per sender on Rasa's REST channel |
 | RJ_RATE_LIMITS | on | ``off`` disables every rate limit (benchmarks) |
 | RJ_TRUSTED_PROXIES | none | peers whose ``X-Forwarded-For`` is believed (``loopback``, CIDRs) |
+| RJ_LOOKUP_RATE_LIMIT | 5/3600 | wrong code + phone attempts / seconds per confirmation code |
 | RJ_RETENTION_DAYS | 180 | ``make purge`` deletes conversations idle for longer |
 | GATEWAY_PUSH_TOKEN | generated ``push.token`` | secret of the gateways' push endpoints |
 | CONSOLE_HOST / CONSOLE_PORT | RJ_BIND_HOST / 8080 | console and web chat |
@@ -122,6 +123,8 @@ class Settings:
     retention_days: int
     rate_limits: bool = True
     trusted_proxies: str = ""
+    # Wrong code + phone look-ups allowed per code and period (None: no limit).
+    lookup_rate_limit: tuple[int, float] | None = (5, 3600.0)
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -163,6 +166,11 @@ class Settings:
             retention_days=int(_get(env, "RJ_RETENTION_DAYS", "180")),
             rate_limits=_get(env, "RJ_RATE_LIMITS", "on").lower() not in _OFF,
             trusted_proxies=_get(env, "RJ_TRUSTED_PROXIES"),
+            lookup_rate_limit=(
+                None
+                if _get(env, "RJ_RATE_LIMITS").lower() in _OFF
+                else _rate(_get(env, "RJ_LOOKUP_RATE_LIMIT", "5/3600"))
+            ),
         )
 
     def get(self, name: str, default: str = "") -> str:

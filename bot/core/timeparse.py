@@ -10,7 +10,10 @@ to our own rules when it fails:
   "3号" on the 29th → the 3rd of next month, "周一" on a Tuesday → next Monday, "1月5号" in
   November → next January. Explicit years and relative words (昨天, 上周五) are left alone so the
   booking service can answer "that is in the past";
-* a bare hour from 1 to 6 ("3点") means the afternoon: nobody books 报到 at 3 a.m.
+* a bare hour from 1 to 6 ("3点") means the afternoon: nobody books 报到 at 3 a.m.;
+* offsets jionlp answers with a span or nothing ("三个月以后", "60天以后", "两周后", "明年",
+  "下个月") become a day, so the booking service can say "that is beyond the booking window"
+  instead of "I did not understand".
 """
 
 from __future__ import annotations
@@ -217,6 +220,48 @@ def _roll_forward(day: _dt.date, kind: str, today: _dt.date) -> _dt.date:
     return day
 
 
+# --------------------------------------------------------------------------- offsets
+
+_OFFSET = re.compile(rf"({_NUM}|半|几)\s*(个)?\s*(天|日|周|星期|月|年)\s*(?:以后|之后|后|过后)")
+_OFFSET_UNIT_DAYS = {"天": 1, "日": 1, "周": 7, "星期": 7}
+_NEXT_PERIOD = (
+    ("后年", "year", 2),
+    ("明年", "year", 1),
+    ("下个月", "month", 1),
+    ("下月", "month", 1),
+)
+
+
+def _offset_day(text: str, today: _dt.date) -> _dt.date | None:
+    """'三个月以后' → today + 3 months, '60天以后' → today + 60 days, '明年' → next 1 January,
+    '下个月' → the 1st of next month; None when the text names no such offset. '几天后' is vague
+    (None: the caller offers the nearest free days instead)."""
+    match = _OFFSET.search(text)
+    if match:
+        amount, unit = match.group(1), match.group(3)
+        if amount == "几":
+            return None
+        count = 0.5 if amount == "半" else _cn_int(amount)
+        if unit in _OFFSET_UNIT_DAYS:
+            return today + _dt.timedelta(days=round(count * _OFFSET_UNIT_DAYS[unit]))
+        if unit == "月" and (match.group(2) or amount == "半" or count > 1):
+            if amount == "半":
+                return today + _dt.timedelta(days=15)
+            return _add_months(today, int(count), today.day) or today + _dt.timedelta(
+                days=30 * int(count)
+            )
+        if unit == "年":
+            return today + _dt.timedelta(days=round(365 * count))
+    if any(p.search(text) for p in (_MONTH_DAY, _NEXT_MONTH_DAY, _DAY_ONLY, _WEEKDAY)):
+        return None  # "下个月3号", "明年1月5号": a day is named, jionlp / the rules read it
+    for word, unit, count in _NEXT_PERIOD:
+        if word in text:
+            if unit == "year":
+                return _dt.date(today.year + count, 1, 1)
+            return _add_months(today.replace(day=1), count, 1)
+    return None
+
+
 # --------------------------------------------------------------------------- jionlp
 
 
@@ -328,8 +373,11 @@ def parse(text: str, now: _dt.datetime) -> ParsedTime | None:
     kind = _date_kind(clean)
     clock = _clock(_strip_dates(clean), part)
 
-    found = _via_jionlp(clean, now)
-    if found is not None:
+    offset = _offset_day(clean, today) if kind in ("none", "relative") else None
+    found = None if offset is not None else _via_jionlp(clean, now)
+    if offset is not None:
+        source, day, time_ = "rules", offset, clock
+    elif found is not None:
         source, (day, time_) = "jionlp", found
         if clock is not None:
             time_ = clock  # our reading knows the office-hours convention (jionlp: 3点 = 03:00)

@@ -35,7 +35,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, relationship, selectinload, validates
 
-from bot.core import codes, districts, people
+from bot.core import codes, districts, lookup_limits, people
 from bot.core.anonymise import anonymise as anonymise_text
 from bot.core.db import Base
 from bot.core.sealed import Sealed
@@ -440,6 +440,26 @@ def get_by_code(s: Session, code: str) -> Wish | None:
     if not code:
         return None
     return s.execute(select(Wish).where(Wish.code == code)).scalars().first()
+
+
+def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Wish | None:
+    """A wish for someone who lost their chat: the code and the mobile given at submission must
+    both match (a wish submitted without a mobile can only be seen from its own chat). The
+    mobile is stored encrypted; ``people.phone_matches`` compares its keyed hash."""
+    wish = get_by_code(s, code)
+    return wish if people.phone_matches(wish, mobile) else None
+
+
+def lookup_by_code_and_mobile(
+    s: Session, code: str, mobile: str, now: datetime
+) -> tuple[str, dict | None]:
+    """``find_by_code_and_mobile`` behind the per-code limit of wrong attempts:
+    (lookup_limits.FOUND, the wish as ``to_dict(history=True)``) | (NOT_FOUND, None) |
+    (LOCKED, None). The caller commits (a miss is recorded)."""
+    status, wish = lookup_limits.guarded(
+        s, lookup_limits.WISH, code, now, lambda: find_by_code_and_mobile(s, code, mobile)
+    )
+    return status, (to_dict(wish, history=True) if wish is not None else None)
 
 
 def list_by_status(s: Session, status: str, *, limit: int | None = None) -> list[Wish]:

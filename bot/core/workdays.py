@@ -23,6 +23,10 @@ from bot.core import settings
 from bot.core.db import Base
 
 ALL_CENTRES = "all"
+# Holidays whose calendar date the law itself fixes (《全国年节及纪念日放假办法》第二条, 2024
+# revision: 元旦 1月1日, 劳动节 5月1日–2日, 国庆节 10月1日–3日), so they are known before the State
+# Council publishes a year's arrangement. Lunar holidays and 调休 days wait for closures.yml.
+FIXED_HOLIDAYS = frozenset({(1, 1), (5, 1), (5, 2), (10, 1), (10, 2), (10, 3)})
 
 __all__ = [
     "ALL_CENTRES",
@@ -151,6 +155,8 @@ def _national_status(day: date, overrides: CalendarOverrides) -> str | None:
         _is_holiday, name = chinese_calendar.get_holiday_detail(day)
         return "holiday" if name else "weekend"
     except NotImplementedError:  # a year chinesecalendar has no data for
+        if (day.month, day.day) in FIXED_HOLIDAYS:
+            return "holiday"
         return None if day.weekday() < 5 else "weekend"
 
 

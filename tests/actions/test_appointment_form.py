@@ -207,10 +207,12 @@ async def test_an_alternative_button_is_accepted(domain):
 
 
 async def test_time_not_understood(domain):
+    """No day named: "whenever" gets the soonest free slots, anything else how to say a day —
+    with the same buttons (see tests/actions/test_lookups_dates.py)."""
     t = form_turn("appointment_time", "随便哪天都行吧")
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
     assert slot_events(events)["appointment_time"] is None
-    assert responses(messages) == ["utter_time_not_understood"]
+    assert responses(messages) == ["utter_time_soonest"]
 
 
 async def test_traditional_input_gets_traditional_buttons(domain):

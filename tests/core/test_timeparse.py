@@ -111,3 +111,26 @@ def test_jionlp_banner_is_suppressed(capsys, monkeypatch):
     finally:
         timeparse._jionlp.cache_clear()
     assert capsys.readouterr().out == ""
+
+
+OFFSET_CASES = [
+    # offsets jionlp answers with a span or nothing: a day, so the booking can say "too far"
+    ("三个月以后吧，明年开春", date(2027, 3, 1)),
+    ("我想约60天以后那天", date(2027, 1, 30)),
+    ("两周以后", date(2026, 12, 15)),
+    ("半个月后", date(2026, 12, 16)),
+    ("十天后上午", date(2026, 12, 11)),
+    ("明年开春", date(2027, 1, 1)),
+    ("下个月", date(2027, 1, 1)),
+]
+
+
+@pytest.mark.parametrize("text, day", OFFSET_CASES, ids=[c[0] for c in OFFSET_CASES])
+def test_offsets_become_days(parser, text, day):
+    result = timeparse.parse(text, TUESDAY)
+    assert result is not None and result.day == day
+
+
+@pytest.mark.parametrize("text", ["过几天吧 看哪天人少", "几天后再说"])
+def test_vague_offsets_name_no_day(parser, text):
+    assert timeparse.parse(text, TUESDAY) is None

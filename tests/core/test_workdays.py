@@ -155,3 +155,11 @@ def test_closed_days_combines_everything(session, closures_file):
     workdays.add_closure(session, "licang", date(2026, 12, 9), "y", "a", datetime(2026, 12, 1))
     closed = workdays.closed_days(session, "licang", date(2026, 12, 7), date(2026, 12, 15), path)
     assert closed == {date(2026, 12, 9), date(2026, 12, 12), date(2026, 12, 13), date(2026, 12, 15)}
+
+
+def test_holidays_the_law_fixes_are_known_before_the_year_is_published(closures_file):
+    """《全国年节及纪念日放假办法》fixes 元旦 1/1, 劳动节 5/1–2 and 国庆节 10/1–3."""
+    path = closures_file({"holidays": [], "workdays": []})
+    assert workdays.is_working_day(date(2027, 1, 1), path) is False  # a Friday
+    assert workdays.is_working_day(date(2027, 10, 1), path) is False
+    assert workdays.is_working_day(date(2027, 1, 4), path) is True

@@ -58,6 +58,7 @@ from bot.core.appointments.centres import (
     centres_path,
     find_centre_by_district,
     get_centre,
+    horizon_end,
     load_centres,
     slot_containing,
     slot_starts,
@@ -97,6 +98,7 @@ from bot.core.appointments.queries import (
     get_for_sender,
     history,
     list_for_centre_day,
+    lookup_by_code_and_mobile,
 )
 from bot.core.appointments.reminders import (
     PUSH_PREFIXES,
@@ -109,6 +111,7 @@ from bot.core.appointments.slots import (
     list_free_slots,
     nearest_free,
     resolve_request,
+    soonest_free,
 )
 
 CODE_ALPHABET, CODE_LENGTH = codes.ALPHABET, codes.LENGTH
@@ -131,16 +134,19 @@ __all__ = [
     "clear_capacity",
     "load_centres",
     "get_centre",
+    "horizon_end",
     "find_centre_by_district",
     "centres_path",
     "slot_starts",
     "slot_containing",
     "list_free_slots",
     "nearest_free",
+    "soonest_free",
     "resolve_request",
     "book",
     "get_for_sender",
     "find_by_code_and_mobile",
+    "lookup_by_code_and_mobile",
     "get_by_code",
     "cancel",
     "reschedule",

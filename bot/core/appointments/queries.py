@@ -8,7 +8,7 @@ from datetime import date, datetime, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bot.core import codes, people
+from bot.core import codes, lookup_limits, people
 from bot.core.appointments.models import BOOKED, CANCELLED, Appointment, AppointmentEvent
 
 
@@ -36,6 +36,21 @@ def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Appointment |
     mobile is stored encrypted; ``people.phone_matches`` compares its keyed hash)."""
     appointment = get_by_code(s, code)
     return appointment if people.phone_matches(appointment, mobile) else None
+
+
+def lookup_by_code_and_mobile(
+    s: Session, code: str, mobile: str, now: datetime
+) -> tuple[str, Appointment | None]:
+    """The look-up a chat that did not book makes: ``find_by_code_and_mobile`` behind the
+    per-code limit of wrong attempts. (lookup_limits.FOUND, appointment) | (NOT_FOUND, None) |
+    (LOCKED, None); the caller commits (a miss is recorded)."""
+    return lookup_limits.guarded(
+        s,
+        lookup_limits.APPOINTMENT,
+        code,
+        now,
+        lambda: find_by_code_and_mobile(s, code, mobile),
+    )
 
 
 def list_for_centre_day(

@@ -96,6 +96,23 @@ def nearest_free(
     return candidates[:limit]
 
 
+def soonest_free(
+    s: Session, centre_id: str, now: datetime, limit: int = MAX_ALTERNATIVES
+) -> list[datetime]:
+    """The first free slots from now on, on different days where possible ("过几天吧", "哪天人少":
+    the user named no day, so show a spread of the days that can still be booked)."""
+    centre = require_centre(centre_id)
+    free = [slot.start for slot in free_slots(s, centre, now.date(), horizon_end(now), now)]
+    chosen: list[datetime] = []
+    for start in free:
+        if all(start.date() != other.date() for other in chosen):
+            chosen.append(start)
+        if len(chosen) == limit:
+            return chosen
+    chosen += [start for start in free if start not in chosen][: limit - len(chosen)]
+    return sorted(chosen)
+
+
 def slot_problem(
     s: Session, centre: Centre, start: datetime, now: datetime
 ) -> tuple[str | None, str | None]:
