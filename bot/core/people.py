@@ -24,6 +24,8 @@ __all__ = [
     "InvalidMobile",
     "InvalidIdNumber",
     "validate_mobile",
+    "validate_phone",
+    "is_landline",
     "validate_id_number",
     "id_check_digit",
     "birth_date_from_id",
@@ -99,6 +101,46 @@ def validate_mobile(text: str | None) -> str:
     ):
         raise InvalidMobile("not_mobile")
     return national
+
+
+# Qingdao's area code: an 8-digit local number typed without it ("85861234") is a Qingdao line.
+LOCAL_AREA_CODE = "0532"
+
+
+def is_landline(number: str | None) -> bool:
+    """A number ``validate_phone`` returned for a fixed line (it keeps the leading 0)."""
+    return bool(number) and str(number).startswith("0")
+
+
+def validate_phone(text: str | None) -> str:
+    """A contact number: an 11-digit mobile (as ``validate_mobile``) or a mainland landline with
+    its area code, digits only ('0532-85861234' → '053285861234'; a bare 8-digit local number
+    gets Qingdao's 0532). Elderly veterans often only have a landline; reminders to a landline
+    come as a phone call, not an SMS. Raises ``InvalidMobile`` otherwise."""
+    import phonenumbers
+
+    try:
+        return validate_mobile(text)
+    except InvalidMobile as error:
+        cleaned = _clean(text)
+        if cleaned.startswith("+86"):
+            cleaned = cleaned[3:]
+            cleaned = cleaned if cleaned.startswith("0") else "0" + cleaned
+        if re.fullmatch(r"[2-9]\d{7}", cleaned):
+            cleaned = LOCAL_AREA_CODE + cleaned
+        if not re.fullmatch(r"0\d{9,11}", cleaned):
+            raise error from None
+        try:
+            number = phonenumbers.parse(cleaned, "CN")
+        except phonenumbers.NumberParseException:
+            raise error from None
+        kind = phonenumbers.number_type(number)
+        if not phonenumbers.is_valid_number(number) or kind not in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            raise error from None
+        return "0" + str(number.national_number)
 
 
 # --------------------------------------------------------------------------- ID number

@@ -34,7 +34,7 @@ def get_by_code(s: Session, code: str) -> Appointment | None:
 def find_by_code_and_mobile(s: Session, code: str, mobile: str) -> Appointment | None:
     """Look-up for people who lost their chat: both the code and the mobile must match."""
     try:
-        mobile = people.validate_mobile(mobile)
+        mobile = people.validate_phone(mobile)
     except people.InvalidMobile:
         return None
     return s.execute(
