@@ -261,6 +261,12 @@ def mask_name(name: str | None) -> str:
 _ID_RE = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)")
 _LONG_DIGITS_RE = re.compile(r"(?<!\d)\d{11,}(?!\d)")
+# A landline with its area code ("0532-85861234") and a phone number spoken as numerals
+# ("一三八 五三二六 七七八九", 幺 = 1): both are contact numbers people type.
+_LANDLINE_RE = re.compile(r"(?<![\d\-])0\d{2,3}[\s\-]?\d{7,8}(?![\d\-])")
+_SPOKEN_DIGITS_RE = re.compile(
+    r"[零〇一二三四五六七八九幺洞](?:[\s\-]*[零〇一二三四五六七八九幺洞]){6,}"
+)
 
 
 def _digits(text: str) -> str:
@@ -273,7 +279,8 @@ def _mask_run(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str | None) -> str:
-    """Mask every ID number, mobile number and 11+ digit run inside free text.
+    """Mask every ID number, mobile or landline number (also spoken as numerals) and 11+ digit
+    run inside free text.
 
     Used for log lines, the first message shown in the handoff queue and published wish texts.
     """
@@ -281,6 +288,8 @@ def mask_text(text: str | None) -> str:
         return text or ""
     text = _ID_RE.sub(lambda m: mask_id(_digits(m.group(0))), text)
     text = _MOBILE_RE.sub(lambda m: mask_phone(re.sub(r"^\+?86", "", _clean(m.group(0)))), text)
+    text = _LANDLINE_RE.sub(lambda m: mask_phone(_clean(m.group(0))), text)
+    text = _SPOKEN_DIGITS_RE.sub(lambda m: "*" * len(m.group(0)), text)
     return _LONG_DIGITS_RE.sub(_mask_run, text)
 
 
