@@ -188,9 +188,11 @@ _NOT_NAMES = frozenset(
     ]
 )
 # Characters that do not occur in a name typed alone but do in words ("等会", "不知道", "好吧").
-_FUNCTION_CHARS = frozenset("会么道知不好了吗呢啊吧是没有我你他她它等什这那哪怎咋嗯哦呃哈呀啥的")
+_FUNCTION_CHARS = frozenset(
+    "会么道知不好了吗呢啊吧是没有我你他她它等什这那哪怎咋嗯哦呃哈呀啥的得很太也都还就再想能去过着"
+)
 _FILLERS = re.compile(
-    r"^(?:嗯+|呃+|啊+|哦+|噢+|额+|那个|这个|就是|好的|好|行|对|是的|emm+)[\s,，、。.!！~～]*"
+    r"^(?:(?:嗯+|呃+|啊+|哦+|噢+|额+|那个|这个|就是|好的|好|行|对|是的|emm+)[\s,，、。.!！~～]*)+"
 )
 _NAME_LEAD = re.compile(
     r"^(?:我|俺|本人|他|她|报到人|老人|我爹|俺爹|我爸|俺爸|我妈|俺娘)?"
@@ -310,7 +312,7 @@ def _has_surname(name: str) -> bool:
 
 def plausible_name(candidate: str | None, *, strict: bool = False) -> bool:
     """A person's name: 2–4 Hanzi (up to 5 with a compound surname), a name with ·, or a Latin
-    'First Last'. ``strict`` (a name found among other facts) also wants a known surname."""
+    'First Last'. ``strict`` (a clause among other facts) wants a known surname and 3+ Hanzi."""
     name = (candidate or "").strip()
     if not name or name in _NOT_NAMES:
         return False
@@ -323,8 +325,8 @@ def plausible_name(candidate: str | None, *, strict: bool = False) -> bool:
         return False
     if any(word in name for word in _NOT_NAMES if len(word) >= 2):
         return False
-    if strict and not _has_surname(name):
-        return False
+    if strict and (not _has_surname(name) or not 3 <= len(name) <= (5 if compound else 3)):
+        return False  # a two-character word ("时间", "明白") is too often not a name
     given = name[2:] if compound else name[1:]
     return (
         not any(char in _FUNCTION_CHARS for char in given)
