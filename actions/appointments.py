@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
@@ -89,6 +89,27 @@ def when_requested(when: str | None, current: Any = None) -> timeparse.ParsedTim
             day=chosen.date(), time=parsed.time, part_of_day=parsed.part_of_day
         )
     return parsed
+
+
+_MONTH_PART = re.compile(r"(上上|上|这|本)个?月(初|中|底|末)")
+
+
+def month_part(text: str, today: date) -> date | None:
+    """'上个月底' → the last day of last month, '这个月初' → the 1st (for a past date such as
+    the discharge day; '月中' is the 15th). None when the text says no such thing."""
+    match = _MONTH_PART.search(text or "")
+    if not match:
+        return None
+    back = {"上上": 2, "上": 1}.get(match.group(1), 0)
+    first = today.replace(day=1)
+    for _ in range(back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    if match.group(2) == "初":
+        return first
+    if match.group(2) == "中":
+        return min(first.replace(day=15), today)
+    end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return min(end, today)
 
 
 def summary_values(tracker: Tracker, domain: DomainDict) -> dict[str, str]:
@@ -250,6 +271,9 @@ class ValidateAppointmentForm(FormValidationAction):
             return {"discharge_date": fc.UNKNOWN}
         text = fc.plain_text(tracker)
         today = fc.local_now().date()
+        rough = month_part(text, today)
+        if rough is not None:
+            return {"discharge_date": rough.isoformat()}
         parsed = timeparse.parse(text, fc.local_now()) if text else None
         if parsed is None:
             fc.utter(dispatcher, tracker, "utter_invalid_discharge_date")

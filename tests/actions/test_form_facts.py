@@ -194,3 +194,13 @@ async def test_an_unchanged_answer_is_not_a_correction(domain):
     assert "utter_fact_corrected" not in responses(messages)
     assert ID_NUMBER  # the state's ID is untouched
     assert "id_number" not in values
+
+
+def test_month_parts_for_the_discharge_day():
+    from datetime import date
+
+    today = date(2026, 12, 1)
+    assert A.month_part("上个月底", today) == date(2026, 11, 30)
+    assert A.month_part("上上个月初批的", today) == date(2026, 10, 1)
+    assert A.month_part("这个月底", today) == today  # never in the future
+    assert A.month_part("上个月20号", today) is None
