@@ -331,6 +331,37 @@ class ValidateAppointmentForm(FormValidationAction):
         }
 
 
+# "约/预约/报到" in a statement full of facts: the user is booking (parsing vocabulary).
+_BOOKING_WORDS = re.compile(r"报到|报道|预约|约个?时间|约一下|约个号")
+_NOT_BOOKING = re.compile(r"取消|改约|改期|查一?下|查询|我约的|约好的|确认码|心愿|工作|岗位")
+
+
+def starts_a_booking(text: str, found: facts.Facts) -> bool:
+    """'我叫…，退伍兵，电话…，住城阳，想后天上午去报到' read as a mere statement is a booking:
+    booking words and at least one fact of the booking form, and not a check or a change."""
+    clean = fc.normalise(text or "")
+    return bool(
+        _BOOKING_WORDS.search(clean)
+        and not _NOT_BOOKING.search(clean)
+        and found.found & {facts.NAME, facts.PHONE, facts.ID, facts.DISTRICT, facts.CATEGORY}
+    )
+
+
+class ActionStatement(Action):
+    """A statement outside any form (intent inform): a booking told as facts starts the booking
+    form with every fact kept; anything else gets "还有什么可以帮您的吗？"."""
+
+    def name(self) -> str:
+        return "action_statement"
+
+    async def run(self, dispatcher, tracker, domain):
+        found = validators.message_facts(tracker)
+        if not fc.is_payload(tracker) and starts_a_booking(fc.latest_text(tracker), found):
+            return [FollowupAction("appointment_form")]
+        fc.utter(dispatcher, tracker, "utter_anything_else")
+        return []
+
+
 class ActionAskAppointmentTime(Action):
     """Asks for a time with the centre's opening hours (booking and reschedule)."""
 

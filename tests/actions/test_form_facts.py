@@ -204,3 +204,17 @@ def test_month_parts_for_the_discharge_day():
     assert A.month_part("上上个月初批的", today) == date(2026, 10, 1)
     assert A.month_part("这个月底", today) == today  # never in the future
     assert A.month_part("上个月20号", today) is None
+
+
+async def test_a_booking_told_as_a_statement_starts_the_booking_form(domain):
+    text = "我叫孔繁荣，退伍兵，电话15965321234，住即墨，想下周三上午去报到"
+    events, messages = await run(A.ActionStatement(), tracker(text, "inform", {}), domain)
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["appointment_form"]
+    assert messages == []
+
+
+async def test_other_statements_get_anything_else(domain):
+    for text in ("我是伤残军人", "我约的报到在城阳 确认码K7QX3M", "谢谢 我住城阳"):
+        events, messages = await run(A.ActionStatement(), tracker(text, "inform", {}), domain)
+        assert events == []
+        assert responses(messages) == ["utter_anything_else"]
