@@ -72,8 +72,10 @@ def fact_values(tracker: Tracker, slots: list[str]) -> dict[str, Any]:
         if slot not in slots or not value:
             continue
         current = tracker.get_slot(slot)
-        if current in (None, "") or str(current) != value and (
-            key not in _CHANGED_ONLY_WHEN_CORRECTED or key in found.corrected or at_summary
+        if (
+            current in (None, "")
+            or str(current) != value
+            and (key not in _CHANGED_ONLY_WHEN_CORRECTED or key in found.corrected or at_summary)
         ):
             result[slot] = value
     return result
@@ -95,8 +97,10 @@ def validate_category_value(
 def validate_district_value(
     value: Any, dispatcher: CollectingDispatcher, tracker: Tracker
 ) -> dict[str, Any]:
+    # the district the message names and does not deny ("在崂山 不是李沧"), else the entity
+    named = message_facts(tracker).district
     centre = appointments.find_centre_by_district(
-        fc.latest_entity(tracker, "district") or str(value or "")
+        named or fc.latest_entity(tracker, "district") or str(value or "")
     )
     if centre is None:
         fc.utter(dispatcher, tracker, "utter_invalid_district")

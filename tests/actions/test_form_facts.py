@@ -218,3 +218,22 @@ async def test_other_statements_get_anything_else(domain):
         events, messages = await run(A.ActionStatement(), tracker(text, "inform", {}), domain)
         assert events == []
         assert responses(messages) == ["utter_anything_else"]
+
+
+async def test_the_denied_district_entity_does_not_win(domain):
+    slots = before("appointment_confirmed", appointment_time="2026-12-02T09:00")
+    entities = [
+        {"entity": "district", "value": "市北区"},
+        {"entity": "district", "value": "市南区"},
+    ]
+    t = tracker(
+        "搞错了，不是市北，俺住市南",
+        "inform",
+        {**slots, "district": "市北区", "centre_id": "shibei"},
+        entities=entities,
+        form=FORM,
+        requested_slot="appointment_confirmed",
+        candidates={"appointment_confirmed": "搞错了，不是市北，俺住市南", "district": "市北区"},
+    )
+    events, _ = await run(A.ValidateAppointmentForm(), t, domain)
+    assert slot_events(events)["district"] == "市南区"
