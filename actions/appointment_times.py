@@ -114,13 +114,15 @@ def resolve_time(
     domain: DomainDict,
     centre_id: str | None,
     current: datetime | None = None,
+    parsed: timeparse.ParsedTime | None = None,
 ) -> datetime | None:
-    """The bookable slot start for the user's latest answer, or None after explaining why not."""
+    """The bookable slot start for the user's latest answer (or ``parsed``, a time read from
+    part of the message), or None after explaining why not."""
     centre = appointments.get_centre(centre_id) if centre_id else None
     if centre is None:
         return None
     now = fc.local_now()
-    parsed = requested_time(tracker, now)
+    parsed = parsed or requested_time(tracker, now)
     if parsed is None:
         offer_soonest(dispatcher, tracker, domain, centre, now)
         return None

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import logging
 import re
-import unicodedata
-from datetime import timedelta
+from datetime import date, timedelta
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
-from rasa_sdk.events import FollowupAction, SlotSet
+from rasa_sdk.events import EventType, FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from rasa_sdk.types import DomainDict
 
@@ -30,7 +29,7 @@ from actions.appointment_times import (
     resolve_time,
 )
 from actions.replies import user_script
-from bot.core import appointments, knowledge, people, timeparse
+from bot.core import appointments, facts, knowledge, people, timeparse
 from bot.core.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -75,24 +74,42 @@ AFTER_BOOKING_RESET = (
 
 def extract_name(text: str) -> str | None:
     """'我叫王建国，是退役士兵' → '王建国'; None when no plausible name is found."""
-    text = unicodedata.normalize("NFKC", text or "").strip()
-    called = re.search(r"(?:叫|名字是|姓名是|姓名[:：]|名字[:：])\s*([\u4e00-\u9fff·]{2,8})", text)
-    if called:
-        candidate = called.group(1)
-    else:
-        text = re.sub(r"^(我是|本人是|本人|报到人是|报到人|他是|她是|是)\s*", "", text)
-        match = re.match(r"[\u4e00-\u9fff·]{2,8}|[A-Za-z][A-Za-z .'-]{1,40}", text)
-        candidate = match.group(0).strip() if match else ""
-    candidate = (
-        re.split(r"[是的，,。\s]", candidate)[0]
-        if re.search(r"[\u4e00-\u9fff]", candidate)
-        else candidate
-    )
-    if not (
-        2 <= len(candidate) <= 6 or re.fullmatch(r"[A-Za-z][A-Za-z .'-]{1,40}", candidate or "")
-    ):
+    return facts.answer_name(text)
+
+
+def when_requested(when: str | None, current: Any = None) -> timeparse.ParsedTime | None:
+    """The time a part of a message asks for ('下周三上午'); a time without a day ('改成下午',
+    '十点半') keeps the day already chosen (``current``, ISO)."""
+    if not when:
         return None
-    return candidate
+    parsed = timeparse.parse(when, fc.local_now())
+    chosen = fc.parse_iso(current)
+    if parsed is not None and chosen is not None and not facts.names_day(when):
+        parsed = timeparse.ParsedTime(
+            day=chosen.date(), time=parsed.time, part_of_day=parsed.part_of_day
+        )
+    return parsed
+
+
+_MONTH_PART = re.compile(r"(上上|上|这|本)个?月(初|中|底|末)")
+
+
+def month_part(text: str, today: date) -> date | None:
+    """'上个月底' → the last day of last month, '这个月初' → the 1st (for a past date such as
+    the discharge day; '月中' is the 15th). None when the text says no such thing."""
+    match = _MONTH_PART.search(text or "")
+    if not match:
+        return None
+    back = {"上上": 2, "上": 1}.get(match.group(1), 0)
+    first = today.replace(day=1)
+    for _ in range(back):
+        first = (first - timedelta(days=1)).replace(day=1)
+    if match.group(2) == "初":
+        return first
+    if match.group(2) == "中":
+        return min(first.replace(day=15), today)
+    end = (first + timedelta(days=32)).replace(day=1) - timedelta(days=1)
+    return min(end, today)
 
 
 def summary_values(tracker: Tracker, domain: DomainDict) -> dict[str, str]:
@@ -135,22 +152,87 @@ class ValidateAppointmentForm(FormValidationAction):
         )
         return [slot for slot in domain_slots if slot != "discharge_date" or has_deadline]
 
+    async def get_extraction_events(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> list[EventType]:
+        """Besides the answer to the question asked: every fact the message gives (name, phone,
+        district, category, a time), so a run-on "我叫…，退伍兵，电话…，住城阳，想后天上午去" fills
+        them all, and a fact typed at a later question corrects the earlier answer."""
+        events = await super().get_extraction_events(dispatcher, tracker, domain)
+        if fc.is_protected(tracker) or fc.is_payload(tracker):
+            return events
+        requested = tracker.get_slot("requested_slot")
+        slots = await self.required_slots(self.domain_slots(domain), dispatcher, tracker, domain)
+        found = validators.message_facts(tracker)
+        values = validators.fact_values(tracker, slots)
+        before = {slot: tracker.get_slot(slot) for slot in values}
+        time_value = self._time_from_facts(dispatcher, tracker, domain, found, values)
+        if time_value is not None:
+            values["appointment_time"] = time_value[0]
+        changed = {e["name"] for e in events if e.get("value")} | set(values)
+        if changed and requested in validators.CONFIRMATION_SLOTS:
+            # a correction at the summary: the summary is shown again with the new value
+            values.update(appointment_confirmed=None, appointment_change=None)
+        elif any(before.get(slot) for slot in values) and requested not in (None, *values):
+            fc.utter(dispatcher, tracker, "utter_fact_corrected")
+        return events + [SlotSet(slot, value) for slot, value in values.items()]
+
+    def _time_from_facts(
+        self,
+        dispatcher: CollectingDispatcher,
+        tracker: Tracker,
+        domain: DomainDict,
+        found: facts.Facts,
+        values: dict[str, Any],
+    ) -> tuple[str | None] | None:
+        """(ISO start or None,) when the message gives (or a new district moves) the time;
+        None when the time slot is left alone."""
+        requested = tracker.get_slot("requested_slot")
+        current = tracker.get_slot("appointment_time")
+        district = values.get("district") or tracker.get_slot("district")
+        centre = appointments.find_centre_by_district(district) if district else None
+        if centre is None or requested == "appointment_time":
+            return None  # no centre yet, or the time question's own validator reads it
+        corrected = facts.WHEN in found.corrected or requested in validators.CONFIRMATION_SLOTS
+        parsed = None
+        if found.when and requested != "discharge_date" and (not current or corrected):
+            parsed = when_requested(found.when, current)
+        elif "district" in values and current and centre.id != tracker.get_slot("centre_id"):
+            moment = fc.parse_iso(current)  # same time at the new centre
+            parsed = timeparse.ParsedTime(day=moment.date(), time=moment.time())
+        if parsed is None:
+            return None
+        start = resolve_time(dispatcher, tracker, domain, centre.id, parsed=parsed)
+        return (fc.iso_minutes(start) if start else None,)
+
     async def extract_id_number(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
     ) -> dict[str, Any]:
-        """Read the ID from the message itself and keep only its Fernet token."""
-        if tracker.get_slot("requested_slot") != "id_number" or fc.is_protected(tracker):
+        """Read the ID from the message itself (at any question) and keep only its Fernet
+        token; complain about a wrong number only when it was the question."""
+        if fc.is_protected(tracker) or fc.is_payload(tracker):
             return {}
-        try:
-            number = people.validate_id_number(fc.latest_text(tracker), today=fc.local_now().date())
-        except people.InvalidIdNumber as error:
-            fc.utter(
-                dispatcher,
-                tracker,
-                INVALID_ID.get(error.code, "utter_invalid_id_number_bad_format"),
-            )
-            return {"id_number": None}
-        return {"id_number": people.encrypt_id(number)}
+        found = validators.message_facts(tracker)
+        if found.id_number:
+            token = tracker.get_slot("id_number")
+            try:
+                same = bool(token) and people.decrypt_id(token) == found.id_number
+            except Exception:
+                same = False
+            return {} if same else {"id_number": people.encrypt_id(found.id_number)}
+        if tracker.get_slot("requested_slot") != "id_number":
+            return {}
+        if found.found or found.corrected:
+            return {}  # it answers something else ("手机号错了，是…"); the ID is asked again
+        code = found.id_error
+        if code is None:
+            try:
+                people.validate_id_number(fc.latest_text(tracker), today=fc.local_now().date())
+                code = "bad_format"
+            except people.InvalidIdNumber as error:
+                code = error.code
+        fc.utter(dispatcher, tracker, INVALID_ID.get(code, "utter_invalid_id_number_bad_format"))
+        return {"id_number": None}
 
     def validate_id_number(self, value: Any, dispatcher, tracker, domain) -> dict[str, Any]:
         return {"id_number": value}  # already validated (and encrypted) by extract_id_number
@@ -165,11 +247,7 @@ class ValidateAppointmentForm(FormValidationAction):
         return validators.validate_mobile_value(value, dispatcher, tracker)
 
     def validate_person_name(self, value, dispatcher, tracker, domain):
-        answer = fc.answering(tracker, "person_name") and not fc.is_payload(tracker)
-        name = extract_name(fc.latest_text(tracker) if answer else str(value or ""))
-        if name is None:
-            fc.utter(dispatcher, tracker, "utter_invalid_person_name")
-        return {"person_name": name}
+        return validators.validate_person_name_value(value, dispatcher, tracker)
 
     def validate_appointment_time(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "appointment_time"):
@@ -178,7 +256,12 @@ class ValidateAppointmentForm(FormValidationAction):
         if not centre_id:
             centre = appointments.find_centre_by_district(tracker.get_slot("district"))
             centre_id = centre.id if centre else None
-        start = resolve_time(dispatcher, tracker, domain, centre_id)
+        parsed = None
+        found = validators.message_facts(tracker)
+        if not fc.latest_entity(tracker, "time_choice") and found.found - {facts.WHEN}:
+            # "下周四上午，我叫…": read only the words that name the time
+            parsed = when_requested(found.when)
+        start = resolve_time(dispatcher, tracker, domain, centre_id, parsed=parsed)
         return {"appointment_time": fc.iso_minutes(start) if start else None}
 
     def validate_discharge_date(self, value, dispatcher, tracker, domain):
@@ -188,6 +271,9 @@ class ValidateAppointmentForm(FormValidationAction):
             return {"discharge_date": fc.UNKNOWN}
         text = fc.plain_text(tracker)
         today = fc.local_now().date()
+        rough = month_part(text, today)
+        if rough is not None:
+            return {"discharge_date": rough.isoformat()}
         parsed = timeparse.parse(text, fc.local_now()) if text else None
         if parsed is None:
             fc.utter(dispatcher, tracker, "utter_invalid_discharge_date")
@@ -208,6 +294,9 @@ class ValidateAppointmentForm(FormValidationAction):
     def validate_appointment_confirmed(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "appointment_confirmed"):
             return {"appointment_confirmed": value}
+        if value is None and not fc.is_payload(tracker):
+            # the message corrected a fact (get_extraction_events): show the summary again
+            return {"appointment_confirmed": None, "appointment_change": None}
         field = fc.choice(tracker)
         if field not in CHANGEABLE:
             field = None
@@ -240,6 +329,37 @@ class ValidateAppointmentForm(FormValidationAction):
             "appointment_confirmed": None,
             "appointment_change": True if answer is False else None,
         }
+
+
+# "约/预约/报到" in a statement full of facts: the user is booking (parsing vocabulary).
+_BOOKING_WORDS = re.compile(r"报到|报道|预约|约个?时间|约一下|约个号")
+_NOT_BOOKING = re.compile(r"取消|改约|改期|查一?下|查询|我约的|约好的|确认码|心愿|工作|岗位")
+
+
+def starts_a_booking(text: str, found: facts.Facts) -> bool:
+    """'我叫…，退伍兵，电话…，住城阳，想后天上午去报到' read as a mere statement is a booking:
+    booking words and at least one fact of the booking form, and not a check or a change."""
+    clean = fc.normalise(text or "")
+    return bool(
+        _BOOKING_WORDS.search(clean)
+        and not _NOT_BOOKING.search(clean)
+        and found.found & {facts.NAME, facts.PHONE, facts.ID, facts.DISTRICT, facts.CATEGORY}
+    )
+
+
+class ActionStatement(Action):
+    """A statement outside any form (intent inform): a booking told as facts starts the booking
+    form with every fact kept; anything else gets "还有什么可以帮您的吗？"."""
+
+    def name(self) -> str:
+        return "action_statement"
+
+    async def run(self, dispatcher, tracker, domain):
+        found = validators.message_facts(tracker)
+        if not fc.is_payload(tracker) and starts_a_booking(fc.latest_text(tracker), found):
+            return [FollowupAction("appointment_form")]
+        fc.utter(dispatcher, tracker, "utter_anything_else")
+        return []
 
 
 class ActionAskAppointmentTime(Action):
@@ -422,6 +542,8 @@ class ActionBookAppointment(Action):
                 else "utter_reporting_deadline_passed"
             )
             fc.utter(dispatcher, tracker, response, **values)
+        if people.is_landline(tracker.get_slot("mobile")):
+            fc.utter(dispatcher, tracker, "utter_contact_by_phone_call")
         if booked["remind_at"] is not None:
             fc.utter(
                 dispatcher,

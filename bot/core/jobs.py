@@ -161,7 +161,7 @@ def register_seeker(
     district = normalise_district(district) if district else None
     if mobile:
         try:
-            mobile = people.validate_mobile(mobile)
+            mobile = people.validate_phone(mobile)
         except people.InvalidMobile as exc:
             raise JobError("bad_mobile", exc.code) from None
     seeker = (

@@ -24,6 +24,8 @@ __all__ = [
     "InvalidMobile",
     "InvalidIdNumber",
     "validate_mobile",
+    "validate_phone",
+    "is_landline",
     "validate_id_number",
     "id_check_digit",
     "birth_date_from_id",
@@ -101,6 +103,46 @@ def validate_mobile(text: str | None) -> str:
     ):
         raise InvalidMobile("not_mobile")
     return national
+
+
+# Qingdao's area code: an 8-digit local number typed without it ("85861234") is a Qingdao line.
+LOCAL_AREA_CODE = "0532"
+
+
+def is_landline(number: str | None) -> bool:
+    """A number ``validate_phone`` returned for a fixed line (it keeps the leading 0)."""
+    return bool(number) and str(number).startswith("0")
+
+
+def validate_phone(text: str | None) -> str:
+    """A contact number: an 11-digit mobile (as ``validate_mobile``) or a mainland landline with
+    its area code, digits only ('0532-85861234' → '053285861234'; a bare 8-digit local number
+    gets Qingdao's 0532). Elderly veterans often only have a landline; reminders to a landline
+    come as a phone call, not an SMS. Raises ``InvalidMobile`` otherwise."""
+    import phonenumbers
+
+    try:
+        return validate_mobile(text)
+    except InvalidMobile as error:
+        cleaned = _clean(text)
+        if cleaned.startswith("+86"):
+            cleaned = cleaned[3:]
+            cleaned = cleaned if cleaned.startswith("0") else "0" + cleaned
+        if re.fullmatch(r"[2-9]\d{7}", cleaned):
+            cleaned = LOCAL_AREA_CODE + cleaned
+        if not re.fullmatch(r"0\d{9,11}", cleaned):
+            raise error from None
+        try:
+            number = phonenumbers.parse(cleaned, "CN")
+        except phonenumbers.NumberParseException:
+            raise error from None
+        kind = phonenumbers.number_type(number)
+        if not phonenumbers.is_valid_number(number) or kind not in (
+            phonenumbers.PhoneNumberType.FIXED_LINE,
+            phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE,
+        ):
+            raise error from None
+        return "0" + str(number.national_number)
 
 
 # --------------------------------------------------------------------------- ID number
@@ -221,6 +263,12 @@ def mask_name(name: str | None) -> str:
 _ID_RE = re.compile(r"(?<![\dA-Za-z])\d{17}[\dXx](?![\dA-Za-z])")
 _MOBILE_RE = re.compile(r"(?<!\d)(?:\+?86[\s\-]?)?1[3-9]\d(?:[\s\-]?\d{4}){2}(?!\d)")
 _LONG_DIGITS_RE = re.compile(r"(?<!\d)\d{11,}(?!\d)")
+# A landline with its area code ("0532-85861234") and a phone number spoken as numerals
+# ("一三八 五三二六 七七八九", 幺 = 1): both are contact numbers people type.
+_LANDLINE_RE = re.compile(r"(?<![\d\-])0\d{2,3}[\s\-]?\d{7,8}(?![\d\-])")
+_SPOKEN_DIGITS_RE = re.compile(
+    r"[零〇一二三四五六七八九幺洞](?:[\s\-]*[零〇一二三四五六七八九幺洞]){6,}"
+)
 
 
 def find_mobile(text: str | None) -> str | None:
@@ -244,7 +292,8 @@ def _mask_run(match: re.Match[str]) -> str:
 
 
 def mask_text(text: str | None) -> str:
-    """Mask every ID number, mobile number and 11+ digit run inside free text.
+    """Mask every ID number, mobile or landline number (also spoken as numerals) and 11+ digit
+    run inside free text.
 
     Used for log lines, the first message shown in the handoff queue and published wish texts.
     """
@@ -252,6 +301,8 @@ def mask_text(text: str | None) -> str:
         return text or ""
     text = _ID_RE.sub(lambda m: mask_id(_digits(m.group(0))), text)
     text = _MOBILE_RE.sub(lambda m: mask_phone(re.sub(r"^\+?86", "", _clean(m.group(0)))), text)
+    text = _LANDLINE_RE.sub(lambda m: mask_phone(_clean(m.group(0))), text)
+    text = _SPOKEN_DIGITS_RE.sub(lambda m: "*" * len(m.group(0)), text)
     return _LONG_DIGITS_RE.sub(_mask_run, text)
 
 
@@ -328,22 +379,22 @@ def _mobile_key(key: bytes) -> bytes:
 def mobile_fingerprint(mobile: str) -> str:
     """Keyed digest (hex) of a mobile number, kept beside its ciphertext so that a look-up can
     check "is this the number given at booking?" without decrypting every row. ``+86 138-…`` and
-    ``138…`` give the same digest."""
+    ``138…`` give the same digest; so do ``0532-85861234`` and ``85861234`` (landlines)."""
     try:
-        normalised = validate_mobile(mobile)
+        normalised = validate_phone(mobile)
     except InvalidMobile:
         normalised = _clean(mobile)
     return hmac.new(_mobile_key(settings.id_key()), normalised.encode(), hashlib.sha256).hexdigest()
 
 
 def phone_matches(row: object, phone: str | None) -> bool:
-    """True when ``phone`` is the mobile stored (as ``row.mobile_hash``) for a booking, wish or
+    """True when ``phone`` is the contact number (mobile or landline) stored (as ``row.mobile_hash``) for a booking, wish or
     job-seeker row; False for a missing, invalid or different number. Constant-time compare."""
     stored = getattr(row, "mobile_hash", None)
     if not stored or not phone:
         return False
     try:
-        mobile = validate_mobile(phone)
+        mobile = validate_phone(phone)
     except InvalidMobile:
         return False
     return hmac.compare_digest(stored, mobile_fingerprint(mobile))

@@ -282,7 +282,7 @@ def submit(
             raise InvalidWish("bad_budget")
     if mobile:
         try:
-            mobile = people.validate_mobile(mobile)
+            mobile = people.validate_phone(mobile)
         except people.InvalidMobile as exc:
             raise InvalidWish("bad_mobile", exc.code) from None
     wish = Wish(

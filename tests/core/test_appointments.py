@@ -482,7 +482,7 @@ def test_book_validates_pii_before_writing(session, now):
             sender_id="tg-1",
             category="退役士兵",
             name="王",
-            mobile="0532-88888888",
+            mobile="12345678901",
             id_number=fake_id(1),
             centre_id="licang",
             start=WED_9,

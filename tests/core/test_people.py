@@ -130,6 +130,9 @@ def test_mask_phone_and_name():
         ("身份证11010519491231002x", "身份证1101**********002X"),
         ("全角１３８１２３４５６７８", "全角138****5678"),
         ("预约12月5号9点，共3人，邮编266000", "预约12月5号9点，共3人，邮编266000"),
+        ("家里座机0532-85861234", "家里座机053*****1234"),
+        ("一三八 五三二六 七七八九", "*************"),
+        ("下周一上午，三个人", "下周一上午，三个人"),
     ],
 )
 def test_mask_text(text, expected):
@@ -195,3 +198,24 @@ def test_id_key_generated_in_data_dir_when_env_missing(monkeypatch, tmp_path):
     key_file = tmp_path / "fresh" / "id.key"
     assert key_file.exists() and oct(key_file.stat().st_mode & 0o777) == "0o600"
     assert people.decrypt_id(token) == VALID_ID
+
+
+@pytest.mark.parametrize(
+    "text, number",
+    [
+        ("0532-85861234", "053285861234"),
+        ("0532 8586 1234", "053285861234"),
+        ("85861234", "053285861234"),  # a local Qingdao number
+        ("010-62345678", "01062345678"),
+        ("+86 138 1234 5678", "13812345678"),
+    ],
+)
+def test_validate_phone_accepts_mobiles_and_landlines(text, number):
+    assert people.validate_phone(text) == number
+    assert people.is_landline(number) == number.startswith("0")
+
+
+@pytest.mark.parametrize("text", ["12345", "12345678901", "0532-123", "我没有电话"])
+def test_validate_phone_refuses_the_rest(text):
+    with pytest.raises(people.InvalidMobile):
+        people.validate_phone(text)

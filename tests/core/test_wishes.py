@@ -94,7 +94,7 @@ BAD_INPUT = [
     ({"budget": -5}, "bad_budget"),
     ({"budget": "很多"}, "bad_budget"),
     ({"mobile": "12345"}, "bad_mobile"),
-    ({"mobile": "0532-88886666"}, "bad_mobile"),
+    ({"mobile": "12345678901"}, "bad_mobile"),
     ({"sender_id": " "}, "sender_required"),
 ]
 

@@ -175,7 +175,7 @@ def book(
         raise AppointmentError("bad_name")
     if not category:
         raise AppointmentError("bad_category")
-    mobile = people.validate_mobile(mobile)
+    mobile = people.validate_phone(mobile)
     id_number = people.validate_id_number(id_number, today=now.date())
     reason, detail = slot_problem(s, centre, start, now)
     if reason:
