@@ -388,8 +388,9 @@ def mobile_fingerprint(mobile: str) -> str:
 
 
 def phone_matches(row: object, phone: str | None) -> bool:
-    """True when ``phone`` is the contact number (mobile or landline) stored (as ``row.mobile_hash``) for a booking, wish or
-    job-seeker row; False for a missing, invalid or different number. Constant-time compare."""
+    """True when ``phone`` is the contact number (mobile or landline) stored (as
+    ``row.mobile_hash``) for a booking, wish or job-seeker row; False for a missing, invalid or
+    different number. Constant-time compare."""
     stored = getattr(row, "mobile_hash", None)
     if not stored or not phone:
         return False
