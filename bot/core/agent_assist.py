@@ -1,0 +1,538 @@
+"""Help for a human agent who takes over a conversation: suggested replies and a takeover summary.
+
+Plain Python over plain data, so the console, the phone page and ``make bench-assist`` share it:
+
+* ``turns_from_events(events)`` — the veteran's messages from a Rasa tracker's events, each with
+  its intent ranking and entities (the NLU result Rasa stored for that turn);
+* ``suggestions(turns, ...)`` — replies in the agent's voice, drawn from the *whole* conversation:
+  the veteran's question before the handoff first (a bare "转人工" is not a question;
+  "转人工吧，我想问问俺娘的优待金" is, once the trigger words are taken out), then earlier
+  questions. Sources: the
+  knowledge answers, the programme cards, the entitlement finder, the booking and wish state. At a
+  crisis the crisis script for agents comes first;
+* ``summary(turns, ...)`` — why the handoff happened, the question in the veteran's words, the
+  facts known (category, district, disability grade incl. "三级"), bookings, wishes and the few
+  entitlements that apply, statutory ones first, "条件未知" where a condition is unknown.
+
+Texts come from ``data/agent_assist.yml``; policy content keeps the source line of its data file.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bot.core import entitlements, knowledge, numerals, settings, sources
+from bot.core.people import mask_text
+
+ASSIST_FILE = settings.DATA_FILES / "agent_assist.yml"
+
+# Turns that carry no question of their own.
+SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "cancel", "bot_challenge"}
+TRIGGERS = {"request_human"}
+FACT_INTENTS = {"inform"}
+APPOINTMENT_INTENTS = {
+    "book_appointment",
+    "check_appointment",
+    "cancel_appointment",
+    "reschedule_appointment",
+}
+WISH_INTENTS = {"submit_wish", "check_wish"}
+JOB_INTENTS = {"ask_employment"}
+MIN_CONFIDENCE = 0.15  # a runner-up intent below this is noise
+QUESTIONS_CONSIDERED = 3  # the latest few questions of the conversation
+KIND_ORDER = {"法定优待": 0, "青岛服务": 1, "荣军矩阵": 2}
+MAX_ENTITLEMENTS = 5
+MAX_ENTITLEMENTS_CRISIS = 3
+_GRADE_RE = re.compile(
+    r"(?:(?:伤残|残疾)\s*([一二三四五六七八九十]|10|[1-9])\s*级)|"
+    r"(?:(?<![0-9一二三四五六七八九十])([一二三四五六七八九十]|10|[1-9])\s*级\s*(?:伤残|残疾|残))"
+)
+_GRADE_ALONE_RE = re.compile(
+    r"(?<![0-9一二三四五六七八九十])([一二三四五六七八九十]|10|[1-9])\s*级"
+)
+_CJK_RE = re.compile(r"[\u4e00-\u9fff\w]")
+
+
+# ------------------------------------------------------------------ data
+@lru_cache(maxsize=4)
+def _read(path: str, mtime: float) -> Mapping:
+    return yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+
+
+def data(path: str | Path | None = None) -> Mapping:
+    path = Path(path or ASSIST_FILE)
+    return _read(str(path), path.stat().st_mtime)
+
+
+def _tpl(name: str) -> str:
+    return str((data().get("templates") or {}).get(name) or "")
+
+
+def _footer(refs: Any) -> str:
+    d = data()
+    return sources.footer(sources.cite(refs), d.get("source_label", ""), d.get("notice", ""))
+
+
+# ------------------------------------------------------------------ turns
+def turns_from_events(events: Iterable[Mapping] | None) -> list[dict]:
+    """The veteran's messages in order: ``{"text", "intent", "confidence", "ranking",
+    "entities"}`` (button payloads such as ``/request_human`` keep their intent, text "")."""
+    turns = []
+    for event in events or ():
+        if event.get("event") != "user":
+            continue
+        parse = event.get("parse_data") or {}
+        intent = parse.get("intent") or {}
+        text = str(event.get("text") or "")
+        ranking = [
+            (str(r.get("name")), float(r.get("confidence") or 0))
+            for r in (parse.get("intent_ranking") or [])
+            if r.get("name")
+        ]
+        if not ranking and intent.get("name"):
+            ranking = [(str(intent["name"]), float(intent.get("confidence") or 0))]
+        turns.append(
+            {
+                "text": "" if text.startswith("/") else text,
+                "intent": intent.get("name") or (ranking[0][0] if ranking else None),
+                "confidence": float(intent.get("confidence") or 0),
+                "ranking": ranking,
+                "entities": [
+                    {"entity": e.get("entity"), "value": e.get("value")}
+                    for e in parse.get("entities") or []
+                ],
+            }
+        )
+    return turns
+
+
+def strip_request(text: str | None) -> str:
+    """The message without the words that ask for a human ("转人工吧，我想问问俺娘的优待金" →
+    "我想问问俺娘的优待金"); "" when nothing else is left."""
+    rest = str(text or "")
+    for word in sorted(data().get("human_request_words") or (), key=len, reverse=True):
+        rest = rest.replace(word, " ")
+    rest = re.sub(r"^[\s，,。.！!？?、；;：:吧啊呀呢嘛]+", "", rest).strip()
+    rest = re.sub(r"^(我要|帮我|给我|请|麻烦)[\s，,。]*$", "", rest)
+    return rest if len(_CJK_RE.findall(rest)) >= 4 else ""
+
+
+def is_question(turn: Mapping) -> bool:
+    """A turn that asks something of its own (not a greeting, a yes/no or a bare trigger)."""
+    intent = turn.get("intent")
+    if intent in SMALL_TALK or intent in FACT_INTENTS:
+        return False
+    if intent in TRIGGERS:
+        return bool(strip_request(turn.get("text")))
+    return bool(turn.get("text"))
+
+
+def question_turns(turns: Sequence[Mapping]) -> list[Mapping]:
+    """Questions, latest first; a trigger turn with a question in it counts with the trigger words
+    taken out."""
+    out = []
+    for turn in reversed(turns):
+        if not is_question(turn):
+            continue
+        if turn.get("intent") in TRIGGERS:
+            turn = dict(turn, text=strip_request(turn.get("text")), intent=None, ranking=[])
+        out.append(turn)
+    return out
+
+
+def the_question(turns: Sequence[Mapping]) -> str:
+    """The veteran's question in their own words (masked), crisis words included."""
+    found = question_turns(turns)
+    return mask_text(str(found[0].get("text") or "")) if found else ""
+
+
+def crisis_severity(text: str | None) -> int:
+    """3 = a plan or means named ("药都攒好了"), 2 = wishes to die, 1 = distress, 0 = none."""
+    text = str(text or "")
+    levels = data().get("crisis_severity") or {}
+    for level in sorted((int(k) for k in levels), reverse=True):
+        if any(word in text for word in levels.get(level) or levels.get(str(level)) or ()):
+            return level
+    return 0
+
+
+def is_crisis(turns: Sequence[Mapping], reason: str | None = None) -> bool:
+    return reason == "crisis" or any(t.get("intent") == "crisis" for t in turns)
+
+
+# ------------------------------------------------------------------ facts
+def _entity(turns: Sequence[Mapping], name: str) -> str | None:
+    for turn in reversed(turns):
+        for e in turn.get("entities") or ():
+            if e.get("entity") == name and e.get("value"):
+                return str(e["value"])
+    return None
+
+
+def grade_from_text(text: str | None, *, disabled: bool = False) -> int | None:
+    """ "三级伤残" / "伤残3级" → 3; a bare "三级" only when the person is known to be disabled."""
+    text = str(text or "")
+    match = _GRADE_RE.search(text)
+    raw = (match.group(1) or match.group(2)) if match else None
+    if raw is None and (disabled or "伤残" in text or "残疾" in text):
+        alone = _GRADE_ALONE_RE.search(text)
+        raw = alone.group(1) if alone else None
+    if raw is None:
+        return None
+    value = int(raw) if raw.isdigit() else numerals.parse_int(raw)
+    return value if value in entitlements.DISABILITY_GRADES else None
+
+
+def _category_from_text(text: str) -> str | None:
+    names = list(entitlements.VETERAN_CATEGORIES) + list(entitlements.CATEGORY_ALIASES)
+    for name in sorted(names, key=len, reverse=True):
+        if name in text:
+            return entitlements.canonical_category(name)
+    return None
+
+
+def facts(turns: Sequence[Mapping], slots: Mapping | None = None) -> dict:
+    """What is known about the person: slots first, else what the messages say."""
+    slots = slots or {}
+    out: dict[str, Any] = {}
+    category = slots.get("veteran_category") or _entity(turns, "veteran_category")
+    texts = [str(t.get("text") or "") for t in turns]
+    if not category:
+        category = next((c for c in map(_category_from_text, reversed(texts)) if c), None)
+    if category and not entitlements.is_declined(category):
+        out["veteran_category"] = entitlements.canonical_category(category)
+    district = slots.get("district") or _entity(turns, "district")
+    if district:
+        out["district"] = str(district)
+    grade = slots.get("disability_grade")
+    if grade in (None, "", entitlements.UNKNOWN):
+        disabled = out.get("veteran_category") == entitlements.DISABLED_VETERAN
+        grade = next(
+            (g for g in (grade_from_text(t, disabled=disabled) for t in reversed(texts)) if g),
+            None,
+        )
+    try:
+        grade = int(grade) if grade not in (None, "", entitlements.UNKNOWN) else None
+    except (TypeError, ValueError):
+        grade = entitlements.normalise_profile({"disability_grade": grade}).get("disability_grade")
+    if grade:
+        out["disability_grade"] = grade
+        out.setdefault("veteran_category", entitlements.DISABLED_VETERAN)
+    for key in ("qingdao_hukou", "age", "income_difficulty"):
+        if slots.get(key) not in (None, "", []):
+            out[key] = slots[key]
+    return out
+
+
+def fact_text(known: Mapping) -> str:
+    parts = []
+    if known.get("veteran_category"):
+        parts.append(str(known["veteran_category"]))
+    if known.get("disability_grade"):
+        parts.append(f"{known['disability_grade']}级伤残")
+    if known.get("district"):
+        parts.append(str(known["district"]))
+    return "、".join(parts)
+
+
+def applicable_entitlements(known: Mapping, *, crisis: bool = False) -> list[dict]:
+    """The few programmes that apply: statutory (法定优待) first; "条件未知" where one condition is
+    still unknown. Nothing while neither the category nor a disability grade is known."""
+    profile = {k: v for k, v in known.items() if k in entitlements.FIELD_ORDER}
+    if not profile.get("veteran_category") and not profile.get("disability_grade"):
+        return []
+    try:
+        result = entitlements.find(profile)
+    except ValueError:
+        return []
+    labels = {
+        "veteran_category": "人员类别",
+        "qingdao_hukou": "是否青岛户籍",
+        "age": "年龄",
+        "disability_grade": "伤残等级",
+        "income_difficulty": "是否收入困难",
+    }
+    rows = [(p, ()) for p in result.qualifies] + [(p, m) for p, m in result.maybe if len(m) == 1]
+    if crisis:
+        rows = [(p, m) for p, m in rows if p.kind == "法定优待"]
+    rows.sort(key=lambda row: (KIND_ORDER.get(row[0].kind, 9), len(row[1])))
+    out = []
+    for programme, missing in rows[: MAX_ENTITLEMENTS_CRISIS if crisis else MAX_ENTITLEMENTS]:
+        out.append(
+            {
+                "id": programme.id,
+                "name": programme.name,
+                "kind": programme.kind,
+                "status": "条件未知" if missing else "符合条件",
+                "missing": [labels.get(f, f) for f in missing],
+                "source": programme.source,
+            }
+        )
+    return out
+
+
+# ------------------------------------------------------------------ suggestions
+def _voice(text: str) -> str:
+    for bot_says, agent_says in (data().get("voice") or {}).items():
+        text = text.replace(str(bot_says), str(agent_says))
+    return re.sub(r"^您好[！!，,。]\s*", "", text.strip())
+
+
+def _opening(topic: str | None) -> str:
+    d = data()
+    if topic:
+        return str(d.get("opening", "")).format(topic=topic)
+    return str(d.get("opening_plain", ""))
+
+
+def programmes_in(turn: Mapping) -> list[str]:
+    """Programme ids a message names (the NLU's benefit entity, then known words)."""
+    found: list[str] = []
+    for e in turn.get("entities") or ():
+        if e.get("entity") in ("benefit", "programme"):
+            p = entitlements.programme_by_name(str(e.get("value")))
+            if p is not None and p.id not in found:
+                found.append(p.id)
+    text = str(turn.get("text") or "")
+    words = data().get("programme_words") or {}
+    for word in sorted(words, key=len, reverse=True):
+        if word in text and words[word] not in found:
+            found.append(str(words[word]))
+    p = entitlements.programme_by_name(text) if text else None
+    if p is not None and p.id not in found and p.name in text:
+        found.append(p.id)
+    return found
+
+
+def programme_suggestion(pid: str) -> dict | None:
+    by_id = {p.id: p for p in entitlements.load_catalogue()}
+    p = by_id.get(pid)
+    if p is None:
+        return None
+    d = entitlements.details(p)
+    body = _tpl("programme").format(
+        name=d["name"],
+        summary=d["summary"],
+        gives=d["gives"].strip() or "请向经办部门确认",
+        eligibility=d["eligibility_text"].strip() or "请向经办部门确认",
+        how_to_apply=d["how_to_apply"].strip() or "请向经办部门确认",
+        documents=d["documents_text"],
+    )
+    text = f"{_opening(d['name'])}\n{body}\n\n{d['footer']}"
+    return {"source": "programme", "ref": pid, "label": d["name"], "text": text}
+
+
+def knowledge_suggestion(intent: str | None) -> dict | None:
+    if not intent:
+        return None
+    found = knowledge.answer(intent)
+    if found is None:
+        return None
+    topic = knowledge.label(intent) or ""
+    return {
+        "source": "knowledge",
+        "ref": intent,
+        "label": topic,
+        "text": f"{_opening(topic)}\n{_voice(found.text)}",
+        "origin": found.source,
+    }
+
+
+def _reporting_text(category: str | None) -> str:
+    req = knowledge.reporting_requirements(category)
+    deadline = ""
+    if req["deadline_days"]:
+        deadline = _tpl("reporting_deadline").format(
+            days=req["deadline_days"], start=req["deadline_from"] or "退出现役之日"
+        )
+    text = _tpl("reporting").format(documents="、".join(req["documents"]), deadline=deadline)
+    d = data()
+    return f"{text}\n{sources.footer(req['source'], d.get('source_label', ''), req['notice'])}"
+
+
+def appointment_suggestion(intent: str, appointments: Sequence[Mapping], known: Mapping) -> dict:
+    if appointments:
+        a = appointments[0]
+        text = _tpl("appointment").format(centre=a["centre"], start=a["start"], code=a["code"])
+        return {
+            "source": "appointment",
+            "ref": a["code"],
+            "label": "预约报到",
+            "text": f"{_opening('预约报到')}\n{text}",
+        }
+    text = _tpl("no_appointment")
+    if intent == "book_appointment":
+        text += "\n" + _reporting_text(known.get("veteran_category"))
+    return {
+        "source": "appointment",
+        "ref": intent,
+        "label": "预约报到",
+        "text": f"{_opening('预约报到')}\n{text}",
+    }
+
+
+def wish_suggestion(wishes: Sequence[Mapping]) -> dict:
+    if wishes:
+        w = wishes[0]
+        status = (data().get("wish_status") or {}).get(w.get("status"), w.get("status"))
+        text = _tpl("wish").format(code=w.get("code"), category=w.get("category"), status=status)
+        ref = str(w.get("code"))
+    else:
+        text, ref = _tpl("no_wish"), "submit_wish"
+    return {
+        "source": "wish",
+        "ref": ref,
+        "label": "微心愿",
+        "text": f"{_opening('微心愿')}\n{text}",
+    }
+
+
+def entitlement_suggestion(known: Mapping) -> dict:
+    rows = applicable_entitlements(known)
+    if not rows:
+        return {
+            "source": "entitlements",
+            "ref": "ask_profile",
+            "label": "优待政策",
+            "text": f"{_opening('优待政策')}\n{_tpl('entitlements_unknown')}",
+        }
+    items = "；".join(
+        r["name"]
+        + (
+            _tpl("condition_unknown").format(missing="、".join(r["missing"]))
+            if r["missing"]
+            else ""
+        )
+        for r in rows
+    )
+    refs = [s for r in rows for s in entitlements.programme_by_name(r["id"]).source_keys]
+    text = _tpl("entitlements_known").format(facts=fact_text(known), items=items)
+    try:
+        footer = _footer(list(dict.fromkeys(refs))) if refs else ""
+    except sources.SourceError:  # laws need articles: fall back to the rendered citations
+        d = data()
+        citation = "；".join(dict.fromkeys(r["source"] for r in rows))
+        footer = sources.footer(citation, d.get("source_label", ""), d.get("notice", ""))
+    return {
+        "source": "entitlements",
+        "ref": "finder",
+        "label": "可能享受的政策",
+        "text": f"{_opening('优待政策')}\n{text}\n\n{footer}",
+    }
+
+
+def crisis_script() -> dict:
+    """Guidance for the agent (not sent) and messages to send, with the sources behind them."""
+    c = data().get("crisis") or {}
+    return {
+        "guidance": [str(g) for g in c.get("guidance") or ()],
+        "messages": [str(m) for m in c.get("messages") or ()],
+        "footer": _footer(c.get("sources")),
+    }
+
+
+def _intents(turn: Mapping) -> list[str]:
+    ranking = turn.get("ranking") or []
+    out = [turn.get("intent")] if turn.get("intent") else []
+    for rank, (name, conf) in enumerate(ranking):
+        if name not in out and (rank == 0 or conf >= MIN_CONFIDENCE):
+            out.append(name)
+    return [i for i in out if i not in SMALL_TALK and i not in TRIGGERS and i != "crisis"]
+
+
+def _for_turn(turn: Mapping, known: Mapping, appointments, wishes) -> list[dict]:
+    found: list[dict] = []
+    intents = _intents(turn)
+    main = intents[0] if intents else None
+    for pid in programmes_in(turn):
+        item = programme_suggestion(pid)
+        if item:
+            found.append(item)
+    if main in APPOINTMENT_INTENTS:
+        found.insert(0, appointment_suggestion(main, appointments, known))
+    elif main in WISH_INTENTS:
+        found.insert(0, wish_suggestion(wishes))
+    elif main == "ask_entitlements":
+        found.append(entitlement_suggestion(known))
+    for intent in intents:
+        item = knowledge_suggestion(intent)
+        if item:
+            found.append(item)
+        if intent in JOB_INTENTS:
+            found.append(
+                {
+                    "source": "job",
+                    "ref": "job_seeker",
+                    "label": "求职登记",
+                    "text": f"{_opening('找工作')}\n{_tpl('job')}",
+                }
+            )
+    return found
+
+
+def suggestions(
+    turns: Sequence[Mapping],
+    *,
+    slots: Mapping | None = None,
+    appointments: Sequence[Mapping] = (),
+    wishes: Sequence[Mapping] = (),
+    reason: str | None = None,
+) -> list[dict]:
+    """Replies for the agent, best first: ``{"source", "ref", "label", "text"}``."""
+    known = facts(turns, slots)
+    found: list[dict] = []
+    if is_crisis(turns, reason):
+        script = crisis_script()
+        for number, message in enumerate(script["messages"], start=1):
+            found.append(
+                {
+                    "source": "crisis",
+                    "ref": f"crisis_{number}",
+                    "label": "危机话术",
+                    "text": f"{message}\n{script['footer']}" if number == 3 else message,
+                }
+            )
+    for turn in question_turns(turns)[:QUESTIONS_CONSIDERED]:
+        found.extend(_for_turn(turn, known, appointments, wishes))
+    if not found:
+        found.append(
+            {"source": "generic", "ref": "rephrase", "label": "询问需求", "text": _tpl("rephrase")}
+        )
+    seen, unique = set(), []
+    for item in found:
+        key = (item["source"], item["ref"])
+        if key not in seen:
+            seen.add(key)
+            unique.append(item)
+    return unique
+
+
+def summary(
+    turns: Sequence[Mapping],
+    *,
+    slots: Mapping | None = None,
+    appointments: Sequence[Mapping] = (),
+    wishes: Sequence[Mapping] = (),
+    reason: str | None = None,
+) -> dict:
+    """The takeover summary (every text masked)."""
+    known = facts(turns, slots)
+    crisis = is_crisis(turns, reason)
+    trigger = next((t for t in reversed(turns) if t.get("intent") in TRIGGERS), None)
+    texts = " ".join(str(t.get("text") or "") for t in turns)
+    return {
+        "reason": reason or ("crisis" if crisis else "human" if trigger else None),
+        "trigger": mask_text(str(trigger.get("text") or "")) if trigger else "",
+        "question": the_question(turns),
+        "severity": crisis_severity(texts) if crisis else 0,
+        "facts": known,
+        "appointments": list(appointments),
+        "wishes": list(wishes),
+        "entitlements": applicable_entitlements(known, crisis=crisis),
+    }

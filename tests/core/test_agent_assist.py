@@ -1,0 +1,148 @@
+"""Agent assist (bot.core.agent_assist): suggestions from the whole conversation and the
+takeover summary."""
+
+from __future__ import annotations
+
+from bot.core import agent_assist as A
+
+
+def turn(text, intent, entities=(), confidence=0.9):
+    return {
+        "text": text,
+        "intent": intent,
+        "confidence": confidence,
+        "ranking": [(intent, confidence)],
+        "entities": list(entities),
+    }
+
+
+def test_turns_from_rasa_events_keep_intents_and_hide_payloads():
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {
+            "event": "user",
+            "text": "荣军卡怎么办",
+            "parse_data": {
+                "intent": {"name": "ask_benefit", "confidence": 0.8},
+                "intent_ranking": [{"name": "ask_benefit", "confidence": 0.8}],
+                "entities": [{"entity": "benefit", "value": "荣军卡"}],
+            },
+        },
+        {"event": "bot", "text": "……"},
+        {
+            "event": "user",
+            "text": "/request_human",
+            "parse_data": {"intent": {"name": "request_human", "confidence": 1.0}},
+        },
+    ]
+    turns = A.turns_from_events(events)
+    assert [t["intent"] for t in turns] == ["ask_benefit", "request_human"]
+    assert turns[1]["text"] == ""
+    assert turns[0]["entities"] == [{"entity": "benefit", "value": "荣军卡"}]
+
+
+def test_the_question_before_the_trigger_comes_first_not_the_trigger():
+    turns = [
+        turn("你好", "greet"),
+        turn("荣军保怎么参保", "ask_benefit", [{"entity": "benefit", "value": "荣军保"}]),
+        turn("转人工", "request_human"),
+    ]
+    assert A.the_question(turns) == "荣军保怎么参保"
+    top = A.suggestions(turns)[0]
+    assert top["source"] == "programme" and top["ref"] == "rongjun_insure"
+    assert "荣军保" in top["text"] and top["text"].endswith("以官方最新公布为准。")
+    assert "我已经通知人工客服" not in top["text"]
+    assert top["text"].startswith("您好，我是服务中心的工作人员")
+
+
+def test_a_trigger_with_a_question_in_it_is_a_question():
+    turns = [turn("转人工吧，我想问问俺娘的优待金", "request_human")]
+    assert A.strip_request(turns[0]["text"]) == "我想问问俺娘的优待金"
+    assert A.the_question(turns) == "我想问问俺娘的优待金"
+    top = A.suggestions(turns)[0]
+    assert top["ref"] == "family_allowance"
+    assert "义务兵家庭优待金" in top["text"]
+
+
+def test_a_bare_trigger_leaves_no_question():
+    assert A.strip_request("转人工") == ""
+    assert A.strip_request("我要人工客服") == ""
+    turns = [turn("转人工", "request_human")]
+    assert A.the_question(turns) == ""
+    assert A.suggestions(turns)[0]["source"] == "generic"
+
+
+def test_crisis_script_comes_first_in_the_agents_voice_with_sources():
+    turns = [turn("药都攒好了，不想活了", "crisis")]
+    found = A.suggestions(turns)
+    assert [s["source"] for s in found[:3]] == ["crisis"] * 3
+    joined = "\n".join(s["text"] for s in found[:3])
+    assert "12356" in joined and "120" in joined and "110" in joined
+    assert "中国青年报" in joined and "以官方最新公布为准" in joined
+    assert "我已经通知人工客服" not in joined
+    script = A.crisis_script()
+    assert any("直接问" in g for g in script["guidance"])
+    summary = A.summary(turns, reason="crisis")
+    assert summary["severity"] == 3 and summary["question"] == "药都攒好了，不想活了"
+
+
+def test_crisis_severity_orders_plans_above_wishes_above_distress():
+    assert A.crisis_severity("药都攒好了") == 3
+    assert A.crisis_severity("真的不想活了") == 2
+    assert A.crisis_severity("心里难受") == 1
+    assert A.crisis_severity("荣军卡怎么办") == 0
+
+
+def test_grade_from_text_reads_chinese_and_digits():
+    assert A.grade_from_text("我是三级伤残") == 3
+    assert A.grade_from_text("伤残7级") == 7
+    assert A.grade_from_text("评了三级", disabled=True) == 3
+    assert A.grade_from_text("评了三级") is None  # a bare grade without disability context
+    assert A.grade_from_text("十二级伤残") is None
+
+
+def test_summary_lists_statutory_entitlements_first_and_few():
+    turns = [turn("我是三级伤残，住在李沧区", "inform"), turn("人工", "request_human")]
+    s = A.summary(turns)
+    assert s["facts"]["disability_grade"] == 3
+    assert s["facts"]["veteran_category"] == "伤残军人"
+    names = [e["name"] for e in s["entitlements"]]
+    assert names[0] == "伤残抚恤金"
+    assert len(names) <= A.MAX_ENTITLEMENTS
+    kinds = [e["kind"] for e in s["entitlements"]]
+    assert kinds == sorted(kinds, key=lambda k: A.KIND_ORDER.get(k, 9))
+
+
+def test_unknown_conditions_are_marked_not_claimed():
+    rows = A.applicable_entitlements({"veteran_category": "退役士兵"})
+    by_name = {r["name"]: r for r in rows}
+    assert by_name, rows
+    for row in rows:
+        assert row["status"] in ("符合条件", "条件未知")
+        assert (row["status"] == "条件未知") == bool(row["missing"])
+    # 农村籍退役士兵老年生活补助 needs an age we do not know
+    if "农村籍退役士兵老年生活补助" in by_name:
+        assert by_name["农村籍退役士兵老年生活补助"]["status"] == "条件未知"
+
+
+def test_no_profile_no_entitlement_list_and_crisis_gets_no_perks():
+    assert A.applicable_entitlements({}) == []
+    rows = A.applicable_entitlements({"veteran_category": "退役士兵"}, crisis=True)
+    assert rows and all(r["kind"] == "法定优待" for r in rows)
+
+
+def test_booking_and_wish_state_drive_the_suggestions():
+    appointments = [
+        {"code": "AB12CD", "centre": "李沧区退役军人服务中心", "start": "2026-12-01 09:00"}
+    ]
+    turns = [
+        turn("我那个预约能改到下周吗", "reschedule_appointment"),
+        turn("人工", "request_human"),
+    ]
+    top = A.suggestions(turns, appointments=appointments)[0]
+    assert top["source"] == "appointment" and "AB12CD" in top["text"]
+    wishes = [{"code": "W123", "category": "生活用品", "status": "published"}]
+    top = A.suggestions([turn("我的心愿怎么样了", "check_wish")], wishes=wishes)[0]
+    assert "W123" in top["text"] and "已发布" in top["text"]
+    top = A.suggestions([turn("想许个微心愿要个轮椅", "submit_wish")])[0]
+    assert top["source"] == "wish" and "登记微心愿" in top["text"]
