@@ -133,15 +133,48 @@ def is_question(turn: Mapping) -> bool:
     return bool(turn.get("text"))
 
 
+def residual_questions(turns: Sequence[Mapping]) -> list[tuple[int, str]]:
+    """``(index, question)`` for trigger turns that also ask something; the caller parses each
+    question with the NLU and hands the result to :func:`with_question_parse`."""
+    out = []
+    for index, turn in enumerate(turns):
+        if turn.get("intent") in TRIGGERS:
+            rest = strip_request(turn.get("text"))
+            if rest:
+                out.append((index, rest))
+    return out
+
+
+def with_question_parse(turn: Mapping, parse: Mapping) -> dict:
+    """``turn`` with the NLU result of its question part (a Rasa /model/parse answer)."""
+    ranking = [
+        (str(r.get("name")), float(r.get("confidence") or 0))
+        for r in parse.get("intent_ranking") or []
+        if r.get("name")
+    ]
+    return dict(
+        turn,
+        question_ranking=[r for r in ranking if r[0] not in TRIGGERS],
+        question_entities=list(parse.get("entities") or []),
+    )
+
+
 def question_turns(turns: Sequence[Mapping]) -> list[Mapping]:
     """Questions, latest first; a trigger turn with a question in it counts with the trigger words
-    taken out."""
+    taken out (and the question's own NLU result when the caller parsed it)."""
     out = []
     for turn in reversed(turns):
         if not is_question(turn):
             continue
         if turn.get("intent") in TRIGGERS:
-            turn = dict(turn, text=strip_request(turn.get("text")), intent=None, ranking=[])
+            ranking = list(turn.get("question_ranking") or [])
+            turn = dict(
+                turn,
+                text=strip_request(turn.get("text")),
+                intent=ranking[0][0] if ranking else None,
+                ranking=ranking,
+                entities=list(turn.get("question_entities") or turn.get("entities") or []),
+            )
         out.append(turn)
     return out
 
@@ -261,7 +294,9 @@ def applicable_entitlements(known: Mapping, *, crisis: bool = False) -> list[dic
     rows = [(p, ()) for p in result.qualifies] + [(p, m) for p, m in result.maybe if len(m) == 1]
     if crisis:
         rows = [(p, m) for p, m in rows if p.kind == "法定优待"]
-    rows.sort(key=lambda row: (KIND_ORDER.get(row[0].kind, 9), len(row[1])))
+    order = {p.id: index for index, p in enumerate(entitlements.load_catalogue())}
+    # statutory first; inside a kind the catalogue's order (伤残抚恤金 leads the statutory ones)
+    rows.sort(key=lambda row: (KIND_ORDER.get(row[0].kind, 9), order.get(row[0].id, 0)))
     out = []
     for programme, missing in rows[: MAX_ENTITLEMENTS_CRISIS if crisis else MAX_ENTITLEMENTS]:
         out.append(

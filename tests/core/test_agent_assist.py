@@ -146,3 +146,18 @@ def test_booking_and_wish_state_drive_the_suggestions():
     assert "W123" in top["text"] and "已发布" in top["text"]
     top = A.suggestions([turn("想许个微心愿要个轮椅", "submit_wish")])[0]
     assert top["source"] == "wish" and "登记微心愿" in top["text"]
+
+
+def test_the_question_part_of_a_trigger_uses_its_own_parse():
+    turns = [turn("转人工，我想问问报到要带啥", "request_human")]
+    assert A.residual_questions(turns) == [(0, "我想问问报到要带啥")]
+    parsed = {
+        "intent_ranking": [
+            {"name": "ask_reporting_process", "confidence": 0.8},
+            {"name": "request_human", "confidence": 0.1},
+        ],
+        "entities": [],
+    }
+    turns[0] = A.with_question_parse(turns[0], parsed)
+    top = A.suggestions(turns)[0]
+    assert top["source"] == "knowledge" and top["ref"] == "ask_reporting_process"

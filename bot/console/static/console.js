@@ -277,16 +277,38 @@
     function renderAssist(a) {
       var sug = document.getElementById("suggestions");
       sug.textContent = "";
+      if (!a.rasa_ok) sug.appendChild(el("p", { class: "muted", text: TX.rasa_down }));
       if (!a.suggestions.length) sug.appendChild(el("p", { class: "muted", text: TX.no_suggestions }));
       a.suggestions.forEach(function (s) {
-        var label = (s.source === "bot" ? TX.from_bot : TX.from_knowledge) + " · " + s.label + (s.confidence != null ? " " + Math.round(s.confidence * 100) + "%" : "");
+        var label = (s.source_label || "") + " · " + s.label;
         var actions = el("div", { class: "actions" });
         if (form) {
           actions.appendChild(el("button", { type: "button", class: "btn small primary", text: TX.send, "data-suggestion": s.id, onclick: function () { send(s.text, s.id); } }));
-          actions.appendChild(el("button", { type: "button", class: "btn small", text: TX.edit, onclick: function () { input.value = s.text; pendingSuggestion = s.id; input.focus(); } }));
+          actions.appendChild(el("button", { type: "button", class: "btn small insert", text: TX.edit, "data-insert": s.id, onclick: function () { input.value = s.text; pendingSuggestion = s.id; input.focus(); } }));
         }
         sug.appendChild(el("div", { class: "suggestion", "data-source": s.source }, [el("div", { class: "muted", text: label }), el("div", { class: "text", text: s.text }), actions]));
       });
+      var guide = document.getElementById("crisis-script");
+      guide.textContent = "";
+      guide.hidden = !a.crisis_script;
+      if (a.crisis_script) {
+        guide.appendChild(el("h3", { text: TX.crisis_guide }));
+        var ol = el("ol");
+        a.crisis_script.guidance.forEach(function (g) { ol.appendChild(el("li", { text: g })); });
+        guide.appendChild(ol);
+        guide.appendChild(el("p", { class: "muted", text: a.crisis_script.footer }));
+      }
+      var sum = a.summary || {}, box2 = document.getElementById("takeover-summary");
+      box2.textContent = "";
+      var dl = el("dl", { class: "profile" });
+      if (sum.reason_label) { dl.appendChild(el("dt", { text: TX.why })); dl.appendChild(el("dd", { text: sum.reason_label + (sum.trigger ? "（" + sum.trigger + "）" : "") })); }
+      if (sum.severity_label) { dl.appendChild(el("dt", { text: TX.severity })); dl.appendChild(el("dd", { class: "sev-" + sum.severity, text: sum.severity_label })); }
+      dl.appendChild(el("dt", { text: TX.question }));
+      dl.appendChild(el("dd", { class: "question", text: sum.question || TX.no_question }));
+      (sum.facts || []).forEach(function (f) { dl.appendChild(el("dt", { text: f.label })); dl.appendChild(el("dd", { text: f.value })); });
+      (sum.appointments || []).forEach(function (b) { dl.appendChild(el("dt", { text: TX.appointment })); dl.appendChild(el("dd", { text: b.start + " " + b.centre + "（" + b.code + "）" })); });
+      (sum.wishes || []).forEach(function (w) { dl.appendChild(el("dt", { text: TX.wish })); dl.appendChild(el("dd", { text: w.code + " " + w.category + " · " + w.status_label })); });
+      box2.appendChild(dl);
       var profile = document.getElementById("profile");
       profile.textContent = "";
       Object.keys(a.profile).forEach(function (key) {
@@ -312,12 +334,11 @@
       });
       var ent = document.getElementById("entitlements");
       ent.textContent = "";
-      var yes = a.entitlements.qualifies || [], maybe = a.entitlements.maybe || [];
-      if (!yes.length && !maybe.length) ent.appendChild(el("li", { class: "muted", text: TX.no_entitlements }));
-      yes.forEach(function (p) { ent.appendChild(el("li", {}, [el("strong", { text: p.name }), " " + (p.summary || "")])); });
-      maybe.forEach(function (p) {
-        ent.appendChild(el("li", { class: "maybe" }, [el("strong", { text: p.name }), " ",
-          el("span", { class: "muted", text: TX.maybe + (p.missing || []).join("、") })]));
+      if (!a.entitlements.length) ent.appendChild(el("li", { class: "muted", text: TX.no_entitlements }));
+      a.entitlements.forEach(function (p) {
+        ent.appendChild(el("li", { class: p.missing.length ? "maybe" : "yes" }, [el("strong", { text: p.name }), " ",
+          el("span", { class: "chip", text: p.kind }), " ",
+          el("span", { class: "muted", text: p.missing.length ? TX.maybe + p.missing.join("、") : TX.qualifies })]));
       });
       (a.appointments || []).forEach(function (b) {
         profile.appendChild(el("dt", { text: TX.appointment }));
