@@ -182,7 +182,14 @@ def question_turns(turns: Sequence[Mapping]) -> list[Mapping]:
 def the_question(turns: Sequence[Mapping]) -> str:
     """The veteran's question in their own words (masked), crisis words included."""
     found = question_turns(turns)
-    return mask_text(str(found[0].get("text") or "")) if found else ""
+    if found:
+        return mask_text(str(found[0].get("text") or ""))
+    said = [  # no question: what they last said that is more than small talk or the trigger
+        t
+        for t in turns
+        if t.get("text") and t.get("intent") not in SMALL_TALK and t.get("intent") not in TRIGGERS
+    ]
+    return mask_text(str(said[-1]["text"])) if said else ""
 
 
 def crisis_severity(text: str | None) -> int:

@@ -40,6 +40,7 @@ __all__ = [
     "queue",
     "take",
     "release",
+    "close_stale",
     "get_open",
     "get",
     "CRISIS",
@@ -78,6 +79,7 @@ class HandoffRequest(Base):
     created_at = Column(DateTime, nullable=False)
     taken_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
+    close_reason = Column(String(200), nullable=True)  # why it was closed without an answer
     # sender_id while the request is open, NULL once closed: a unique column that makes
     # "one open request per sender" hold even for concurrent requests (NULLs never collide).
     open_sender = Column(String(128), nullable=True)
@@ -135,17 +137,51 @@ def request(
     return new
 
 
+def _rank(item: HandoffRequest) -> tuple:
+    """Crises by severity (a named plan or means first), then the newest — a fresh "药都攒好了" must
+    not wait behind old test entries; other requests by priority, then the oldest first."""
+    from bot.core.agent_assist import crisis_severity
+
+    if item.reason == CRISIS:
+        return (-item.priority, -crisis_severity(item.first_text), -item.created_at.timestamp())
+    return (-item.priority, 0, item.created_at.timestamp())
+
+
 def queue(s: Session, include_active: bool = False) -> list[HandoffRequest]:
-    """Waiting requests (optionally also active ones), crisis first, then oldest first."""
+    """Waiting requests (optionally also active ones): crises first by severity then recency, then
+    the others by priority and age."""
     statuses = [WAITING, ACTIVE] if include_active else [WAITING]
-    return list(
+    found = s.execute(
+        select(HandoffRequest)
+        .where(HandoffRequest.status.in_(statuses))
+        .order_by(HandoffRequest.id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return sorted(found, key=_rank)
+
+
+def close_stale(
+    s: Session, older_than: datetime, reason: str, agent: str, now: datetime
+) -> list[HandoffRequest]:
+    """Close every *waiting* request created before ``older_than`` with ``reason`` (bulk clean-up
+    of a queue left over from testing or abandoned chats). Crises are never closed in bulk."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise HandoffError("bad_reason")
+    found = list(
         s.execute(
-            select(HandoffRequest)
-            .where(HandoffRequest.status.in_(statuses))
-            .order_by(HandoffRequest.priority.desc(), HandoffRequest.created_at, HandoffRequest.id)
-            .execution_options(populate_existing=True)
+            select(HandoffRequest).where(
+                HandoffRequest.status == WAITING,
+                HandoffRequest.reason != CRISIS,
+                HandoffRequest.created_at < older_than,
+            )
         ).scalars()
     )
+    for item in found:
+        item.status, item.closed_at, item.open_sender = CLOSED, now, None
+        item.agent, item.close_reason = agent, reason[:200]
+    s.flush()
+    return found
 
 
 def take(s: Session, request_id: int, agent: str, now: datetime) -> HandoffRequest:

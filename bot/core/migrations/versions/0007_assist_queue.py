@@ -1,0 +1,34 @@
+"""Agent assist: a reason on closed handoff requests (bulk close of stale ones) and each agent's
+online/away status.
+
+Revision ID: 0007_assist_queue
+Revises: 0006_channel_contacts
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0007_assist_queue"
+down_revision = "0006_channel_contacts"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("handoff_requests") as batch:
+        batch.add_column(sa.Column("close_reason", sa.String(length=200), nullable=True))
+    op.create_table(
+        "agent_presence",
+        sa.Column("username", sa.String(length=64), nullable=False),
+        sa.Column("status", sa.String(length=8), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("username"),
+    )
+
+
+def downgrade() -> None:
+    op.drop_table("agent_presence")
+    with op.batch_alter_table("handoff_requests") as batch:
+        batch.drop_column("close_reason")
