@@ -188,13 +188,14 @@ async def tracker_or_none(app: web.Application, sender_id: str) -> dict | None:
         return None
 
 
-async def conversation_turns(app: web.Application, tracker: dict | None) -> list[dict]:
+async def conversation_turns(rasa, tracker: dict | None) -> list[dict]:
     """The veteran's messages; a "转人工…" message that also asks something has its question part
-    parsed on its own, so the suggestion answers the question, not the trigger."""
+    parsed on its own (``rasa``: the RasaClient), so the suggestion answers the question, not the
+    trigger."""
     turns = agent_assist.turns_from_events((tracker or {}).get("events"))
     for index, question in agent_assist.residual_questions(turns):
         try:
-            parsed = await app[RASA].parse(question)
+            parsed = await rasa.parse(question)
         except RasaError:
             continue
         turns[index] = agent_assist.with_question_parse(turns[index], parsed)
@@ -321,7 +322,7 @@ async def assist(app: web.Application, sender_id: str, agent: str) -> dict:
         }
 
     held = await db_call(app, stored)
-    turns = await conversation_turns(app, tracker)
+    turns = await conversation_turns(app[RASA], tracker)
     summary = agent_assist.summary(
         turns,
         slots=slots,
