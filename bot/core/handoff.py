@@ -101,9 +101,11 @@ def get_open(s: Session, sender_id: str) -> HandoffRequest | None:
     ).scalar_one_or_none()
 
 
-def _upgrade(found: HandoffRequest, reason: str) -> HandoffRequest:
+def _upgrade(found: HandoffRequest, reason: str, text: str | None = None) -> HandoffRequest:
     if PRIORITY[reason] > found.priority:
         found.reason, found.priority = reason, PRIORITY[reason]
+        if reason == CRISIS and text:  # the crisis words are what the agent must see first
+            found.first_text = mask_text(text)[:2000]
     return found
 
 
@@ -115,7 +117,7 @@ def request(
         raise HandoffError("bad_reason")
     found = get_open(s, sender_id)
     if found is not None:
-        return _upgrade(found, reason)
+        return _upgrade(found, reason, text)
     new = HandoffRequest(
         sender_id=sender_id,
         reason=reason,
@@ -133,7 +135,7 @@ def request(
         found = get_open(s, sender_id)
         if found is None:
             raise
-        return _upgrade(found, reason)
+        return _upgrade(found, reason, text)
     return new
 
 
