@@ -74,6 +74,11 @@ def _tpl(name: str) -> str:
     return str((data().get("templates") or {}).get(name) or "")
 
 
+def notice(key: str) -> str:
+    """What the veteran is told when a person joins (``joined``) or leaves (``left``)."""
+    return str((data().get("notices") or {}).get(key) or "")
+
+
 def _footer(refs: Any) -> str:
     d = data()
     return sources.footer(sources.cite(refs), d.get("source_label", ""), d.get("notice", ""))

@@ -1,0 +1,75 @@
+"""Queue tools of issue #15: agent online/away status, bulk close of stale requests with a
+reason (supervisors only, never crises), crises by severity then recency, dates on old rows."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from bot.core import db, handoff, presence
+from tests.console.conftest import NOW, login
+
+
+async def test_status_toggle_makes_an_agent_available(client, accounts, engine):
+    token = await login(client, "agent1")
+    page = await (await client.get("/queue")).text()
+    assert "设为在线" in page and "无（机器人会告诉来访者暂时无人值守）" in page
+    with db.session_scope(engine) as s:
+        assert presence.available(s, NOW) is False
+    resp = await client.post(
+        "/agent/status", data={"_csrf": token, "status": "online"}, allow_redirects=False
+    )
+    assert resp.status == 302
+    with db.session_scope(engine) as s:
+        assert presence.online_agents(s, NOW) == ["agent1"]
+    page = await (await client.get("/queue")).text()
+    assert "设为离开" in page and "当前在线坐席：agent1" in page
+    resp = await client.post("/agent/status", data={"_csrf": token, "status": "busy"})
+    assert resp.status == 400
+    await client.post("/agent/status", data={"_csrf": token, "status": "away"})
+    with db.session_scope(engine) as s:
+        assert presence.online_agents(s, NOW) == []
+
+
+async def test_bulk_close_of_stale_requests(client, accounts, engine):
+    with db.session_scope(engine) as s:
+        old = handoff.request(s, "tg-1", "human", "荣军卡怎么办", NOW - timedelta(days=3)).id
+        handoff.request(s, "tg-2", "crisis", "不想活了", NOW - timedelta(days=3))
+        handoff.request(s, "tg-3", "human", "刚问的", NOW - timedelta(minutes=5))
+    token = await login(client, "agent1")
+    resp = await client.post(
+        "/handoffs/close-stale", data={"_csrf": token, "hours": "24", "reason": "测试遗留"}
+    )
+    assert resp.status == 403  # supervisors only
+    token = await login(client, "sup")
+    page = await (await client.get("/queue")).text()
+    assert "批量关闭" in page and "11-28 10:00" in page  # an old row shows its date
+    resp = await client.post(
+        "/handoffs/close-stale", data={"_csrf": token, "hours": "24", "reason": ""}
+    )
+    assert resp.status == 400
+    resp = await client.post(
+        "/handoffs/close-stale",
+        data={"_csrf": token, "hours": "24", "reason": "测试遗留"},
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    page = await (await client.get("/queue")).text()
+    assert "已关闭 1 条超过 24 小时" in page
+    with db.session_scope(engine) as s:
+        closed = handoff.get(s, old)
+        assert (closed.status, closed.close_reason, closed.agent) == ("closed", "测试遗留", "sup")
+        assert sorted(r.sender_id for r in handoff.queue(s)) == ["tg-2", "tg-3"]
+
+
+async def test_queue_ranks_a_new_serious_crisis_first_and_shows_the_question(
+    client, accounts, engine
+):
+    with db.session_scope(engine) as s:
+        for n in range(5):
+            handoff.request(s, f"tg-{n}", "crisis", "心里难受", NOW - timedelta(hours=n + 1))
+        handoff.request(s, "tg-new", "crisis", "药都攒好了", NOW)
+        handoff.request(s, "tg-q", "human", "我想问问俺娘的优待金", NOW)
+    await login(client, "agent1")
+    items = (await (await client.get("/api/queue")).json())["items"]
+    assert items[0]["sender_id"] == "tg-new"
+    assert any(i["text"] == "我想问问俺娘的优待金" for i in items)
