@@ -76,11 +76,16 @@ def entitlements_for(profile: dict) -> dict:
         logger.info("console: profile not understood by the entitlement finder")
         return {"qualifies": [], "maybe": []}
     labels = t("profile_fields")
+    order = {p.id: n for n, p in enumerate(entitlements.load_catalogue())}
+
+    def rank(p):  # statutory (法定优待) first, 荣军矩阵 perks last; then the catalogue's order
+        return (agent_assist.KIND_ORDER.get(p.kind, 9), order.get(p.id, 0))
+
     return {
-        "qualifies": [programme_dict(p) for p in result.qualifies],
+        "qualifies": [programme_dict(p) for p in sorted(result.qualifies, key=rank)],
         "maybe": [
             dict(programme_dict(p), missing=[labels.get(f, f) for f in missing])
-            for p, missing in result.maybe
+            for p, missing in sorted(result.maybe, key=lambda row: rank(row[0]))
         ],
     }
 

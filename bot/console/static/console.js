@@ -22,6 +22,8 @@
     return node;
   };
   var el = RJ.el;
+  // Agents see topics in Chinese, never intent codes.
+  function intentLabel(intent) { return (TX.intent_labels && TX.intent_labels[intent]) || TX.other_topic || ""; }
 
   RJ.post = function (url, data) {
     return fetch(url, {
@@ -121,7 +123,7 @@
     var metaEl = el("span", { class: "meta" }, [who + " · " + (m.time || "")]);
     if (m.kind === "user" && m.intent) {
       var conf = m.confidence == null ? "" : " " + Math.round(m.confidence * 100) + "%";
-      metaEl.appendChild(el("span", { class: "chip intent" + (m.confidence != null && m.confidence < 0.5 ? " low" : ""), text: m.intent + conf, title: TX.confidence }));
+      metaEl.appendChild(el("span", { class: "chip intent" + (m.confidence != null && m.confidence < 0.5 ? " low" : ""), text: intentLabel(m.intent) + conf, title: TX.confidence }));
     }
     var node = el("div", { class: "msg " + m.kind, "data-key": m.kind + "|" + m.ts }, [m.kind === "system" ? null : metaEl, m.text || ""]);
     if (m.buttons && m.buttons.length) {
@@ -151,7 +153,7 @@
         el("div", { class: "row" }, [
           el("span", { class: "chip", text: c.channel_label }),
           c.paused ? el("span", { class: "chip warn", text: TX.paused }) : null,
-          c.latest_intent ? el("span", { class: "chip intent", text: c.latest_intent }) : null
+          c.latest_intent ? el("span", { class: "chip intent", text: intentLabel(c.latest_intent) }) : null
         ]),
         el("div", { class: "preview", text: c.preview })
       ]);
