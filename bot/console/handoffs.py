@@ -229,3 +229,33 @@ async def close_stale(app: web.Application, hours: int, reason: str, agent: str)
     count = await db_call(app, close)
     await publish_queue(app)
     return count
+
+
+async def transfer(
+    app: web.Application, handoff_id: int, agent: str, to_agent: str, *, force: bool = False
+) -> dict:
+    """Give an active request to another active console user (Rasa stays paused)."""
+    from sqlalchemy import select
+
+    from bot.console.models import ConsoleUser
+
+    moment = now(app)
+
+    def move(s):
+        target = s.execute(
+            select(ConsoleUser).where(
+                ConsoleUser.username == to_agent, ConsoleUser.active.is_(True)
+            )
+        ).scalar_one_or_none()
+        if target is None or to_agent == agent:
+            raise HandoffError("transfer_target", 400)
+        try:
+            return serialise(
+                handoff.transfer(s, handoff_id, agent, to_agent, moment, force), moment
+            )
+        except handoff.HandoffError as exc:
+            raise _translate(exc) from exc
+
+    item = await db_call(app, move)
+    await publish_queue(app)
+    return item

@@ -41,6 +41,7 @@ __all__ = [
     "take",
     "release",
     "close_stale",
+    "transfer",
     "get_open",
     "get",
     "CRISIS",
@@ -160,6 +161,21 @@ def queue(s: Session, include_active: bool = False) -> list[HandoffRequest]:
         .execution_options(populate_existing=True)
     ).scalars()
     return sorted(found, key=_rank)
+
+
+def transfer(
+    s: Session, request_id: int, agent: str, to_agent: str, now: datetime, force: bool = False
+) -> HandoffRequest:
+    """Hand an active request to another agent or a supervisor (the bot stays paused). Only the
+    holding agent may, unless ``force`` (a supervisor)."""
+    found = get(s, request_id)
+    if found.status != ACTIVE:
+        raise HandoffError("closed" if found.status == CLOSED else "not_owner", found)
+    if found.agent != agent and not force:
+        raise HandoffError("not_owner", found)
+    found.agent, found.taken_at = to_agent, now
+    s.flush()
+    return found
 
 
 def close_stale(

@@ -73,3 +73,51 @@ async def test_queue_ranks_a_new_serious_crisis_first_and_shows_the_question(
     items = (await (await client.get("/api/queue")).json())["items"]
     assert items[0]["sender_id"] == "tg-new"
     assert any(i["text"] == "我想问问俺娘的优待金" for i in items)
+
+
+async def test_canned_replies_seeded_edited_by_supervisors_read_by_agents(client, accounts):
+    token = await login(client, "agent1")
+    items = (await (await client.get("/api/canned")).json())["items"]
+    assert items and items[0]["title"] == "问候"
+    resp = await client.post("/canned", data={"_csrf": token, "title": "x", "text": "y"})
+    assert resp.status == 403  # agents use them, supervisors edit them
+    token = await login(client, "sup")
+    resp = await client.post(
+        "/canned",
+        data={"_csrf": token, "title": "报到材料", "text": "报到请带退役证件和身份证。"},
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    first = items[0]["id"]
+    await client.post(f"/canned/{first}", data={"_csrf": token, "action": "retire"})
+    items = (await (await client.get("/api/canned")).json())["items"]
+    titles = [i["title"] for i in items]
+    assert "报到材料" in titles and "问候" not in titles
+    resp = await client.post("/canned", data={"_csrf": token, "title": "", "text": "y"})
+    assert resp.status == 400
+
+
+async def test_transfer_to_a_colleague(client, accounts, engine, fake_rasa):
+    with db.session_scope(engine) as s:
+        req = handoff.request(s, "tg-9", "human", "人工", NOW).id
+    token = await login(client, "agent1")
+    await client.post(f"/handoffs/{req}/take", data={"_csrf": token})
+    page = await (await client.get("/conversations/tg-9")).text()
+    assert "transfer-form" in page and "sup（班长）" in page
+    resp = await client.post(
+        f"/handoffs/{req}/transfer", data={"_csrf": token, "to_agent": "nobody"}
+    )
+    assert resp.status == 400
+    resp = await client.post(
+        f"/handoffs/{req}/transfer",
+        data={"_csrf": token, "to_agent": "sup"},
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    with db.session_scope(engine) as s:
+        moved = handoff.get(s, req)
+        assert (moved.status, moved.agent) == ("active", "sup")
+    resp = await client.post(
+        f"/handoffs/{req}/transfer", data={"_csrf": token, "to_agent": "agent2"}
+    )
+    assert resp.status == 403  # no longer agent1's

@@ -50,6 +50,25 @@ async def set_status(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/queue")
 
 
+async def transfer(request: web.Request) -> web.StreamResponse:
+    """The holding agent (or a supervisor) passes the conversation to a colleague."""
+    user = current_user(request)
+    form = await request.post()
+    to_agent = str(form.get("to_agent", "")).strip()
+    try:
+        item = await handoffs.transfer(
+            request.app,
+            _handoff_id(request),
+            user.username,
+            to_agent,
+            force=user.is_supervisor,
+        )
+    except handoffs.HandoffError as exc:
+        return error(request, exc.status, exc.code)
+    await flash(request, "transferred", to=to_agent)
+    raise web.HTTPFound(f"/conversations/{item['sender_id']}")
+
+
 @require_role("supervisor")
 async def close_stale(request: web.Request) -> web.StreamResponse:
     """Bulk close of stale waiting requests, with the reason recorded on each."""
@@ -130,5 +149,6 @@ def setup(app: web.Application) -> None:
     app.router.add_post("/handoffs/{handoff_id}/take", take)
     app.router.add_post("/handoffs/{handoff_id}/release", release)
     app.router.add_post("/handoffs/close-stale", close_stale)
+    app.router.add_post("/handoffs/{handoff_id}/transfer", transfer)
     app.router.add_post("/agent/status", set_status)
     register_nav(app, "/queue", "nav.queue", order=20)

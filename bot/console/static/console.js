@@ -271,6 +271,18 @@
         }
       });
     }
+    var canned = document.getElementById("canned-select");
+    if (canned) {  // 常用语: one click puts the text in the reply box, still editable
+      RJ.get("/api/canned").then(function (r) {
+        if (!r.ok) return;
+        r.body.items.forEach(function (c) { canned.appendChild(el("option", { value: c.text, text: c.title })); });
+      });
+      canned.addEventListener("change", function () {
+        if (!canned.value) return;
+        input.value = input.value ? input.value + "\n" + canned.value : canned.value;
+        canned.value = ""; input.focus();
+      });
+    }
     if (form) {
       form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value, pendingSuggestion); });
       input.addEventListener("keydown", function (e) { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(input.value, pendingSuggestion); } });

@@ -1,5 +1,5 @@
-"""Agent assist: a reason on closed handoff requests (bulk close of stale ones) and each agent's
-online/away status.
+"""Agent assist: a reason on closed handoff requests (bulk close of stale ones), each agent's
+online/away status and the staff-editable canned replies.
 
 Revision ID: 0007_assist_queue
 Revises: 0006_channel_contacts
@@ -26,9 +26,20 @@ def upgrade() -> None:
         sa.Column("updated_at", sa.DateTime(), nullable=False),
         sa.PrimaryKeyConstraint("username"),
     )
+    op.create_table(
+        "console_canned_replies",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("title", sa.String(length=40), nullable=False),
+        sa.Column("text", sa.Text(), nullable=False),
+        sa.Column("active", sa.Boolean(), nullable=False),
+        sa.Column("updated_by", sa.String(length=64), nullable=False),
+        sa.Column("updated_at", sa.DateTime(), nullable=False),
+        sa.PrimaryKeyConstraint("id"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("console_canned_replies")
     op.drop_table("agent_presence")
     with op.batch_alter_table("handoff_requests") as batch:
         batch.drop_column("close_reason")
