@@ -121,3 +121,52 @@ async def test_transfer_to_a_colleague(client, accounts, engine, fake_rasa):
         f"/handoffs/{req}/transfer", data={"_csrf": token, "to_agent": "agent2"}
     )
     assert resp.status == 403  # no longer agent1's
+
+
+async def test_search_finds_messages_handoffs_and_bookings(client, accounts, engine, fake_rasa):
+    from bot.core import appointments as ap
+    from bot.core import people
+
+    fake_rasa.publish("tg-31", {"event": "user", "text": "荣军卡丢了怎么补办"})
+    fake_rasa.publish("tg-32", {"event": "user", "text": "报到要带什么"})
+    with db.session_scope(engine) as s:
+        handoff.request(s, "tg-31", "human", "荣军卡丢了怎么补办", NOW)
+        slot = ap.nearest_free(s, "licang", NOW + timedelta(days=1), NOW, limit=1)[0]
+        first17 = "37020219600101003"
+        code = ap.book(
+            s,
+            sender_id="tg-33",
+            category="退役士兵",
+            name="李明华",
+            mobile="13812340033",
+            id_number=first17 + people.id_check_digit(first17),
+            centre_id="licang",
+            start=slot,
+            now=NOW,
+        ).code
+    await login(client, "agent1")
+    html = await (await client.get("/search?q=荣军卡")).text()
+    assert "来访者的消息（1）" in html and "tg-31" in html and "tg-32" not in html
+    assert "转人工请求（1）" in html
+    html = await (await client.get("/search?q=13812340033")).text()
+    assert code in html and "138****0033" in html and "13812340033</" not in html
+
+
+async def test_job_seeker_list_is_masked(client, accounts, engine):
+    from bot.core import jobs
+
+    with db.session_scope(engine) as s:
+        jobs.register_seeker(
+            s,
+            sender_id="tg-41",
+            skills="驾驶 保安",
+            desired_job="保安",
+            district="李沧区",
+            mobile="13812340041",
+            name="王建国",
+            now=NOW,
+        )
+    await login(client, "agent1")
+    html = await (await client.get("/seekers")).text()
+    assert "保安" in html and "138****0041" in html and "13812340041" not in html
+    assert "/conversations/tg-41" in html
