@@ -161,3 +161,32 @@ def test_the_question_part_of_a_trigger_uses_its_own_parse():
     turns[0] = A.with_question_parse(turns[0], parsed)
     top = A.suggestions(turns)[0]
     assert top["source"] == "knowledge" and top["ref"] == "ask_reporting_process"
+
+
+def test_a_fall_gets_the_emergency_script_before_anything_else():
+    turns = [
+        turn("俺爹在家摔倒了 起不来 腿动不了", "crisis"),
+        turn("快给俺找个人", "request_human"),
+    ]
+    top = A.suggestions(turns)[0]
+    assert top["source"] == "script" and top["ref"].startswith("medical")
+    assert "120" in top["text"] and "不要挪动" in top["text"] and "长春疾控" in top["text"]
+
+
+def test_a_scam_gets_the_fraud_script_with_the_numbers():
+    turns = [
+        turn("有人说俺的优待证要年审升级，让俺把手机上的验证码念给他", "ask_benefit"),
+        turn("转人工", "request_human"),
+    ]
+    top = A.suggestions(turns)[0]
+    assert top["ref"].startswith("fraud")
+    for fact in ("不要转账", "验证码不要告诉", "110", "96110", "以官方最新公布为准"):
+        assert fact in top["text"]
+    assert A.matching_scripts("收到簡訊說要點連結填銀行卡號和密碼")[0]["ref"].startswith("fraud")
+    assert A.matching_scripts("荣军卡怎么办") == []
+
+
+def test_the_first_crisis_message_already_gives_the_numbers():
+    top = A.suggestions([turn("活着没啥意思了 俺不想活了", "crisis")])[0]
+    assert top["source"] == "crisis"
+    assert "12356" in top["text"] and "120" in top["text"] and "安全吗" in top["text"]
