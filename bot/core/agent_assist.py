@@ -301,6 +301,13 @@ def appointment_suggestion(intent: str, appointments: Sequence[Mapping], known: 
             "label": "预约报到",
             "text": f"{_opening('预约报到')}\n{text}",
         }
+    if intent != "book_appointment":  # a booking they cannot find: look it up by mobile
+        return {
+            "source": "appointment",
+            "ref": intent,
+            "label": "预约报到",
+            "text": f"{_opening('预约报到')}\n{_tpl('appointment_not_found')}",
+        }
     text = _tpl("no_appointment")
     if intent == "book_appointment":
         text += "\n" + _reporting_text(known.get("veteran_category"))
@@ -312,14 +319,19 @@ def appointment_suggestion(intent: str, appointments: Sequence[Mapping], known: 
     }
 
 
-def wish_suggestion(wishes: Sequence[Mapping]) -> dict:
+def wish_suggestion(wishes: Sequence[Mapping], intent: str = "submit_wish") -> dict:
+    from bot.core.wishes import CATEGORIES
+
     if wishes:
         w = wishes[0]
         status = (data().get("wish_status") or {}).get(w.get("status"), w.get("status"))
         text = _tpl("wish").format(code=w.get("code"), category=w.get("category"), status=status)
         ref = str(w.get("code"))
+    elif intent == "check_wish":
+        text, ref = _tpl("wish_not_found"), "check_wish"
     else:
-        text, ref = _tpl("no_wish"), "submit_wish"
+        text = _tpl("no_wish").format(categories="、".join(c for c in CATEGORIES if c != "其他"))
+        ref = "submit_wish"
     return {
         "source": "wish",
         "ref": ref,
@@ -395,6 +407,21 @@ def matching_scripts(text: str) -> list[dict]:
     return out
 
 
+def _with_apology(said: str, found: list[dict]) -> list[dict]:
+    """A complaint: every reply (but the urgent scripts) starts with an apology and ends with
+    where to complain (``complaint`` in agent_assist.yml)."""
+    complaint = data().get("complaint") or {}
+    if not any(str(w) in said for w in complaint.get("words") or ()):
+        return found
+    before, after = str(complaint.get("before", "")), str(complaint.get("after", ""))
+    return [
+        item
+        if item["source"] in ("crisis", "script")
+        else dict(item, text=f"{before}{item['text']}\n{after}")
+        for item in found
+    ]
+
+
 def _intents(turn: Mapping) -> list[str]:
     ranking = turn.get("ranking") or []
     out = [turn.get("intent")] if turn.get("intent") else []
@@ -415,7 +442,7 @@ def _for_turn(turn: Mapping, known: Mapping, appointments, wishes) -> list[dict]
     if main in APPOINTMENT_INTENTS:
         found.insert(0, appointment_suggestion(main, appointments, known))
     elif main in WISH_INTENTS:
-        found.insert(0, wish_suggestion(wishes))
+        found.insert(0, wish_suggestion(wishes, main))
     elif main == "ask_entitlements":
         found.append(entitlement_suggestion(known))
     for intent in intents:
@@ -467,6 +494,7 @@ def suggestions(
         found.append(
             {"source": "generic", "ref": "rephrase", "label": "询问需求", "text": _tpl("rephrase")}
         )
+    found = _with_apology(said, found)
     seen, unique = set(), []
     for item in found:
         key = (item["source"], item["ref"])

@@ -145,7 +145,20 @@ def test_booking_and_wish_state_drive_the_suggestions():
     top = A.suggestions([turn("我的心愿怎么样了", "check_wish")], wishes=wishes)[0]
     assert "W123" in top["text"] and "已发布" in top["text"]
     top = A.suggestions([turn("想许个微心愿要个轮椅", "submit_wish")])[0]
-    assert top["source"] == "wish" and "登记微心愿" in top["text"]
+    assert top["source"] == "wish" and "许微心愿" in top["text"] and "审核" in top["text"]
+    top = A.suggestions([turn("俺许的那个心愿咋还没信儿", "check_wish")])[0]
+    assert "编号" in top["text"] and "认领" in top["text"]
+    top = A.suggestions([turn("确认码找不着了 想改个日子", "reschedule_appointment")])[0]
+    assert "手机号" in top["text"] and "改约" in top["text"]
+
+
+def test_a_complaint_gets_an_apology_and_where_to_complain():
+    turns = [
+        turn("去服务站办优待证 跑了三趟了还没办下来", "ask_benefit"),
+        turn("我要投诉", "request_human"),
+    ]
+    found = A.suggestions(turns)
+    assert found[0]["text"].startswith("实在抱歉") and "12345" in found[0]["text"]
 
 
 def test_the_question_part_of_a_trigger_uses_its_own_parse():
