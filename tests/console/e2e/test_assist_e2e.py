@@ -16,6 +16,7 @@ import os
 import re
 import secrets
 import threading
+from datetime import timedelta
 
 import pytest
 
@@ -62,6 +63,7 @@ def console(tmp_path_factory):
         accounts.create_user(s, user, password, "supervisor", now=now, created_by="e2e")
         handoff.request(s, ASKER, handoff.HUMAN, "我要人工", now)
         handoff.request(s, CRISIS, handoff.CRISIS, "不想活了，药都攒好了", now)
+        handoff.request(s, "tg-stale-1", handoff.HUMAN, "测试", now - timedelta(days=3))
 
     loop = asyncio.new_event_loop()
     started = threading.Event()
@@ -173,5 +175,55 @@ def test_crisis_takeover_shows_the_script_first(browser, console):
         assert "高危" in page.locator("#takeover-summary").inner_text()
         assert "我已经通知人工客服" not in page.locator("#suggestions").inner_text()
         save_shot(page, "assist-03-crisis")
+    finally:
+        ctx.close()
+
+
+def test_queue_tools_canned_replies_phone_and_search(browser, console):
+    base, user, password, _ = console
+    ctx = browser.new_context(viewport={"width": 1400, "height": 1000}, locale="zh-CN")
+    page = ctx.new_page()
+    errors: list = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    try:
+        login(page, base, user, password)
+        # status and bulk close on the queue page
+        page.goto(f"{base}/queue")
+        page.click("#status-form button[value=online]")
+        page.wait_for_selector("#status-form button[value=away]")
+        assert user in page.locator("#status-form").inner_text()
+        assert page.locator("tr[data-id]", has_text="tg-stale-1").count() == 1
+        page.fill("#close-stale-form input[name=reason]", "测试遗留")
+        page.click("#close-stale-form button[type=submit]")
+        page.wait_for_selector(".flash")
+        assert "已关闭 1 条" in page.locator(".flash").inner_text()
+        assert page.locator("tr[data-id]", has_text="tg-stale-1").count() == 0
+        save_shot(page, "assist-04-queue-tools")
+
+        # a canned reply goes into the reply box with one choice, still editable
+        page.goto(f"{base}/conversations/{ASKER}")
+        page.wait_for_selector("#canned-select option:nth-child(2)", state="attached")
+        page.select_option("#canned-select", label="请稍等")
+        assert "请稍等" in page.input_value("#reply-text")
+
+        # phone assist: answers in the agent's voice, the form pre-filled, caller look-up
+        page.goto(f"{base}/phone")
+        page.fill("form[action='/phone/analyse'] textarea", "我是三级伤残，补助怎么领")
+        page.click("form[action='/phone/analyse'] button[type=submit]")
+        page.wait_for_selector("#analysis")
+        assert "您好，我是服务中心的工作人员" in page.locator("#analysis").inner_text()
+        assert page.input_value("select[name=disability_grade]") == "3"
+        assert page.input_value("select[name=veteran_category]") == "伤残军人"
+        page.fill("#lookup-form input[name=query]", "13800000000")
+        page.click("#lookup-form button[type=submit]")
+        page.wait_for_selector("#lookup")
+        assert "没有找到" in page.locator("#lookup").inner_text()
+        save_shot(page, "assist-05-phone")
+
+        # search past conversations
+        page.goto(f"{base}/search?q=补助")
+        page.wait_for_selector("#search-results")
+        assert ASKER in page.locator("#search-results").inner_text()
+        assert errors == [], errors
     finally:
         ctx.close()
