@@ -253,3 +253,20 @@ async def test_notes_and_wrap_up(client, accounts, fake_rasa, engine):
     page = await (await client.get(f"/conversations/{SENDER}")).text()
     assert "138****5678" in page and "13812345678" not in page and "告知伤残抚恤金办理流程" in page
     assert "小结已保存" not in page
+
+
+async def test_supervisors_see_which_suggestions_help(client, accounts, fake_rasa, engine):
+    prepare(fake_rasa, "我想问补助")
+    token = await login(client, "agent1")
+    await take(client, engine, token)
+    data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
+    top = data["suggestions"][0]
+    await client.post(
+        f"/conversations/{SENDER}/reply",
+        headers={"X-CSRF-Token": token},
+        json={"text": top["text"], "suggestion_id": top["id"]},
+    )
+    assert (await client.get("/suggestion-stats")).status == 403
+    await login(client, "sup")
+    html = await (await client.get("/suggestion-stats")).text()
+    assert "政策答复" in html and "100%" in html
