@@ -224,3 +224,60 @@ async def test_phone_lookup_by_mobile_or_code(client, accounts, engine):
     assert "没有找到" in html
     resp = await client.post("/phone/lookup", data={"_csrf": token, "query": ""})
     assert resp.status == 400
+
+
+async def test_phone_registers_a_wish_and_a_job_seeker_and_logs_the_call(client, accounts, engine):
+    from bot.core import jobs, wishes
+
+    token = await login(client, "agent1")
+    resp = await client.post(
+        "/phone/wish",
+        data={
+            "_csrf": token,
+            "mobile": "13812340088",
+            "category": "生活用品",
+            "description": "想要一台轮椅",
+            "district": "李沧区",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    page = await (await client.get("/phone")).text()
+    assert "已代为登记微心愿，编号" in page
+    with db.session_scope(engine) as s:
+        wish = s.execute(select(wishes.Wish)).scalar_one()
+        assert wish.sender_id.startswith("tel-") and "13812340088" not in wish.sender_id
+        assert wish.status == "submitted" and wish.mobile == "13812340088"
+    html = await (
+        await client.post("/phone/lookup", data={"_csrf": token, "query": "13812340088"})
+    ).text()
+    assert wish.code in html  # found again by mobile
+    resp = await client.post(
+        "/phone/seeker",
+        data={
+            "_csrf": token,
+            "mobile": "13812340088",
+            "skills": "开大车 B本",
+            "desired_job": "司机",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    with db.session_scope(engine) as s:
+        assert [x.desired_job for x in jobs.list_seekers(s)] == ["司机"]
+    resp = await client.post("/phone/wish", data={"_csrf": token, "mobile": "123"})
+    assert resp.status == 400
+    resp = await client.post(
+        "/phone/calls",
+        data={
+            "_csrf": token,
+            "mobile": "13812340088",
+            "category": "微心愿",
+            "summary": "代登记轮椅心愿，电话13812340088",
+            "resolved": "yes",
+        },
+        allow_redirects=False,
+    )
+    assert resp.status == 302
+    page = await (await client.get("/phone")).text()
+    assert "代登记轮椅心愿" in page and "138****0088" in page and "13812340088" not in page

@@ -27,7 +27,13 @@ def _blank_profile() -> dict:
 
 
 def _context(**extra) -> dict:
+    from bot.core import districts, wishes
+
     base = {
+        "wish_categories": wishes.CATEGORIES,
+        "districts": districts.names(),
+        "wrapup_categories": t("wrapup_categories"),
+        "calls": [],
         "text": "",
         "analysis": None,
         "profile": _blank_profile(),
@@ -41,8 +47,32 @@ def _context(**extra) -> dict:
     return base
 
 
+def _calls(s) -> list[dict]:
+    """The latest phone-call wrap-ups (the call log), masked."""
+    from sqlalchemy import select
+
+    from bot.console.models import WrapUp
+
+    rows = s.execute(
+        select(WrapUp)
+        .where(WrapUp.sender_id.like("tel-%"))
+        .order_by(WrapUp.created_at.desc())
+        .limit(30)
+    ).scalars()
+    return [
+        {
+            "time": w.created_at.strftime("%m-%d %H:%M"),
+            "agent": w.agent,
+            "category": w.category,
+            "summary": people.mask_text(w.summary),
+            "resolved": w.resolved,
+        }
+        for w in rows
+    ]
+
+
 async def phone_page(request: web.Request) -> web.Response:
-    return render(request, "phone.html", _context())
+    return render(request, "phone.html", _context(calls=await db_call(request, _calls)))
 
 
 async def _analyse(request: web.Request, text: str) -> dict:
