@@ -129,13 +129,39 @@ def strip_request(text: str | None) -> str:
     return rest if len(_CJK_RE.findall(rest)) >= 4 else ""
 
 
-def is_question(turn: Mapping) -> bool:
+def is_trigger(turn: Mapping, last: bool = False) -> bool:
+    """A request for a human: the intent, or — for the last message, which is usually the request —
+    the words ("有点复杂，转人工吧" read by the NLU as another topic)."""
+    if turn.get("intent") in TRIGGERS:
+        return True
+    if not last or turn.get("intent") == "crisis":
+        return False
+    text = str(turn.get("text") or "")
+    return any(str(w) in text for w in data().get("human_request_words") or ())
+
+
+def _residual_asks(turn: Mapping) -> bool:
+    """Whether what is left of a trigger message is a question of its own: it names a programme,
+    or its own NLU result is a real topic (without one, a longer remainder)."""
+    rest = strip_request(turn.get("text"))
+    if not rest:
+        return False
+    if programmes_in({"text": rest, "entities": turn.get("question_entities") or []}):
+        return True
+    ranking = turn.get("question_ranking")
+    if ranking is None:
+        return len(_CJK_RE.findall(rest)) >= 8
+    uninformative = SMALL_TALK | FACT_INTENTS | TRIGGERS | {"nlu_fallback", "out_of_scope"}
+    return bool(ranking) and ranking[0][0] not in uninformative and ranking[0][1] >= 0.5
+
+
+def is_question(turn: Mapping, last: bool = False) -> bool:
     """A turn that asks something of its own (not a greeting, a yes/no or a bare trigger)."""
     intent = turn.get("intent")
+    if is_trigger(turn, last):
+        return _residual_asks(turn)
     if intent in SMALL_TALK or intent in FACT_INTENTS:
         return False
-    if intent in TRIGGERS:
-        return bool(strip_request(turn.get("text")))
     return bool(turn.get("text"))
 
 
@@ -144,7 +170,7 @@ def residual_questions(turns: Sequence[Mapping]) -> list[tuple[int, str]]:
     question with the NLU and hands the result to :func:`with_question_parse`."""
     out = []
     for index, turn in enumerate(turns):
-        if turn.get("intent") in TRIGGERS:
+        if is_trigger(turn, index == len(turns) - 1):
             rest = strip_request(turn.get("text"))
             if rest:
                 out.append((index, rest))
@@ -169,10 +195,11 @@ def question_turns(turns: Sequence[Mapping]) -> list[Mapping]:
     """Questions, latest first; a trigger turn with a question in it counts with the trigger words
     taken out (and the question's own NLU result when the caller parsed it)."""
     out = []
-    for turn in reversed(turns):
-        if not is_question(turn):
+    for index in range(len(turns) - 1, -1, -1):
+        turn, last = turns[index], index == len(turns) - 1
+        if not is_question(turn, last):
             continue
-        if turn.get("intent") in TRIGGERS:
+        if is_trigger(turn, last):
             ranking = list(turn.get("question_ranking") or [])
             turn = dict(
                 turn,
@@ -192,8 +219,10 @@ def the_question(turns: Sequence[Mapping]) -> str:
         return mask_text(str(found[0].get("text") or ""))
     said = [  # no question: what they last said that is more than small talk or the trigger
         t
-        for t in turns
-        if t.get("text") and t.get("intent") not in SMALL_TALK and t.get("intent") not in TRIGGERS
+        for n, t in enumerate(turns)
+        if t.get("text")
+        and t.get("intent") not in SMALL_TALK
+        and not is_trigger(t, n == len(turns) - 1)
     ]
     return mask_text(str(said[-1]["text"])) if said else ""
 

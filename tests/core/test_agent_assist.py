@@ -203,3 +203,19 @@ def test_the_first_crisis_message_already_gives_the_numbers():
     top = A.suggestions([turn("活着没啥意思了 俺不想活了", "crisis")])[0]
     assert top["source"] == "crisis"
     assert "12356" in top["text"] and "120" in top["text"] and "安全吗" in top["text"]
+
+
+def test_a_last_message_asking_for_a_person_is_a_trigger_whatever_the_nlu_said():
+    turns = [
+        turn("刚退伍，评了七级伤残，抚恤金咋转到地方", "ask_allowance"),
+        turn("有点复杂，转人工吧", "ask_employment"),
+    ]
+    assert A.the_question(turns) == "刚退伍，评了七级伤残，抚恤金咋转到地方"
+    assert A.suggestions(turns)[0]["ref"] == "ask_allowance"
+    # its own NLU result decides whether the rest is a question
+    last = A.with_question_parse(
+        turn("在哪补？能不能找个人工问问", "ask_benefit"),
+        {"intent_ranking": [{"name": "nlu_fallback", "confidence": 0.4}]},
+    )
+    turns = [turn("我爸的荣军卡丢了，补办要钱吗", "ask_benefit"), last]
+    assert A.the_question(turns) == "我爸的荣军卡丢了，补办要钱吗"
