@@ -517,7 +517,10 @@ def suggestions(
                 }
             )
     found.extend(item for item in urgent if not item["ref"].startswith("medical"))
-    for turn in question_turns(turns)[:QUESTIONS_CONSIDERED]:
+    asked = question_turns(turns) or [  # only facts ("我妈是烈士遗属，想要个助听器"): use them
+        t for t in reversed(turns) if t.get("text") and t.get("intent") in FACT_INTENTS
+    ]
+    for turn in asked[:QUESTIONS_CONSIDERED]:
         found.extend(_for_turn(turn, known, appointments, wishes))
     if not found:
         found.append(

@@ -219,3 +219,12 @@ def test_a_last_message_asking_for_a_person_is_a_trigger_whatever_the_nlu_said()
     )
     turns = [turn("我爸的荣军卡丢了，补办要钱吗", "ask_benefit"), last]
     assert A.the_question(turns) == "我爸的荣军卡丢了，补办要钱吗"
+
+
+def test_a_message_read_as_facts_still_gets_an_answer():
+    turns = [
+        turn("我妈是烈士遗属，耳朵背了，想要个助听器，你们那个微心愿能帮忙吗", "inform"),
+        turn("给我转个人工", "request_human"),
+    ]
+    top = A.suggestions(turns)[0]
+    assert top["source"] in ("programme", "wish") and "微心愿" in top["text"]
