@@ -17,8 +17,8 @@ export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 export RASA_TELEMETRY_ENABLED = false
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
-        run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat bench-dialogue bench-load \
-        lock clean
+        run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat \
+        bench-dialogue bench-load bench-assist lock clean
 
 help:
 	@echo "make run       set up, train if needed, start the assistant (Ctrl-C stops it)"
@@ -26,7 +26,7 @@ help:
 	@echo "make shell     chat in the terminal"
 	@echo "make train     train the model if config, domain or data changed"
 	@echo "make demo-data load marked demo jobs for trying the console (never shown to veterans)"
-	@echo "make bench-nlu | bench-booking | bench-telegram | bench-wechat | bench-dialogue   print figures"
+	@echo "make bench-nlu | bench-booking | bench-telegram | bench-wechat | bench-dialogue | bench-assist   print figures"
 
 # --- set-up ------------------------------------------------------------------------------
 $(STAMP): requirements.txt constraints.txt .ci/find-python
@@ -133,6 +133,10 @@ bench-dialogue: train
 # Load: parse-only vs full-turn throughput, burst, drift, RSS (ARGS=--quick, ARGS=--cluster).
 bench-load: train
 	$(PY) -m tests.benchmarks.bench_load $(ARGS)
+
+# How often the agent console's top suggestion has the key facts of tests/benchmarks/assist_cases.yml.
+bench-assist: train
+	$(PY) -m tests.benchmarks.bench_assist
 
 # --- maintenance -------------------------------------------------------------------------
 lock: $(STAMP)

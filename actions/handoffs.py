@@ -16,7 +16,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 
 from rasa_sdk import Tracker
 
-from bot.core import clock, handoff
+from bot.core import agent_assist, clock, handoff, presence
 from bot.core.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -37,9 +37,16 @@ def record(sender_id: str, reason: str, text: str | None) -> bool:
     return not already
 
 
+def question_of(tracker: Tracker) -> str:
+    """What the queue shows: the veteran's question in their words (the message before a bare
+    "转人工", or the part of "转人工吧，我想问…" after the trigger), else the latest message."""
+    turns = agent_assist.turns_from_events(tracker.events)
+    return agent_assist.the_question(turns) or tracker.latest_message.get("text") or ""
+
+
 def record_handoff(tracker: Tracker, reason: str) -> bool:
     """Queue the conversation for an agent now (the caller waits); True if newly queued."""
-    return record(tracker.sender_id, reason, tracker.latest_message.get("text"))
+    return record(tracker.sender_id, reason, question_of(tracker))
 
 
 def _record_with_retries(sender_id: str, reason: str, text: str | None) -> bool:
@@ -56,9 +63,7 @@ def _record_with_retries(sender_id: str, reason: str, text: str | None) -> bool:
 
 def record_handoff_later(tracker: Tracker, reason: str) -> Future:
     """Queue the conversation for an agent on a worker thread; returns at once."""
-    future = _writer.submit(
-        _record_with_retries, tracker.sender_id, reason, tracker.latest_message.get("text")
-    )
+    future = _writer.submit(_record_with_retries, tracker.sender_id, reason, question_of(tracker))
     _pending.add(future)
     future.add_done_callback(_pending.discard)
     return future
@@ -69,3 +74,12 @@ async def settle() -> None:
     waiting = list(_pending)
     if waiting:
         await asyncio.gather(*(asyncio.wrap_future(f) for f in waiting), return_exceptions=True)
+
+
+def agent_available() -> bool:
+    """An agent is online now (False when that cannot be read: promise nothing)."""
+    try:
+        with session_scope() as session:
+            return presence.available(session, clock.now())
+    except Exception:
+        return False

@@ -31,7 +31,7 @@ from rasa_sdk.events import (
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.forms_common import PII_SLOTS, reset
-from actions.handoffs import record_handoff, record_handoff_later
+from actions.handoffs import agent_available, record_handoff, record_handoff_later
 from bot.core import crisis
 
 logger = logging.getLogger(__name__)
@@ -262,7 +262,11 @@ class ActionRequestHuman(Action):
             logger.exception("could not queue handoff for %s", tracker.sender_id)
             dispatcher.utter_message(response="utter_service_unavailable")
             return []
-        dispatcher.utter_message(
-            response="utter_handoff_requested" if newly_queued else "utter_handoff_already"
-        )
+        if not agent_available():  # say honestly that nobody is on duty; the request is kept
+            response = "utter_handoff_offline"
+        elif newly_queued:
+            response = "utter_handoff_requested"
+        else:
+            response = "utter_handoff_already"
+        dispatcher.utter_message(response=response)
         return [SlotSet("handoff_requested", True)]

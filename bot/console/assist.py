@@ -1,10 +1,8 @@
 """Agent assist: suggested replies, the caller's profile and entitlements, and PII reveal.
 
-Suggested replies for an open conversation:
-  (a) "bot": what the bot would say next — POST /conversations/{id}/predict; when the top action
-      is an ``utter_`` response, its text comes from the model's domain (cached GET /domain);
-  (b) "knowledge": the last user message is parsed with /model/parse and ``knowledge.answer()``
-      is looked up for the top intents.
+Suggested replies and the takeover summary come from ``bot.core.agent_assist`` over the whole
+conversation (the tracker's user events with their stored NLU results; the question part of a
+"转人工…" message is parsed with /model/parse). They are in the agent's voice, never the bot's.
 Every suggestion shown is logged (``console_suggestion_events``, event ``shown``); when the agent
 sends it, ``used`` (unchanged) or ``edited`` is logged against the same ``suggestion_id``.
 """
@@ -12,7 +10,6 @@ sends it, ``used`` (unchanged) or ``edited`` is logged against the same ``sugges
 from __future__ import annotations
 
 import logging
-import re
 import uuid
 from typing import Any
 
@@ -22,7 +19,7 @@ from bot.channels.rasa_client import RasaError
 from bot.console.kit import RASA, SUGGESTIONS, db_call, now
 from bot.console.models import PiiRevealLog, SuggestionEvent
 from bot.console.texts import t
-from bot.core import people
+from bot.core import agent_assist, people
 
 logger = logging.getLogger(__name__)
 
@@ -34,12 +31,11 @@ PROFILE_SLOTS = (
     "disability_grade",
     "income_difficulty",
 )
+SEVERITY_KEYS = {1: "low", 2: "medium", 3: "high"}
 PII_SLOTS = {
     "phone": ("phone", "mobile", "phone_number", "contact_phone"),
     "id_number": ("id_number", "id_card", "id_no"),
 }
-TOP_INTENTS = 3
-MIN_KNOWLEDGE_CONFIDENCE = 0.15  # below this a runner-up intent is noise, not a suggestion
 MAX_SUGGESTIONS_KEPT = 5000
 
 
@@ -80,11 +76,16 @@ def entitlements_for(profile: dict) -> dict:
         logger.info("console: profile not understood by the entitlement finder")
         return {"qualifies": [], "maybe": []}
     labels = t("profile_fields")
+    order = {p.id: n for n, p in enumerate(entitlements.load_catalogue())}
+
+    def rank(p):  # statutory (法定优待) first, 荣军矩阵 perks last; then the catalogue's order
+        return (agent_assist.KIND_ORDER.get(p.kind, 9), order.get(p.id, 0))
+
     return {
-        "qualifies": [programme_dict(p) for p in result.qualifies],
+        "qualifies": [programme_dict(p) for p in sorted(result.qualifies, key=rank)],
         "maybe": [
             dict(programme_dict(p), missing=[labels.get(f, f) for f in missing])
-            for p, missing in result.maybe
+            for p, missing in sorted(result.maybe, key=lambda row: rank(row[0]))
         ],
     }
 
@@ -104,18 +105,6 @@ def veteran_categories() -> list[str]:
 
 
 # ------------------------------------------------------------------ helpers
-_SLOT_RE = re.compile(r"\{(\w+)\}")
-
-
-def render_response(domain: dict, action: str, slots: dict) -> str | None:
-    variations = (domain.get("responses") or {}).get(action) or []
-    for variation in variations:
-        text = variation.get("text") if isinstance(variation, dict) else None
-        if text:
-            return _SLOT_RE.sub(lambda m: str(slots.get(m.group(1)) or m.group(0)), text)
-    return None
-
-
 def profile_from_slots(slots: dict) -> dict:
     return {k: slots.get(k) for k in PROFILE_SLOTS if slots.get(k) not in (None, "", [])}
 
@@ -204,53 +193,42 @@ async def tracker_or_none(app: web.Application, sender_id: str) -> dict | None:
         return None
 
 
-async def suggestions(
-    app: web.Application, sender_id: str, agent: str, tracker: dict | None
-) -> list[dict]:
-    rasa = app[RASA]
-    slots = (tracker or {}).get("slots") or {}
-    found: list[dict] = []
-    try:
-        prediction = await rasa.predict(sender_id)
-        scores = prediction.get("scores") or []
-        top = scores[0]["action"] if scores else None
-        if top and top.startswith("utter_"):
-            text = render_response(await rasa.domain(), top, slots)
-            if text:
-                found.append({"source": "bot", "ref": top, "text": text, "label": top})
-    except RasaError as exc:
-        logger.info("console: predict failed for assist: %s", exc)
-    last_text = ((tracker or {}).get("latest_message") or {}).get("text")
-    if last_text:
+async def conversation_turns(rasa, tracker: dict | None) -> list[dict]:
+    """The veteran's messages; a "转人工…" message that also asks something has its question part
+    parsed on its own (``rasa``: the RasaClient), so the suggestion answers the question, not the
+    trigger."""
+    turns = agent_assist.turns_from_events((tracker or {}).get("events"))
+    for index, question in agent_assist.residual_questions(turns):
         try:
-            parsed = await rasa.parse(last_text)
+            parsed = await rasa.parse(question)
         except RasaError:
-            parsed = {}
-        ranking = parsed.get("intent_ranking") or (
-            [parsed["intent"]] if parsed.get("intent") else []
-        )
-        seen = set()
-        for rank, entry in enumerate(ranking[:TOP_INTENTS]):
-            if rank and float(entry.get("confidence") or 0) < MIN_KNOWLEDGE_CONFIDENCE:
-                continue
-            intent = entry.get("name")
-            answer = knowledge_answer(intent)
-            if answer and intent not in seen:
-                seen.add(intent)
-                found.append(
-                    {
-                        "source": "knowledge",
-                        "ref": intent,
-                        "text": answer["text"],
-                        "label": topic_label(intent),
-                        "origin": answer["source"],
-                        "confidence": round(float(entry.get("confidence") or 0), 3),
-                    }
-                )
+            continue
+        turns[index] = agent_assist.with_question_parse(turns[index], parsed)
+    return turns
+
+
+async def suggestions(
+    app: web.Application,
+    sender_id: str,
+    agent: str,
+    turns: list[dict],
+    slots: dict,
+    held: dict,
+) -> list[dict]:
+    """Replies in the agent's voice from the whole conversation (bot.core.agent_assist); every
+    one shown is logged (``shown``) so analytics can tell which help."""
+    found = agent_assist.suggestions(
+        turns,
+        slots=slots,
+        appointments=held["appointments"],
+        wishes=held["wishes"],
+        reason=held["reason"],
+    )
     moment = now(app)
     rows = []
     for item in found:
         item["id"] = str(uuid.uuid4())
+        item["source_label"] = t(f"suggestion_sources.{item['source']}", item["source"])
         _remember(app, dict(item, sender_id=sender_id, agent=agent))
         rows.append(
             {
@@ -258,7 +236,7 @@ async def suggestions(
                 "sender_id": sender_id,
                 "agent": agent,
                 "source": item["source"],
-                "ref": item["ref"],
+                "ref": item["ref"][:64],
                 "event": "shown",
                 "created_at": moment,
             }
@@ -291,27 +269,85 @@ async def record_use(
     return event
 
 
+def _wishes(s, sender_id: str) -> list[dict]:
+    from bot.core import wishes
+
+    return [
+        {"code": w["code"], "category": w["category"], "status": w["status"]}
+        for w in wishes.list_for_sender(s, sender_id)
+    ]
+
+
+def _reason(s, sender_id: str) -> str | None:
+    from bot.core import handoff
+
+    found = handoff.get_open(s, sender_id)
+    return found.reason if found is not None else None
+
+
+def summary_view(summary: dict) -> dict:
+    """The takeover summary with Chinese labels (no intent codes or slot keys)."""
+    labels = t("profile_fields")
+    facts = summary["facts"]
+    shown = []
+    for key, value in facts.items():
+        if key == "disability_grade":
+            value = f"{value}级"
+        shown.append({"label": labels.get(key, key), "value": people.mask_text(_display(value))})
+    wish_status = t("wish_status_labels")
+    return {
+        "reason": summary["reason"],
+        "reason_label": t(f"reasons.{summary['reason']}", "") if summary["reason"] else "",
+        "trigger": summary["trigger"],
+        "question": summary["question"],
+        "severity": summary["severity"],
+        "severity_label": t(f"crisis_severity.{SEVERITY_KEYS[summary['severity']]}", "")
+        if summary["severity"]
+        else "",
+        "facts": shown,
+        "appointments": summary["appointments"],
+        "wishes": [
+            dict(w, status_label=wish_status.get(w["status"], w["status"]))
+            for w in summary["wishes"]
+        ],
+        "entitlements": summary["entitlements"],
+    }
+
+
 async def assist(app: web.Application, sender_id: str, agent: str) -> dict:
     tracker = await tracker_or_none(app, sender_id)
     slots = (tracker or {}).get("slots") or {}
-    profile = profile_from_slots(slots)
 
     def stored(s):
         return {
             "pii": masked_pii(s, sender_id, slots),
             "appointments": appointment_summaries(s, sender_id),
+            "wishes": _wishes(s, sender_id),
+            "reason": _reason(s, sender_id),
         }
 
     held = await db_call(app, stored)
+    turns = await conversation_turns(app[RASA], tracker)
+    summary = agent_assist.summary(
+        turns,
+        slots=slots,
+        appointments=held["appointments"],
+        wishes=held["wishes"],
+        reason=held["reason"],
+    )
+    crisis = agent_assist.is_crisis(turns, held["reason"])
+    profile = profile_from_slots(slots)
     return {
         "rasa_ok": tracker is not None,
-        "suggestions": await suggestions(app, sender_id, agent, tracker)
+        "suggestions": await suggestions(app, sender_id, agent, turns, slots, held)
         if tracker is not None
         else [],
+        "crisis_script": agent_assist.crisis_script() if crisis else None,
+        "summary": summary_view(summary),
         "profile": {k: people.mask_text(_display(v)) for k, v in profile.items()},
         "pii": held["pii"],
         "appointments": held["appointments"],
-        "entitlements": entitlements_for(profile),
+        "entitlements": summary["entitlements"],
     }
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aiohttp import web
 
@@ -17,7 +17,7 @@ from bot.channels.rasa_client import RasaError
 from bot.console.hub import channel_of
 from bot.console.kit import CONFIG, HUB, RASA, STATE, db_call, now
 from bot.console.texts import t
-from bot.core import handoff, people
+from bot.core import agent_assist, handoff, people, presence
 
 logger = logging.getLogger(__name__)
 
@@ -63,9 +63,18 @@ def serialise(item: handoff.HandoffRequest, moment: datetime | None = None) -> d
         "status_label": t(f"handoff_status.{item.status}", item.status),
         "agent": item.agent,
         "taken": item.status == handoff.ACTIVE,
-        "created": created.strftime("%H:%M") if created is not None else "",
+        "created": _when(created, moment),
         "waited_minutes": waited,
     }
+
+
+def _when(created: datetime | None, moment: datetime | None) -> str:
+    """HH:MM today, MM-DD HH:MM on another day (a stale request shows its date)."""
+    if created is None:
+        return ""
+    if moment is not None and created.date() == moment.date():
+        return created.strftime("%H:%M")
+    return created.strftime("%m-%d %H:%M")
 
 
 def snapshot(s, moment: datetime) -> list[dict]:
@@ -101,15 +110,50 @@ async def publish_queue(app: web.Application, items: list[dict] | None = None) -
     return items
 
 
+async def mark_agents_seen(app: web.Application) -> None:
+    """Agents with an open console page are there: refresh their presence (the bot reads it)."""
+    from sqlalchemy import select
+
+    from bot.console.models import ConsoleUser
+    from bot.console.security import agent_sockets
+
+    ids = [uid for uid, sockets in agent_sockets(app).items() if any(not w.closed for w in sockets)]
+    if not ids:
+        return
+    moment = now(app)
+
+    def touch(s):
+        names = s.execute(select(ConsoleUser.username).where(ConsoleUser.id.in_(ids))).scalars()
+        presence.seen(s, list(names), moment)
+
+    await db_call(app, touch)
+
+
 async def queue_watch_loop(app: web.Application) -> None:
     """Requests also come from the action server, so poll the queue and push changes to agents."""
     interval = app[CONFIG].queue_interval
     while True:
         try:
             await publish_queue(app)
+            await mark_agents_seen(app)
         except Exception:
             logger.exception("console: queue refresh failed")
         await asyncio.sleep(interval)
+
+
+async def tell_veteran(app: web.Application, sender_id: str, agent: str, key: str) -> None:
+    """Tell the veteran a person joined / left (agent_assist.yml ``notices``); never fails the
+    take-over or hand-back."""
+    from bot.console import delivery
+
+    text = agent_assist.notice(key)
+    if not text or channel_of(sender_id) == "other":
+        return
+    try:
+        status = await delivery.send_to_user(app, sender_id, text)
+        await app[HUB].add_agent_message(sender_id, agent, text, status)
+    except Exception:
+        logger.warning("console: could not tell %s that an agent %s", sender_id, key)
 
 
 async def on_trigger(app: web.Application, sender_id: str, reason: str, text: str) -> None:
@@ -147,6 +191,7 @@ async def take(app: web.Application, handoff_id: int, agent: str) -> dict:
         await publish_queue(app)
         raise HandoffError("pause_failed", 502) from exc
     await publish_queue(app)
+    await tell_veteran(app, item["sender_id"], agent, "joined")
     return item
 
 
@@ -167,3 +212,50 @@ async def release(
 
     await db_call(app, close)
     await publish_queue(app)
+    await tell_veteran(app, sender_id, agent, "left")
+
+
+async def close_stale(app: web.Application, hours: int, reason: str, agent: str) -> int:
+    """Close waiting (non-crisis) requests older than ``hours`` with ``reason``; how many."""
+    moment = now(app)
+
+    def close(s):
+        try:
+            found = handoff.close_stale(s, moment - timedelta(hours=hours), reason, agent, moment)
+        except handoff.HandoffError as exc:
+            raise _translate(exc) from exc
+        return len(found)
+
+    count = await db_call(app, close)
+    await publish_queue(app)
+    return count
+
+
+async def transfer(
+    app: web.Application, handoff_id: int, agent: str, to_agent: str, *, force: bool = False
+) -> dict:
+    """Give an active request to another active console user (Rasa stays paused)."""
+    from sqlalchemy import select
+
+    from bot.console.models import ConsoleUser
+
+    moment = now(app)
+
+    def move(s):
+        target = s.execute(
+            select(ConsoleUser).where(
+                ConsoleUser.username == to_agent, ConsoleUser.active.is_(True)
+            )
+        ).scalar_one_or_none()
+        if target is None or to_agent == agent:
+            raise HandoffError("transfer_target", 400)
+        try:
+            return serialise(
+                handoff.transfer(s, handoff_id, agent, to_agent, moment, force), moment
+            )
+        except handoff.HandoffError as exc:
+            raise _translate(exc) from exc
+
+    item = await db_call(app, move)
+    await publish_queue(app)
+    return item

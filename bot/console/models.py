@@ -1,5 +1,5 @@
-"""Console tables (migrations ``0003_console``, ``0005_console_sessions``). Plain SQLAlchemy on the
-shared ``Base``."""
+"""Console tables (migrations ``0003_console``, ``0005_console_sessions``,
+``0009_assist_queue``). Plain SQLAlchemy on the shared ``Base``."""
 
 from __future__ import annotations
 
@@ -113,3 +113,16 @@ CONSOLE_TABLES = [  # migration 0003_console
 ]
 
 SESSION_TABLES = [ConsoleSession.__table__]  # migration 0005_console_sessions
+
+
+class CannedReply(Base):
+    """A reply agents insert with one click; supervisors edit the list (常用语)."""
+
+    __tablename__ = "console_canned_replies"
+
+    id = Column(Integer, primary_key=True)
+    title = Column(String(40), nullable=False)
+    text = Column(Text, nullable=False)
+    active = Column(Boolean, nullable=False, default=True)
+    updated_by = Column(String(64), nullable=False)
+    updated_at = Column(DateTime, nullable=False)

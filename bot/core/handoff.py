@@ -40,6 +40,8 @@ __all__ = [
     "queue",
     "take",
     "release",
+    "close_stale",
+    "transfer",
     "get_open",
     "get",
     "CRISIS",
@@ -79,6 +81,7 @@ class HandoffRequest(Base):
     created_at = Column(DateTime, nullable=False)
     taken_at = Column(DateTime, nullable=True)
     closed_at = Column(DateTime, nullable=True)
+    close_reason = Column(String(200), nullable=True)  # why it was closed without an answer
     # sender_id while the request is open, NULL once closed: a unique column that makes
     # "one open request per sender" hold even for concurrent requests (NULLs never collide).
     open_sender = Column(String(128), nullable=True)
@@ -100,9 +103,11 @@ def get_open(s: Session, sender_id: str) -> HandoffRequest | None:
     ).scalar_one_or_none()
 
 
-def _upgrade(found: HandoffRequest, reason: str) -> HandoffRequest:
+def _upgrade(found: HandoffRequest, reason: str, text: str | None = None) -> HandoffRequest:
     if PRIORITY[reason] > found.priority:
         found.reason, found.priority = reason, PRIORITY[reason]
+        if reason == CRISIS and text:  # the crisis words are what the agent must see first
+            found.first_text = mask_text(text)[:2000]
     return found
 
 
@@ -114,7 +119,7 @@ def request(
         raise HandoffError("bad_reason")
     found = get_open(s, sender_id)
     if found is not None:
-        return _upgrade(found, reason)
+        return _upgrade(found, reason, text)
     new = HandoffRequest(
         sender_id=sender_id,
         reason=reason,
@@ -132,21 +137,70 @@ def request(
         found = get_open(s, sender_id)
         if found is None:
             raise
-        return _upgrade(found, reason)
+        return _upgrade(found, reason, text)
     return new
 
 
+def _rank(item: HandoffRequest) -> tuple:
+    """Crises by severity (a named plan or means first), then the newest — a fresh "药都攒好了" must
+    not wait behind old test entries; other requests by priority, then the oldest first."""
+    from bot.core.agent_assist import crisis_severity
+
+    if item.reason == CRISIS:
+        return (-item.priority, -crisis_severity(item.first_text), -item.created_at.timestamp())
+    return (-item.priority, 0, item.created_at.timestamp())
+
+
 def queue(s: Session, include_active: bool = False) -> list[HandoffRequest]:
-    """Waiting requests (optionally also active ones), crisis first, then oldest first."""
+    """Waiting requests (optionally also active ones): crises first by severity then recency, then
+    the others by priority and age."""
     statuses = [WAITING, ACTIVE] if include_active else [WAITING]
-    return list(
+    found = s.execute(
+        select(HandoffRequest)
+        .where(HandoffRequest.status.in_(statuses))
+        .order_by(HandoffRequest.id)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    return sorted(found, key=_rank)
+
+
+def transfer(
+    s: Session, request_id: int, agent: str, to_agent: str, now: datetime, force: bool = False
+) -> HandoffRequest:
+    """Hand an active request to another agent or a supervisor (the bot stays paused). Only the
+    holding agent may, unless ``force`` (a supervisor)."""
+    found = get(s, request_id)
+    if found.status != ACTIVE:
+        raise HandoffError("closed" if found.status == CLOSED else "not_owner", found)
+    if found.agent != agent and not force:
+        raise HandoffError("not_owner", found)
+    found.agent, found.taken_at = to_agent, now
+    s.flush()
+    return found
+
+
+def close_stale(
+    s: Session, older_than: datetime, reason: str, agent: str, now: datetime
+) -> list[HandoffRequest]:
+    """Close every *waiting* request created before ``older_than`` with ``reason`` (bulk clean-up
+    of a queue left over from testing or abandoned chats). Crises are never closed in bulk."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise HandoffError("bad_reason")
+    found = list(
         s.execute(
-            select(HandoffRequest)
-            .where(HandoffRequest.status.in_(statuses))
-            .order_by(HandoffRequest.priority.desc(), HandoffRequest.created_at, HandoffRequest.id)
-            .execution_options(populate_existing=True)
+            select(HandoffRequest).where(
+                HandoffRequest.status == WAITING,
+                HandoffRequest.reason != CRISIS,
+                HandoffRequest.created_at < older_than,
+            )
         ).scalars()
     )
+    for item in found:
+        item.status, item.closed_at, item.open_sender = CLOSED, now, None
+        item.agent, item.close_reason = agent, reason[:200]
+    s.flush()
+    return found
 
 
 def take(s: Session, request_id: int, agent: str, now: datetime) -> HandoffRequest:

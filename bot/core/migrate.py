@@ -31,6 +31,7 @@ MODEL_MODULES: Sequence[str] = (
     "bot.core.outbox",
     "bot.core.contacts",
     "bot.core.handoff",
+    "bot.core.presence",
     "bot.core.wishes",
     "bot.core.jobs",
     "bot.core.entitlements",

@@ -35,6 +35,10 @@ async def test_crisis_mid_form_stops_it_clears_pii_and_queues_a_human_first(doma
 
 
 async def test_asking_twice_for_a_human_queues_once(domain, session):
+    from bot.core import clock, presence
+
+    presence.set_status(session, "agent1", presence.ONLINE, clock.now())
+    session.commit()
     first, first_messages = await run(
         ActionRequestHuman(), tracker("我要人工", "request_human", {}), domain
     )
@@ -44,6 +48,28 @@ async def test_asking_twice_for_a_human_queues_once(domain, session):
     assert responses(first_messages) == ["utter_handoff_requested"]
     assert responses(second_messages) == ["utter_handoff_already"]
     assert len(session.execute(select(handoff.HandoffRequest)).scalars().all()) == 1
+
+
+async def test_no_agent_online_says_so_honestly_and_keeps_the_request(domain, session):
+    _, messages = await run(ActionRequestHuman(), tracker("我要人工", "request_human", {}), domain)
+    assert responses(messages) == ["utter_handoff_offline"]
+    text = domain["responses"]["utter_handoff_offline"][0]["text"]
+    assert "12345" in text and "12356" in text and "几分钟" not in text
+    kept = session.execute(select(handoff.HandoffRequest)).scalars().all()
+    assert [r.status for r in kept] == ["waiting"]
+
+
+async def test_the_queue_shows_the_question_not_the_trigger(domain, session):
+    t = tracker("/request_human", "request_human", {}, history=["荣军卡坐公交要带啥证件"])
+    await run(ActionRequestHuman(), t, domain)
+    t2 = tracker("转人工吧，我想问问俺娘的优待金", "request_human", {}, sender="tg-other")
+    await run(ActionRequestHuman(), t2, domain)
+    stored = {
+        r.sender_id: r.first_text
+        for r in session.execute(select(handoff.HandoffRequest)).scalars().all()
+    }
+    assert stored[t.sender_id] == "荣军卡坐公交要带啥证件"
+    assert stored["tg-other"] == "我想问问俺娘的优待金"
 
 
 async def test_new_session_keeps_category_and_district_but_not_personal_data(domain):

@@ -1,4 +1,4 @@
-"""Assist panel: suggestions (predict + domain, parse + knowledge) with shown/used/edited events,
+"""Assist panel: suggestions from the whole conversation with shown/used/edited events, summary,
 profile + entitlements, PII masking and logged reveal, notes and wrap-up."""
 
 from __future__ import annotations
@@ -43,51 +43,71 @@ def events(engine):
         ]
 
 
-async def test_suggestions_from_the_bot_and_the_knowledge_base(client, accounts, fake_rasa, engine):
-    prepare(fake_rasa, "你好", {"veteran_category": "伤残军人"})
+async def test_suggestions_answer_the_question_before_the_handoff_in_the_agents_voice(
+    client, accounts, fake_rasa, engine
+):
+    prepare(fake_rasa, "我想问补助", {"veteran_category": "伤残军人"})
+    prepare(fake_rasa, "我要人工", {"veteran_category": "伤残军人"})
     token = await login(client, "agent1")
     await take(client, engine, token)
     data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
-    bot, *rest = data["suggestions"]
-    assert bot["source"] == "bot" and bot["ref"] == "utter_greet" and bot["text"].startswith("您好")
-    assert fake_rasa.calls_to(f"/conversations/{SENDER}/predict")
-    prepare(fake_rasa, "我想问补助", {"veteran_category": "伤残军人"})
-    fake_rasa.next_action = "utter_ask_category"
-    data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
-    sources = [(s["source"], s["ref"]) for s in data["suggestions"]]
-    assert sources == [("bot", "utter_ask_category"), ("knowledge", "ask_allowance")]
-    assert (
-        data["suggestions"][0]["text"] == "请问您是哪一类优抚对象？（当前已知：伤残军人）"
-    )  # slot filled
-    knowledge = data["suggestions"][1]
-    assert (
-        knowledge["label"] == "抚恤补助"
-        and "伤残抚恤金" in knowledge["text"]
-        and knowledge["origin"]
-    )
-    assert fake_rasa.calls_to("/model/parse")[-1][2] == {"text": "我想问补助"}
-    assert [e[2] for e in events(engine)] == ["shown"] * 3
+    top = data["suggestions"][0]
+    # the question before the trigger, not the trigger; never the bot's own voice
+    assert (top["source"], top["ref"]) == ("knowledge", "ask_allowance")
+    assert top["source_label"] == "政策答复" and top["label"] == "抚恤补助"
+    assert top["text"].startswith("您好，我是服务中心的工作人员")
+    assert "伤残抚恤金" in top["text"] and top["text"].endswith("以官方最新公布为准。")
+    assert all("我已经通知人工客服" not in s["text"] for s in data["suggestions"])
+    assert not fake_rasa.calls_to(f"/conversations/{SENDER}/predict")
+    summary = data["summary"]
+    assert summary["question"] == "我想问补助" and summary["reason_label"] == "请求人工"
+    assert summary["entitlements"][0]["name"] == "伤残抚恤金"
+    shown = [e for e in events(engine) if e[2] == "shown"]
+    assert len(shown) == len(data["suggestions"])
 
     # sent as-is → used; changed first → edited
     resp = await client.post(
         f"/conversations/{SENDER}/reply",
         headers={"X-CSRF-Token": token},
-        json={"text": knowledge["text"], "suggestion_id": knowledge["id"]},
+        json={"text": top["text"], "suggestion_id": top["id"]},
     )
     assert (await resp.json())["suggestion_event"] == "used"
-    bot_s = data["suggestions"][0]
+    other = data["suggestions"][-1]
     resp = await client.post(
         f"/conversations/{SENDER}/reply",
         headers={"X-CSRF-Token": token},
-        json={"text": bot_s["text"] + "请慢慢说。", "suggestion_id": bot_s["id"]},
+        json={"text": other["text"] + "请慢慢说。", "suggestion_id": other["id"]},
     )
     assert (await resp.json())["suggestion_event"] == "edited"
     logged = events(engine)
-    assert (
-        logged[-2][:3] == ("knowledge", "ask_allowance", "used")
-        and logged[-2][3] == knowledge["id"]
-    )
-    assert logged[-1][:3] == ("bot", "utter_ask_category", "edited")
+    assert logged[-2][:3] == ("knowledge", "ask_allowance", "used") and logged[-2][3] == top["id"]
+    assert logged[-1][2] == "edited" and logged[-1][3] == other["id"]
+
+
+async def test_a_trigger_with_a_question_is_parsed_for_its_question(
+    client, accounts, fake_rasa, engine
+):
+    prepare(fake_rasa, "转人工吧，报到要带什么")
+    await login(client, "agent1")
+    data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
+    assert fake_rasa.calls_to("/model/parse")[-1][2] == {"text": "报到要带什么"}
+    assert data["suggestions"][0]["ref"] == "ask_reporting_process"
+    assert data["summary"]["question"] == "报到要带什么"
+
+
+async def test_crisis_takeover_shows_the_script_and_the_severity(
+    client, accounts, fake_rasa, engine
+):
+    prepare(fake_rasa, "药都攒好了，不想活了")
+    with db.session_scope(engine) as s:
+        handoff.request(s, SENDER, "crisis", "药都攒好了，不想活了", NOW)
+    await login(client, "agent1")
+    data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
+    assert data["suggestions"][0]["source"] == "crisis"
+    assert "12356" in " ".join(s["text"] for s in data["suggestions"][:3])
+    assert data["crisis_script"]["guidance"] and "中国青年报" in data["crisis_script"]["footer"]
+    assert data["summary"]["severity"] == 3 and data["summary"]["severity_label"].startswith("高危")
+    assert all(e["kind"] == "法定优待" for e in data["entitlements"])
 
 
 async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, engine):
@@ -108,10 +128,11 @@ async def test_profile_entitlements_and_masked_pii(client, accounts, fake_rasa, 
         data["profile"]["veteran_category"] == "伤残军人"
         and data["profile"]["qingdao_hukou"] == "是"
     )
-    names = [p["name"] for p in data["entitlements"]["qualifies"]]
-    assert "伤残抚恤金" in names and "荣军卡" in names
-    maybe = data["entitlements"]["maybe"]
-    assert any(p["name"] == "住房优待" and p["missing"] == ["生活困难"] for p in maybe)
+    names = [p["name"] for p in data["entitlements"]]
+    assert names[0] == "伤残抚恤金" and len(names) <= 5
+    assert all(p["status"] == "符合条件" for p in data["entitlements"] if not p["missing"])
+    facts = {f["label"]: f["value"] for f in data["summary"]["facts"]}
+    assert facts["伤残等级"] == "4级" and facts["所在区市"] == "市南区"
     assert data["pii"] == {"phone": "138****5678"}
     text = await (await client.get(f"/api/conversations/{SENDER}/assist")).text()
     assert "13812345678" not in text
@@ -232,3 +253,20 @@ async def test_notes_and_wrap_up(client, accounts, fake_rasa, engine):
     page = await (await client.get(f"/conversations/{SENDER}")).text()
     assert "138****5678" in page and "13812345678" not in page and "告知伤残抚恤金办理流程" in page
     assert "小结已保存" not in page
+
+
+async def test_supervisors_see_which_suggestions_help(client, accounts, fake_rasa, engine):
+    prepare(fake_rasa, "我想问补助")
+    token = await login(client, "agent1")
+    await take(client, engine, token)
+    data = await (await client.get(f"/api/conversations/{SENDER}/assist")).json()
+    top = data["suggestions"][0]
+    await client.post(
+        f"/conversations/{SENDER}/reply",
+        headers={"X-CSRF-Token": token},
+        json={"text": top["text"], "suggestion_id": top["id"]},
+    )
+    assert (await client.get("/suggestion-stats")).status == 403
+    await login(client, "sup")
+    html = await (await client.get("/suggestion-stats")).text()
+    assert "政策答复" in html and "100%" in html

@@ -77,19 +77,22 @@ async def test_full_handoff_cycle(make_client, accounts, events_db, fake_rasa, e
     )
     body = await resp.json()
     assert body["ok"] and body["status"] == "delivered"
-    pushed = await chat_ws.receive_json(timeout=2)
-    assert pushed == {
+    received = [await chat_ws.receive_json(timeout=2), await chat_ws.receive_json(timeout=2)]
+    # the veteran is told a person joined (queued at take-over, delivered on connect), and gets
+    # the reply
+    assert any("工作人员，已经接入" in m["text"] for m in received)
+    assert {
         "type": "message",
         "from": "agent",
         "text": "您好，我是坐席小王。",
         "buttons": [],
-    }
+    } in received
     shown = await receive_until(
         agent_ws, lambda m: m["type"] == "message" and m["message"]["kind"] == "agent"
     )
     assert shown["message"]["agent"] == "agent1"
     with db.session_scope(engine) as s:
-        row = s.execute(select(AgentMessage)).scalar_one()
+        row = s.execute(select(AgentMessage)).scalar_one()  # notices are not agent replies
         assert (row.sender_id, row.agent, row.status, row.handoff_id) == (
             sender,
             "agent1",
@@ -126,6 +129,8 @@ async def test_full_handoff_cycle(make_client, accounts, events_db, fake_rasa, e
     assert fake_rasa.calls_to(f"/conversations/{sender}/tracker/events")[-1][2] == {
         "event": "resume"
     }
+    left = await chat_ws.receive_json(timeout=2)
+    assert "荣军助手继续为您服务" in left["text"]
     with db.session_scope(engine) as s:
         assert handoff.get(s, item["id"]).status == "closed"
     resp = await veteran.post(
@@ -191,7 +196,9 @@ async def test_reply_to_telegram_goes_through_the_gateway(
         "/conversations/tg-5/reply", json={"text": "坐席回复"}, headers={"X-CSRF-Token": token}
     )
     assert (await resp.json())["status"] == "pushed"
-    assert gateway.pushes == [("Bearer test-push-token", {"recipient": "tg-5", "text": "坐席回复"})]
+    joined, reply = gateway.pushes  # the "a person joined" notice, then the reply
+    assert joined[1]["recipient"] == "tg-5" and "已经接入" in joined[1]["text"]
+    assert reply == ("Bearer test-push-token", {"recipient": "tg-5", "text": "坐席回复"})
     gateway.status = 503  # gateway down: the reply waits in the outbox for the gateway's worker
     resp = await client.post(
         "/conversations/tg-5/reply", json={"text": "第二条"}, headers={"X-CSRF-Token": token}

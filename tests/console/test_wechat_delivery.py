@@ -35,7 +35,9 @@ async def test_reply_to_a_wechat_user_is_pushed_by_the_wechat_gateway(
     token = await _take(client, engine)
     body = await _reply(client, token, "坐席回复")
     assert body["status"] == "pushed" and body["ok"]
-    assert gateway.pushes == [("Bearer test-push-token", {"recipient": SENDER, "text": "坐席回复"})]
+    joined, reply = gateway.pushes  # the "a person joined" notice, then the reply
+    assert "已经接入" in joined[1]["text"]
+    assert reply == ("Bearer test-push-token", {"recipient": SENDER, "text": "坐席回复"})
 
     gateway.status = 409  # outside WeChat's 48-hour window
     body = await _reply(client, token, "第二条")

@@ -135,3 +135,56 @@ def test_racing_duplicate_request_resolved_by_unique_index(make_session, now, mo
         assert (again.id, again.reason) == (existing.id, "crisis")
         assert len(calls) == 2
         assert len(handoff.queue(s)) == 1
+
+
+def test_crises_by_severity_then_newest_first(session, now):
+    old_plain = handoff.request(session, "tg-1", "crisis", "心里难受", now)
+    old_wish = handoff.request(session, "tg-2", "crisis", "不想活了", now + timedelta(minutes=1))
+    new_wish = handoff.request(session, "tg-3", "crisis", "真不想活了", now + timedelta(minutes=9))
+    plan = handoff.request(session, "tg-4", "crisis", "药都攒好了", now + timedelta(minutes=5))
+    human = handoff.request(session, "tg-5", "human", "人工", now - timedelta(hours=5))
+    assert [r.id for r in handoff.queue(session)] == [
+        plan.id,
+        new_wish.id,
+        old_wish.id,
+        old_plain.id,
+        human.id,
+    ]
+
+
+def test_upgrade_to_crisis_shows_the_crisis_words(session, now):
+    handoff.request(session, "tg-1", "human", "荣军卡怎么办", now)
+    req = handoff.request(session, "tg-1", "crisis", "药都攒好了", now)
+    assert req.first_text == "药都攒好了"
+
+
+def test_close_stale_needs_a_reason_and_spares_crises_and_recent(session, now):
+    old = handoff.request(session, "tg-1", "human", "a", now - timedelta(days=2))
+    old_crisis = handoff.request(session, "tg-2", "crisis", "不想活了", now - timedelta(days=2))
+    recent = handoff.request(session, "tg-3", "fallback", "c", now - timedelta(minutes=5))
+    with pytest.raises(HandoffError):
+        handoff.close_stale(session, now - timedelta(hours=12), " ", "sup", now)
+    closed = handoff.close_stale(session, now - timedelta(hours=12), "测试遗留", "sup", now)
+    assert [c.id for c in closed] == [old.id]
+    assert (old.status, old.close_reason, old.agent) == ("closed", "测试遗留", "sup")
+    assert {r.id for r in handoff.queue(session)} == {old_crisis.id, recent.id}
+    assert handoff.get_open(session, "tg-1") is None
+
+
+def test_presence_online_fresh_and_within_hours(session, now):
+    from datetime import time
+
+    from bot.core import presence
+
+    assert presence.available(session, now) is False  # nobody online: promise nothing
+    presence.set_status(session, "a1", presence.ONLINE, now)
+    presence.set_status(session, "a2", presence.AWAY, now)
+    assert presence.online_agents(session, now) == ["a1"]
+    assert presence.online_agents(session, now + presence.FRESH + timedelta(seconds=1)) == []
+    presence.seen(session, ["a1"], now + timedelta(minutes=10))
+    assert presence.online_agents(session, now + timedelta(minutes=11)) == ["a1"]
+    hours = ((time(9, 0), time(17, 0)),)
+    assert presence.within_hours(now.replace(hour=10), hours)
+    assert not presence.within_hours(now.replace(hour=20, minute=5), hours)
+    with pytest.raises(ValueError):
+        presence.set_status(session, "a1", "busy", now)

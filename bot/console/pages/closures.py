@@ -144,12 +144,15 @@ async def add_closure(request: web.Request) -> web.StreamResponse:
         )
 
     def work(s):
+        from bot.core.closure_notice import notify_closure
+
         workdays.add_closure(s, values["centre"], day, values["reason"], actor, moment)
         ids = (
             [c.id for c in ap.load_centres()]
             if values["centre"] == workdays.ALL_CENTRES
             else [values["centre"]]
         )
+        notify_closure(s, ids, day, values["reason"], moment)  # the booked are told at once
         return _booked_on(s, ids, day)
 
     booked = await db_call(request, work)

@@ -22,7 +22,7 @@ from bot.console.kit import (
     render,
     text_field,
 )
-from bot.console.models import AgentMessage, AgentNote, WrapUp
+from bot.console.models import AgentMessage, AgentNote, ConsoleUser, WrapUp
 from bot.console.texts import t
 
 MAX_REPLY = 2000
@@ -63,6 +63,18 @@ def _history(s, sender_id: str) -> dict:
     }
 
 
+def _colleagues(s, me: str) -> list[dict]:
+    """Active console users a conversation can be transferred to (supervisors marked)."""
+    rows = s.execute(
+        select(ConsoleUser).where(ConsoleUser.active.is_(True)).order_by(ConsoleUser.username)
+    ).scalars()
+    return [
+        {"username": u.username, "role": t(f"roles.{u.role}", u.role)}
+        for u in rows
+        if u.username != me
+    ]
+
+
 def _undelivered(s, sender_id: str) -> list:
     """Outbox messages WeChat would not deliver (48-hour window, unfollowed), for the agent."""
     from bot.core import contacts, outbox, people
@@ -101,10 +113,12 @@ async def conversation_page(request: web.Request) -> web.Response:
     if channel_of(sender_id) == "wx":
         undelivered = await db_call(request, _undelivered, sender_id)
     user = current_user(request)
+    colleagues = await db_call(request, _colleagues, user.username)
     return render(
         request,
         "conversation.html",
         {
+            "colleagues": colleagues,
             "undelivered": undelivered,
             "conv": data,
             "handoff": open_item,

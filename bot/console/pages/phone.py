@@ -1,5 +1,7 @@
-"""Phone-call assist: what the caller says → intent, entities, suggested answer; entitlement
-check."""
+"""Phone-call assist: what the caller says → topic, facts and answers to read out (the same
+agent-voice suggestions as the chat console, bot.core.agent_assist); the policy form pre-filled
+from what was typed; caller look-up by mobile or 确认码 (bookings, wishes) with cancel through the
+今日报到 page's own confirm-and-cancel flow."""
 
 from __future__ import annotations
 
@@ -7,12 +9,11 @@ from aiohttp import web
 
 from bot.channels.rasa_client import RasaError
 from bot.console import assist
-from bot.console.kit import RASA, register_nav, render
+from bot.console.kit import RASA, db_call, register_nav, render
 from bot.console.texts import t
-from bot.core import people
+from bot.core import agent_assist, caller_lookup, people
 
 MAX_TEXT = 2000
-BENEFIT_INTENTS = {"ask_benefit"}
 
 
 def _blank_profile() -> dict:
@@ -26,54 +27,104 @@ def _blank_profile() -> dict:
 
 
 def _context(**extra) -> dict:
+    from bot.core import districts, wishes
+
     base = {
+        "wish_categories": wishes.CATEGORIES,
+        "districts": districts.names(),
+        "wrapup_categories": t("wrapup_categories"),
+        "calls": [],
         "text": "",
         "analysis": None,
         "profile": _blank_profile(),
         "programmes": None,
         "categories": assist.veteran_categories(),
         "error": "",
+        "lookup": None,
+        "lookup_query": "",
     }
     base.update(extra)
     return base
 
 
+def _calls(s) -> list[dict]:
+    """The latest phone-call wrap-ups (the call log), masked."""
+    from sqlalchemy import select
+
+    from bot.console.models import WrapUp
+
+    rows = s.execute(
+        select(WrapUp)
+        .where(WrapUp.sender_id.like("tel-%"))
+        .order_by(WrapUp.created_at.desc())
+        .limit(30)
+    ).scalars()
+    return [
+        {
+            "time": w.created_at.strftime("%m-%d %H:%M"),
+            "agent": w.agent,
+            "category": w.category,
+            "summary": people.mask_text(w.summary),
+            "resolved": w.resolved,
+        }
+        for w in rows
+    ]
+
+
 async def phone_page(request: web.Request) -> web.Response:
-    return render(request, "phone.html", _context())
+    return render(request, "phone.html", _context(calls=await db_call(request, _calls)))
 
 
 async def _analyse(request: web.Request, text: str) -> dict:
-    """/model/parse → intent, confidence, entities (masked) and suggested answers. Raises
-    RasaError."""
+    """/model/parse → topic, facts (masked) and answers to read out. Raises RasaError."""
     parsed = await request.app[RASA].parse(text)
     intent = (parsed.get("intent") or {}).get("name")
     confidence = float((parsed.get("intent") or {}).get("confidence") or 0)
+    turn = agent_assist.turns_from_events([{"event": "user", "text": text, "parse_data": parsed}])
+    for index, question in agent_assist.residual_questions(turn):
+        turn[index] = agent_assist.with_question_parse(
+            turn[index], await request.app[RASA].parse(question)
+        )
+    labels = t("entity_labels")
     entities = [
-        {"entity": e.get("entity"), "value": people.mask_text(str(e.get("value", "")))}
+        {
+            "entity": labels.get(e.get("entity"), t("entity_labels.other")),
+            "value": people.mask_text(str(e.get("value", ""))),
+        }
         for e in parsed.get("entities") or []
+        if e.get("entity") in labels
     ]
-    answers = []
-    if intent in BENEFIT_INTENTS:
-        for e in parsed.get("entities") or []:
-            if e.get("entity") == "benefit":
-                programme = assist.programme_by_name(str(e.get("value")))
-                if programme:
-                    answers.append({"kind": "programme", "programme": programme})
-    answer = assist.knowledge_answer(intent)
-    if answer:
-        answers.append({"kind": "knowledge", "label": assist.topic_label(intent), **answer})
+    intents = t("analytics.intents")
     ranking = [
-        {"name": r.get("name"), "confidence": round(float(r.get("confidence") or 0), 3)}
+        {
+            "label": intents.get(r.get("name"), t("analytics.unknown_intent")),
+            "confidence": round(float(r.get("confidence") or 0), 3),
+        }
         for r in (parsed.get("intent_ranking") or [])[:5]
     ]
+    answers = [
+        dict(a, source_label=t(f"suggestion_sources.{a['source']}", a["source"]))
+        for a in agent_assist.suggestions(turn)
+        if a["source"] != "generic"
+    ]
     return {
-        "intent": intent,
-        "label": assist.topic_label(intent) if intent else "",
+        "label": intents.get(intent, t("analytics.unknown_intent")) if intent else "",
         "confidence": round(confidence, 3),
         "entities": entities,
         "answers": answers,
         "ranking": ranking,
+        "facts": agent_assist.facts(turn),
     }
+
+
+def _prefill(facts: dict) -> dict:
+    """The policy form's values from what the caller said (category, disability grade)."""
+    raw = _blank_profile()
+    if facts.get("veteran_category") in assist.veteran_categories():
+        raw["veteran_category"] = facts["veteran_category"]
+    if facts.get("disability_grade"):
+        raw["disability_grade"] = str(facts["disability_grade"])
+    return raw
 
 
 async def analyse(request: web.Request) -> web.Response:
@@ -92,7 +143,11 @@ async def analyse(request: web.Request) -> web.Response:
             _context(text=shown, error=t("errors.rasa_unavailable")),
             status=502,
         )
-    return render(request, "phone.html", _context(text=shown, analysis=analysis))
+    return render(
+        request,
+        "phone.html",
+        _context(text=shown, analysis=analysis, profile=_prefill(analysis["facts"])),
+    )
 
 
 def _profile_from_form(form) -> tuple[dict, dict]:
@@ -130,8 +185,55 @@ async def check_entitlements(request: web.Request) -> web.Response:
     )
 
 
+def _lookup(s, query: str) -> dict:
+    found = caller_lookup.lookup_caller(s, query)
+    statuses = t("staff.appointment_status")
+    wish_status = t("wish_status_labels")
+    return {
+        "appointments": [
+            {
+                "id": a.id,
+                "code": a.code,
+                "name": a.masked_name,
+                "mobile": a.masked_mobile,
+                "category": a.category,
+                "centre_id": a.centre_id,
+                "centre": a.centre.name if a.centre is not None else a.centre_id,
+                "start": a.start.strftime("%Y-%m-%d %H:%M"),
+                "date": a.start.date().isoformat(),
+                "status": a.status,
+                "status_label": statuses.get(a.status, a.status),
+            }
+            for a in found["appointments"]
+        ],
+        "wishes": [
+            {
+                "code": w.code,
+                "category": w.category,
+                "status_label": wish_status.get(w.status, w.status),
+                "text": w.public_text,
+            }
+            for w in found["wishes"]
+        ],
+        "senders": found["senders"],
+    }
+
+
+async def lookup(request: web.Request) -> web.Response:
+    """A caller by mobile or 确认码: their bookings (cancel via 今日报到) and wishes."""
+    form = await request.post()
+    query = str(form.get("query", "")).strip()[:40]
+    if not query:
+        return render(request, "phone.html", _context(error=t("errors.lookup_empty")), status=400)
+    found = await db_call(request, _lookup, query)
+    return render(
+        request, "phone.html", _context(lookup=found, lookup_query=people.mask_text(query))
+    )
+
+
 def setup(app: web.Application) -> None:
     app.router.add_get("/phone", phone_page, name="phone")
     app.router.add_post("/phone/analyse", analyse)
     app.router.add_post("/phone/entitlements", check_entitlements)
+    app.router.add_post("/phone/lookup", lookup)
     register_nav(app, "/phone", "nav.phone", order=30)

@@ -22,6 +22,8 @@
     return node;
   };
   var el = RJ.el;
+  // Agents see topics in Chinese, never intent codes.
+  function intentLabel(intent) { return (TX.intent_labels && TX.intent_labels[intent]) || TX.other_topic || ""; }
 
   RJ.post = function (url, data) {
     return fetch(url, {
@@ -121,7 +123,7 @@
     var metaEl = el("span", { class: "meta" }, [who + " · " + (m.time || "")]);
     if (m.kind === "user" && m.intent) {
       var conf = m.confidence == null ? "" : " " + Math.round(m.confidence * 100) + "%";
-      metaEl.appendChild(el("span", { class: "chip intent" + (m.confidence != null && m.confidence < 0.5 ? " low" : ""), text: m.intent + conf, title: TX.confidence }));
+      metaEl.appendChild(el("span", { class: "chip intent" + (m.confidence != null && m.confidence < 0.5 ? " low" : ""), text: intentLabel(m.intent) + conf, title: TX.confidence }));
     }
     var node = el("div", { class: "msg " + m.kind, "data-key": m.kind + "|" + m.ts }, [m.kind === "system" ? null : metaEl, m.text || ""]);
     if (m.buttons && m.buttons.length) {
@@ -151,7 +153,7 @@
         el("div", { class: "row" }, [
           el("span", { class: "chip", text: c.channel_label }),
           c.paused ? el("span", { class: "chip warn", text: TX.paused }) : null,
-          c.latest_intent ? el("span", { class: "chip intent", text: c.latest_intent }) : null
+          c.latest_intent ? el("span", { class: "chip intent", text: intentLabel(c.latest_intent) }) : null
         ]),
         el("div", { class: "preview", text: c.preview })
       ]);
@@ -269,6 +271,18 @@
         }
       });
     }
+    var canned = document.getElementById("canned-select");
+    if (canned) {  // 常用语: one click puts the text in the reply box, still editable
+      RJ.get("/api/canned").then(function (r) {
+        if (!r.ok) return;
+        r.body.items.forEach(function (c) { canned.appendChild(el("option", { value: c.text, text: c.title })); });
+      });
+      canned.addEventListener("change", function () {
+        if (!canned.value) return;
+        input.value = input.value ? input.value + "\n" + canned.value : canned.value;
+        canned.value = ""; input.focus();
+      });
+    }
     if (form) {
       form.addEventListener("submit", function (e) { e.preventDefault(); send(input.value, pendingSuggestion); });
       input.addEventListener("keydown", function (e) { if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); send(input.value, pendingSuggestion); } });
@@ -277,16 +291,38 @@
     function renderAssist(a) {
       var sug = document.getElementById("suggestions");
       sug.textContent = "";
+      if (!a.rasa_ok) sug.appendChild(el("p", { class: "muted", text: TX.rasa_down }));
       if (!a.suggestions.length) sug.appendChild(el("p", { class: "muted", text: TX.no_suggestions }));
       a.suggestions.forEach(function (s) {
-        var label = (s.source === "bot" ? TX.from_bot : TX.from_knowledge) + " · " + s.label + (s.confidence != null ? " " + Math.round(s.confidence * 100) + "%" : "");
+        var label = (s.source_label || "") + " · " + s.label;
         var actions = el("div", { class: "actions" });
         if (form) {
           actions.appendChild(el("button", { type: "button", class: "btn small primary", text: TX.send, "data-suggestion": s.id, onclick: function () { send(s.text, s.id); } }));
-          actions.appendChild(el("button", { type: "button", class: "btn small", text: TX.edit, onclick: function () { input.value = s.text; pendingSuggestion = s.id; input.focus(); } }));
+          actions.appendChild(el("button", { type: "button", class: "btn small insert", text: TX.edit, "data-insert": s.id, onclick: function () { input.value = s.text; pendingSuggestion = s.id; input.focus(); } }));
         }
         sug.appendChild(el("div", { class: "suggestion", "data-source": s.source }, [el("div", { class: "muted", text: label }), el("div", { class: "text", text: s.text }), actions]));
       });
+      var guide = document.getElementById("crisis-script");
+      guide.textContent = "";
+      guide.hidden = !a.crisis_script;
+      if (a.crisis_script) {
+        guide.appendChild(el("h3", { text: TX.crisis_guide }));
+        var ol = el("ol");
+        a.crisis_script.guidance.forEach(function (g) { ol.appendChild(el("li", { text: g })); });
+        guide.appendChild(ol);
+        guide.appendChild(el("p", { class: "muted", text: a.crisis_script.footer }));
+      }
+      var sum = a.summary || {}, box2 = document.getElementById("takeover-summary");
+      box2.textContent = "";
+      var dl = el("dl", { class: "profile" });
+      if (sum.reason_label) { dl.appendChild(el("dt", { text: TX.why })); dl.appendChild(el("dd", { text: sum.reason_label + (sum.trigger ? "（" + sum.trigger + "）" : "") })); }
+      if (sum.severity_label) { dl.appendChild(el("dt", { text: TX.severity })); dl.appendChild(el("dd", { class: "sev-" + sum.severity, text: sum.severity_label })); }
+      dl.appendChild(el("dt", { text: TX.question }));
+      dl.appendChild(el("dd", { class: "question", text: sum.question || TX.no_question }));
+      (sum.facts || []).forEach(function (f) { dl.appendChild(el("dt", { text: f.label })); dl.appendChild(el("dd", { text: f.value })); });
+      (sum.appointments || []).forEach(function (b) { dl.appendChild(el("dt", { text: TX.appointment })); dl.appendChild(el("dd", { text: b.start + " " + b.centre + "（" + b.code + "）" })); });
+      (sum.wishes || []).forEach(function (w) { dl.appendChild(el("dt", { text: TX.wish })); dl.appendChild(el("dd", { text: w.code + " " + w.category + " · " + w.status_label })); });
+      box2.appendChild(dl);
       var profile = document.getElementById("profile");
       profile.textContent = "";
       Object.keys(a.profile).forEach(function (key) {
@@ -312,12 +348,11 @@
       });
       var ent = document.getElementById("entitlements");
       ent.textContent = "";
-      var yes = a.entitlements.qualifies || [], maybe = a.entitlements.maybe || [];
-      if (!yes.length && !maybe.length) ent.appendChild(el("li", { class: "muted", text: TX.no_entitlements }));
-      yes.forEach(function (p) { ent.appendChild(el("li", {}, [el("strong", { text: p.name }), " " + (p.summary || "")])); });
-      maybe.forEach(function (p) {
-        ent.appendChild(el("li", { class: "maybe" }, [el("strong", { text: p.name }), " ",
-          el("span", { class: "muted", text: TX.maybe + (p.missing || []).join("、") })]));
+      if (!a.entitlements.length) ent.appendChild(el("li", { class: "muted", text: TX.no_entitlements }));
+      a.entitlements.forEach(function (p) {
+        ent.appendChild(el("li", { class: p.missing.length ? "maybe" : "yes" }, [el("strong", { text: p.name }), " ",
+          el("span", { class: "chip", text: p.kind }), " ",
+          el("span", { class: "muted", text: p.missing.length ? TX.maybe + p.missing.join("、") : TX.qualifies })]));
       });
       (a.appointments || []).forEach(function (b) {
         profile.appendChild(el("dt", { text: TX.appointment }));
