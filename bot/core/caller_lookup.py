@@ -18,21 +18,23 @@ def lookup_caller(s, query: str) -> dict:
     found_appointments: list = []
     found_wishes: list = []
     try:
-        mobile = people.validate_mobile(query)
+        mobile = people.validate_phone(query)
     except people.InvalidMobile:
         mobile = None
     if mobile:
+        # Numbers are stored encrypted; their keyed hash is what SQL can match.
+        digest = people.mobile_fingerprint(mobile)
         found_appointments = list(
             s.execute(
                 select(ap.Appointment)
-                .where(ap.Appointment.mobile == mobile)
+                .where(ap.Appointment.mobile_hash == digest)
                 .order_by(ap.Appointment.start.desc())
             ).scalars()
         )
         found_wishes = list(
             s.execute(
                 select(wishes.Wish)
-                .where(wishes.Wish.mobile == mobile)
+                .where(wishes.Wish.mobile_hash == digest)
                 .order_by(wishes.Wish.created_at.desc())
             ).scalars()
         )

@@ -11,7 +11,7 @@ import json
 from functools import lru_cache
 
 from aiohttp import web
-from sqlalchemy import create_engine, or_, select, text
+from sqlalchemy import create_engine, select, text
 
 from bot.console.kit import CONFIG, db_call, register_nav, render
 from bot.console.models import AgentMessage, WrapUp
@@ -19,6 +19,9 @@ from bot.console.texts import t
 from bot.core import caller_lookup, handoff, people
 
 LIMIT = 100
+# Handoff questions are stored encrypted (PIPL), so SQL cannot match inside them: the newest
+# SCANNED requests are decrypted and matched here.
+SCANNED = 5000
 
 
 def _like(query: str) -> str:
@@ -29,12 +32,8 @@ def _like(query: str) -> str:
 def _stored(s, query: str) -> dict:
     pattern = _like(query)
     H = handoff.HandoffRequest
-    handoffs = s.execute(
-        select(H)
-        .where(or_(H.first_text.like(pattern, escape="!"), H.sender_id.like(pattern, escape="!")))
-        .order_by(H.created_at.desc())
-        .limit(LIMIT)
-    ).scalars()
+    newest = s.execute(select(H).order_by(H.created_at.desc()).limit(SCANNED)).scalars()
+    handoffs = [h for h in newest if query in (h.first_text or "") or query in h.sender_id][:LIMIT]
     replies = s.execute(
         select(AgentMessage)
         .where(AgentMessage.text.like(pattern, escape="!"))
