@@ -41,7 +41,7 @@ class ActionAnswerQuestion(Action):
             kind = "contact" if intent == "ask_contact" else "intent"
             reply = followups.Reply(kind, topic, intent=intent)
             _, keys = fu.recent_context(tracker)
-            if reply.key in keys:
+            if reply.key in keys and kind != "contact":  # contacts differ by district
                 reply = followups.escalate(topic, "details")
             plan.replies.append(reply)
         return fu.speak(dispatcher, tracker, domain, plan, current=intent)

@@ -122,8 +122,9 @@ def speak(
         else:
             say(dispatcher, tracker, reply.text, _buttons(reply))
     labels = followups.button_labels()
+    in_form = bool((tracker.active_loop or {}).get("name"))
     for task in plan.tasks:
-        if task == current:
+        if task == current or in_form:  # mid-form the form's own question comes next
             continue
         say(
             dispatcher,

@@ -372,7 +372,8 @@ def plan(
         topics = [recent_topic]
     for topic in topics[:max_topics]:
         replies = _topic_replies(topic, aspects, text, path, from_context)
-        repeated = [r for r in replies if r.key in last_keys]
+        # the contact answer differs by district; everything else asked again is escalated
+        repeated = [r for r in replies if r.key in last_keys and r.kind != "contact"]
         if repeated:
             replies = [escalate(topic, repeated[0].aspect, path=path)]
         result.replies += replies

@@ -146,3 +146,24 @@ def test_topic_lookup_lists_every_plain_word_of_the_data_file():
     lookup = next(item for item in nlu["nlu"] if item.get("lookup") == "topic")
     words = {line.strip("- ").strip() for line in lookup["examples"].splitlines() if line.strip()}
     assert plain - words == set()
+
+
+HOTLINES = {"12345", "12356", "12348", "12333", "110", "120", "119"}
+
+
+def test_every_topic_and_aspect_renders_sourced_without_invented_numbers():
+    data = yaml.safe_load((REPO / "bot/core/data/knowledge_followups.yml").read_text("utf-8"))
+    aspects = list(followups.ASPECT_ORDER) + [""]
+    rendered = 0
+    for topic in data["topics"]:
+        for aspect in aspects:
+            reply = followups.answer_topic(topic, aspect, "一年多少钱 七级")
+            for r in [reply, followups.escalate(topic, aspect or "details")]:
+                if r is None or r.kind != "text":
+                    continue
+                rendered += 1
+                assert "{" not in r.text and "}" not in r.text, (topic, aspect)
+                assert r.text.endswith(NOTICE) and "来源：" in r.text, (topic, aspect)
+                numbers = set(re.findall(r"\d{3,}", r.text))
+                assert numbers <= HOTLINES | {"1954", "2021", "2022", "2023", "2024"}, numbers
+    assert rendered > 50
