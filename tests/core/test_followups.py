@@ -167,3 +167,21 @@ def test_every_topic_and_aspect_renders_sourced_without_invented_numbers():
                 numbers = set(re.findall(r"\d{3,}", r.text))
                 assert numbers <= HOTLINES | {"1954", "2021", "2022", "2023", "2024"}, numbers
     assert rendered > 50
+
+
+@pytest.mark.parametrize("script", ["simplified", "traditional"])
+def test_every_reply_passes_the_content_truth_checks(script):
+    from bot.core.script import to_script
+    from tests.core.test_content_truth import answer_problems
+
+    data = yaml.safe_load((REPO / "bot/core/data/knowledge_followups.yml").read_text("utf-8"))
+    problems = []
+    for topic in list(data["topics"]) + ["rongjun_card", "rongjun_insure", "rongjun_home"]:
+        for aspect in list(followups.ASPECT_ORDER) + [""]:
+            for reply in (
+                followups.answer_topic(topic, aspect, "七级"),
+                followups.escalate(topic, aspect or "details"),
+            ):
+                if reply is not None and reply.kind == "text":
+                    problems += answer_problems(to_script(reply.text, script), f"{topic}:{aspect}")
+    assert problems == []
