@@ -8,24 +8,22 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import followups as fu
 from actions.replies import (
     benefit_payload,
     latest_entity,
     latest_intent,
     say,
     user_script,
-    utter_programme_details,
 )
-from bot.core import appointments, entitlements, knowledge
+from bot.core import appointments, entitlements, followups, knowledge
 from bot.core.script import to_script
 
 
-def followup_buttons(followups: list[dict[str, str]]) -> list[dict[str, str]]:
-    return [{"title": item["title"], "payload": item["payload"]} for item in followups or []]
-
-
 class ActionAnswerQuestion(Action):
-    """Answers the latest informational intent from knowledge.yml."""
+    """Answers the latest informational intent from knowledge.yml — or, when the message names a
+    topic or asks something specific ("报到要带什么材料", "补助的事打哪个电话问"), that part; never
+    the same block twice in a row."""
 
     def name(self) -> str:
         return "action_answer_question"
@@ -33,15 +31,20 @@ class ActionAnswerQuestion(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
-        found = knowledge.answer(latest_intent(tracker) or "")
-        if found is None:
-            dispatcher.utter_message(response="utter_default")
-            return []
-        text, _source, followups = found
-        say(dispatcher, tracker, text, followup_buttons(followups))
-        if latest_intent(tracker) == "ask_contact":
-            say_service_centres(dispatcher, tracker, domain)
-        return []
+        intent = latest_intent(tracker) or ""
+        plan = fu.plan_for(tracker)
+        if not plan.replies:
+            if knowledge.answer(intent) is None:
+                dispatcher.utter_message(response="utter_default")
+                return []
+            topic = fu.INTENT_TOPICS.get(intent, intent)
+            kind = "contact" if intent == "ask_contact" else "intent"
+            reply = followups.Reply(kind, topic, intent=intent)
+            _, keys = fu.recent_context(tracker)
+            if reply.key in keys and kind != "contact":  # contacts differ by district
+                reply = followups.escalate(topic, "details")
+            plan.replies.append(reply)
+        return fu.speak(dispatcher, tracker, domain, plan, current=intent)
 
 
 def say_service_centres(
@@ -91,6 +94,9 @@ class ActionExplainBenefit(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        plan = fu.plan_for(tracker)
+        if plan.replies:
+            return fu.speak(dispatcher, tracker, domain, plan)
         name = latest_entity(tracker, "benefit")
         programme = entitlements.programme_by_name(name) if name else None
         if programme is None:
@@ -102,5 +108,9 @@ class ActionExplainBenefit(Action):
             ]
             dispatcher.utter_message(response="utter_ask_which_benefit", buttons=buttons)
             return []
-        utter_programme_details(dispatcher, programme)
-        return [SlotSet("benefit", programme.name)]
+        reply = followups.Reply("programme", programme.id, programme=programme.id)
+        _, keys = fu.recent_context(tracker)
+        if reply.key in keys:
+            reply = followups.escalate(programme.id, "details")
+        plan.replies.append(reply)
+        return fu.speak(dispatcher, tracker, domain, plan) + [SlotSet("benefit", programme.name)]

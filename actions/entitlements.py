@@ -14,7 +14,9 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, FormValidationAction, Tracker
+from rasa_sdk.events import SlotSet
 
+from actions import followups as fu
 from actions import forms_common as fc
 from actions import validators
 from actions.replies import benefit_payload, utter_programme_details
@@ -23,6 +25,7 @@ from bot.core import entitlements, numerals
 logger = logging.getLogger(__name__)
 
 FIELDS = entitlements.FIELD_ORDER
+DIRECT_SLOT = "finder_direct"  # set when the question was answered directly (no questionnaire)
 MATRIX = "荣军矩阵"  # the catalogue's `kind` value for the 14 programmes (a data key, not a reply)
 # Parsing vocabulary for yes/no questions that people answer with a fact instead of "是".
 _HUKOU_YES = re.compile(r"青岛(户口|户籍|人|本地)|本地户口|本市户口")
@@ -71,6 +74,8 @@ class ValidateEntitlementForm(FormValidationAction):
         return "validate_entitlement_form"
 
     async def required_slots(self, domain_slots, dispatcher, tracker, domain) -> list[str]:
+        if tracker.get_slot(DIRECT_SLOT):
+            return []  # a direct question was answered (action_finder_intro): no questionnaire
         answered = [f for f in FIELDS if tracker.get_slot(f) is not None]
         result = entitlements.find(profile_from(tracker))
         return answered + ([result.next_question] if result.next_question else [])
@@ -134,6 +139,21 @@ class ValidateEntitlementForm(FormValidationAction):
         return {"disability_grade": int(number)}
 
 
+class ActionFinderIntro(Action):
+    """ "退役军人坐公交免费吗" is answered first (then the finder is offered); a general "我能享受
+    哪些优待" starts the finder. Sets ``finder_direct`` so the form asks nothing after an answer."""
+
+    def name(self) -> str:
+        return "action_finder_intro"
+
+    async def run(self, dispatcher, tracker, domain):
+        plan = fu.plan_for(tracker)
+        if plan.replies:
+            return fu.speak(dispatcher, tracker, domain, plan) + [SlotSet(DIRECT_SLOT, True)]
+        fc.utter(dispatcher, tracker, "utter_finder_intro")
+        return [SlotSet(DIRECT_SLOT, None)]
+
+
 def details_payload(programme: entitlements.Programme) -> str:
     if programme.kind == MATRIX:
         return benefit_payload(programme.name)
@@ -147,6 +167,8 @@ class ActionFinderResult(Action):
         return "action_finder_result"
 
     async def run(self, dispatcher, tracker, domain):
+        if tracker.get_slot(DIRECT_SLOT):
+            return [SlotSet(DIRECT_SLOT, None)]  # answered directly; the finder was offered
         result = entitlements.find(profile_from(tracker))
         if result.qualifies:
             buttons = [{"title": p.name, "payload": details_payload(p)} for p in result.qualifies]

@@ -1,4 +1,5 @@
-"""A fallback that helps: the likeliest topics as buttons, then a human on the second miss."""
+"""A fallback that helps: a follow-up or short reply read in context first, else the likeliest
+topics as buttons, then a human on the second miss."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
+from actions import followups as fu
 from actions.handoffs import record_handoff
 from actions.replies import user_script
 from bot.core import knowledge
@@ -17,6 +19,7 @@ logger = logging.getLogger(__name__)
 
 FALLBACK_INTENT = "nlu_fallback"
 SUGGESTIONS = 3
+VAGUE_INTENTS = {"affirm"}
 
 
 def consecutive_fallbacks(tracker: Tracker) -> int:
@@ -26,7 +29,9 @@ def consecutive_fallbacks(tracker: Tracker) -> int:
         if event.get("event") != "user":
             continue
         intent = ((event.get("parse_data") or {}).get("intent") or {}).get("name")
-        if intent != FALLBACK_INTENT:
+        # "那个那个 就是上回说的那个事" classified as a yes to nothing is a miss too
+        vague_yes = intent in VAGUE_INTENTS and not fu.is_ack(event.get("text") or "")
+        if intent != FALLBACK_INTENT and not vague_yes:
             break
         count += 1
     return count
@@ -45,6 +50,11 @@ class ActionSuggestTopics(Action):
     async def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
     ) -> list[dict[str, Any]]:
+        plan = fu.plan_for(tracker)
+        if plan.replies:  # a follow-up the classifier could not place: "这个在哪办", "要带啥"
+            return fu.speak(dispatcher, tracker, domain, plan)
+        if fu.is_ack(fu.latest_text(tracker)):  # "👍", "嗯", "行": act on what was just said
+            return await fu.ActionAckInContext().run(dispatcher, tracker, domain)
         if consecutive_fallbacks(tracker) >= 2:
             try:
                 record_handoff(tracker, "fallback")
