@@ -13,10 +13,9 @@ from actions.replies import (
     benefit_payload,
     latest_entity,
     latest_intent,
-    say,
     user_script,
 )
-from bot.core import appointments, entitlements, followups, knowledge
+from bot.core import entitlements, followups, knowledge
 from bot.core.script import to_script
 
 
@@ -45,44 +44,6 @@ class ActionAnswerQuestion(Action):
                 reply = followups.escalate(topic, "details")
             plan.replies.append(reply)
         return fu.speak(dispatcher, tracker, domain, plan, current=intent)
-
-
-def say_service_centres(
-    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
-) -> None:
-    """The user's district service centre (all of them when the district is unknown), from
-    service_centres.yml and deployment.yml; an address or phone not configured yet reads as the
-    deployment file's fallback wording, and a note says so."""
-    from actions.forms_common import domain_text
-
-    district = latest_entity(tracker, "district")
-    centre = appointments.find_centre_by_district(district) if district else None
-    centres = [centre] if centre else appointments.load_centres()
-    if not centres:
-        return
-    lines = [
-        domain_text(
-            domain,
-            "utter_contact_centre_line",
-            name=item.name,
-            address=item.address_text,
-            phone=item.phone_text,
-            hours="、".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in item.hours),
-        )
-        for item in centres
-    ]
-    if not all(item.is_configured("address") and item.is_configured("phone") for item in centres):
-        lines.append(domain_text(domain, "utter_contact_placeholder_note"))
-    heading = (
-        domain_text(domain, "utter_contact_heading_district", district=centre.district)
-        if centre
-        else domain_text(domain, "utter_contact_heading_all")
-    )
-    say(
-        dispatcher,
-        tracker,
-        domain_text(domain, "utter_contact_centres", heading=heading, lines="\n".join(lines)),
-    )
 
 
 class ActionExplainBenefit(Action):

@@ -13,10 +13,10 @@ import re
 from typing import Any
 
 from rasa_sdk import Action, Tracker
-from rasa_sdk.events import SlotSet
+from rasa_sdk.events import FollowupAction, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions.replies import say, utter_programme_details
+from actions.replies import say, say_service_centres, utter_programme_details
 from bot.core import entitlements, followups, knowledge
 
 TOPIC_SLOT = "answer_topic"
@@ -116,8 +116,6 @@ def speak(
                 buttons = [{"title": f["title"], "payload": f["payload"]} for f in found.followups]
                 say(dispatcher, tracker, found.text, buttons)
             if reply.kind == "contact":
-                from actions.answers import say_service_centres
-
                 say_service_centres(dispatcher, tracker, domain)
         else:
             say(dispatcher, tracker, reply.text, _buttons(reply))
@@ -171,8 +169,6 @@ class ActionAnswerFollowup(Action):
                 return remember([reply])
         district = next(tracker.get_latest_entity_values("district"), None)
         if district and topic == "contact":
-            from actions.answers import say_service_centres
-
             say_service_centres(dispatcher, tracker, domain)
             return []
         dispatcher.utter_message(response="utter_anything_else")
@@ -194,9 +190,7 @@ class ActionAckInContext(Action):
             return []
         if not is_ack(latest_text(tracker)):
             # "就那个啊" read as a yes: not understood, so the fallback's next step (a human)
-            from actions.fallback import ActionSuggestTopics
-
-            return await ActionSuggestTopics().run(dispatcher, tracker, domain)
+            return [FollowupAction("action_suggest_topics")]
         dispatcher.utter_message(response="utter_ack_ok")
         return []
 

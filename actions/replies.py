@@ -12,7 +12,7 @@ from typing import Any
 from rasa_sdk import Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from bot.core import entitlements
+from bot.core import appointments, entitlements
 from bot.core.script import conversation_script, to_script
 
 
@@ -69,4 +69,42 @@ def utter_programme_details(
         where=parts["where"].strip(),
         documents=parts["documents_text"],
         source=parts["source"],
+    )
+
+
+def say_service_centres(
+    dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+) -> None:
+    """The user's district service centre (all of them when the district is unknown), from
+    service_centres.yml and deployment.yml; an address or phone not configured yet reads as the
+    deployment file's fallback wording, and a note says so."""
+    from actions.forms_common import domain_text
+
+    district = latest_entity(tracker, "district")
+    centre = appointments.find_centre_by_district(district) if district else None
+    centres = [centre] if centre else appointments.load_centres()
+    if not centres:
+        return
+    lines = [
+        domain_text(
+            domain,
+            "utter_contact_centre_line",
+            name=item.name,
+            address=item.address_text,
+            phone=item.phone_text,
+            hours="、".join(f"{start:%H:%M}-{end:%H:%M}" for start, end in item.hours),
+        )
+        for item in centres
+    ]
+    if not all(item.is_configured("address") and item.is_configured("phone") for item in centres):
+        lines.append(domain_text(domain, "utter_contact_placeholder_note"))
+    heading = (
+        domain_text(domain, "utter_contact_heading_district", district=centre.district)
+        if centre
+        else domain_text(domain, "utter_contact_heading_all")
+    )
+    say(
+        dispatcher,
+        tracker,
+        domain_text(domain, "utter_contact_centres", heading=heading, lines="\n".join(lines)),
     )

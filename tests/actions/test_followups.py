@@ -59,6 +59,15 @@ class Chat:
         self.events.extend({"event": "bot", "text": line} for line in said)
         self.events.extend(events)
         self.slots.update(slot_events(events))
+        followup = next((e["name"] for e in events if e.get("event") == "followup"), None)
+        if followup is not None:  # Rasa runs a FollowupAction next, without a new user message
+            nxt = {a.name(): a for a in (ActionSuggestTopics(), ActionAckInContext())}[followup]
+            events, messages = await run(nxt, self.tracker(text, intent, entities), self.domain)
+            more = [self.render(m) for m in messages]
+            self.events.extend({"event": "bot", "text": line} for line in more)
+            self.events.extend(events)
+            self.slots.update(slot_events(events))
+            said += more
         return "\n".join(said)
 
 

@@ -8,8 +8,18 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[2]
 ACTIONS = REPO / "actions"
 # Modules every feature may import (no actions of a feature of their own, except the generic
-# action_stop_form in forms_common). Everything else in actions/ is a feature.
-SHARED = {"__init__", "forms_common", "validators", "replies", "handoffs", "appointment_times"}
+# action_stop_form in forms_common, and followups: reading a message against the answer just
+# given is how answers, the finder and the fallback all reply, so its three context actions sit
+# with it). Everything else in actions/ is a feature.
+SHARED = {
+    "__init__",
+    "forms_common",
+    "validators",
+    "replies",
+    "handoffs",
+    "appointment_times",
+    "followups",
+}
 MAX_LINES = 600
 
 
