@@ -338,13 +338,16 @@ _NOT_BOOKING = re.compile(r"取消|改约|改期|查一?下|查询|我约的|约
 
 def starts_a_booking(text: str, found: facts.Facts) -> bool:
     """'我叫…，退伍兵，电话…，住城阳，想后天上午去报到' read as a mere statement is a booking:
-    booking words and at least one fact of the booking form, and not a check or a change."""
+    booking words and at least one fact of the booking form, or — without the word, as in
+    '复员军人 于长江 138… 城阳区 下周三上午' — a day to come with two facts about who and where;
+    never a check or a change."""
     clean = fc.normalise(text or "")
-    return bool(
-        _BOOKING_WORDS.search(clean)
-        and not _NOT_BOOKING.search(clean)
-        and found.found & {facts.NAME, facts.PHONE, facts.ID, facts.DISTRICT, facts.CATEGORY}
-    )
+    if _NOT_BOOKING.search(clean):
+        return False
+    person = found.found & {facts.NAME, facts.PHONE, facts.ID, facts.DISTRICT, facts.CATEGORY}
+    if _BOOKING_WORDS.search(clean) and person:
+        return True
+    return facts.WHEN in found.found and len(person) >= 2
 
 
 class ActionStatement(Action):

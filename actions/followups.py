@@ -127,7 +127,7 @@ def speak(
         say(
             dispatcher,
             tracker,
-            followups.task_offer(task),
+            followups.task_offer(task, current),
             [{"title": labels.get(task) or task, "payload": "/" + task}],
         )
     return remember(plan.replies)

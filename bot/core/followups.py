@@ -389,8 +389,15 @@ def button_labels(*, path=None) -> dict[str, str]:
     return {str(k): _text(v) for k, v in (_data(path).get("buttons") or {}).items()}
 
 
-def task_offer(task: str, *, path=None) -> str:
-    return _template("second_request", path).format(other=TASK_LABELS.get(task, task))
+def task_offer(task: str, current: str | None = None, *, path=None) -> str:
+    """The second request, remembered aloud; with ``current`` (the task starting now) it says
+    which comes first ("先帮您许微心愿。您还提到找工作…")."""
+    other = TASK_LABELS.get(task, task)
+    if current in TASK_LABELS:
+        return _template("second_request_after", path).format(
+            current=TASK_LABELS[current], other=other
+        )
+    return _template("second_request", path).format(other=other)
 
 
 def finder_offer(*, path=None) -> str:

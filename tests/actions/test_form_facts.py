@@ -237,3 +237,22 @@ async def test_the_denied_district_entity_does_not_win(domain):
     )
     events, _ = await run(A.ValidateAppointmentForm(), t, domain)
     assert slot_events(events)["district"] == "市南区"
+
+
+def test_a_statement_of_who_where_and_when_starts_a_booking_without_the_word():
+    from datetime import date
+
+    from bot.core import facts
+
+    today = date(2026, 11, 30)
+
+    def starts(text: str) -> bool:
+        return A.starts_a_booking(text, facts.find(text, today=today))
+
+    assert starts("复员军人 赵长江 13853269090 城阳区 下周三上午")
+    assert starts("俺姓高，叫高守田，复员军人，约下周三上午，在平度")
+    assert starts("想去报到 我叫刘洋")
+    # a day alone, or one fact with a day, is not enough; checks and changes never start one
+    assert not starts("下周三上午")
+    assert not starts("城阳区 下周三上午")
+    assert not starts("我约的下周三上午 城阳区 电话13853269090 查一下")

@@ -11,8 +11,9 @@ import pytest
 
 from tests.conversations.runner import load_cases, run_case, summarise
 
-# Measured on the merged tree (see the closing note); raise it as conversations are fixed.
-PASS_FLOOR = 0.0
+# 107 of 110 (97.3 %) pass on the merged tree; the floor leaves room for date-dependent cases
+# (a "下周三" that falls on a holiday) and for slots other tests book on the shared stack.
+PASS_FLOOR = 0.93
 
 
 @pytest.mark.stack

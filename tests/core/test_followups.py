@@ -185,3 +185,9 @@ def test_every_reply_passes_the_content_truth_checks(script):
                 if reply is not None and reply.kind == "text":
                     problems += answer_problems(to_script(reply.text, script), f"{topic}:{aspect}")
     assert problems == []
+
+
+def test_the_second_request_says_which_task_comes_first():
+    text = followups.task_offer("ask_employment", "submit_wish")
+    assert text.startswith("好的，先帮您许微心愿") and "找工作" in text
+    assert "先帮您" not in followups.task_offer("ask_employment")
