@@ -294,8 +294,11 @@ class ValidateAppointmentForm(FormValidationAction):
     def validate_appointment_confirmed(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "appointment_confirmed"):
             return {"appointment_confirmed": value}
-        if value is None and not fc.is_payload(tracker):
-            # the message corrected a fact (get_extraction_events): show the summary again
+        if not fc.is_payload(tracker) and (
+            value is None or validators.message_facts(tracker).found
+        ):
+            # the message corrected a fact (get_extraction_events: "手机号改成…", "改成下周四"),
+            # even where its words also read as a "no": show the summary again
             return {"appointment_confirmed": None, "appointment_change": None}
         field = fc.choice(tracker)
         if field not in CHANGEABLE:
@@ -554,4 +557,8 @@ class ActionBookAppointment(Action):
                 "utter_appointment_reminder",
                 remind_at=fc.fmt_when(domain, booked["remind_at"]),
             )
-        return clear + [SlotSet("appointment_ref", booked["code"])]
+        # "要带啥" next reads against 报到 (the follow-up replies' topic slot)
+        return clear + [
+            SlotSet("appointment_ref", booked["code"]),
+            SlotSet("answer_topic", "reporting"),
+        ]
