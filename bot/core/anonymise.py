@@ -11,42 +11,13 @@ from __future__ import annotations
 import re
 
 from bot.core import districts, numerals, people
+from bot.core.surnames import COMMON as _SURNAMES_1
+from bot.core.surnames import COMPOUND as _SURNAMES_2
 
 __all__ = ["anonymise"]
 
 _HAN = r"\u4e00-\u9fff"
 
-# Common single surnames (covers the vast majority of the population) and compound surnames.
-_SURNAMES_1 = set(
-    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任"
-    "沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔"
-    "向汤常温康施文牛樊葛邢安齐易乔伍庞颜倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌"
-    "毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦"
-    "麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商刁沙荣巫寇桑郎甄丛仲虞敖巩"
-    "明佘池乜匡国位"
-)
-_SURNAMES_2 = (
-    "欧阳",
-    "司马",
-    "上官",
-    "诸葛",
-    "东方",
-    "皇甫",
-    "尉迟",
-    "公孙",
-    "慕容",
-    "长孙",
-    "宇文",
-    "司徒",
-    "夏侯",
-    "轩辕",
-    "令狐",
-    "端木",
-    "独孤",
-    "南宫",
-    "呼延",
-    "澹台",
-)
 
 # Words that follow a name-ish prefix but are not names (我是退役军人, 我是伤残军人 ...).
 _NOT_NAME_STARTS = (
