@@ -2,7 +2,8 @@
 
 * ``handle_event(event, live)`` is the event source's handler. It keeps the recent messages of
   each conversation (bounded), tells connected agents (``/ws``) and detects handoff triggers on
-  live user turns: intent ``crisis`` → "crisis", ``request_human`` → "human", two fallback turns
+  live user turns: intent ``crisis`` with the crisis gate's ``crisis_kind`` entity → "crisis",
+  ``request_human`` → "human", two fallback turns
   in a row → "fallback". Triggers go to ``on_trigger(sender_id, reason, text)``.
 * Web-chat users' sockets (``/chat/ws``) are registered here too, so agent replies and pushes
   reach the right browser tab(s).
@@ -195,6 +196,9 @@ class Hub:
         ts = float(event.get("timestamp") or time.time())
         message: Message | None = None
         trigger: str | None = None
+        if kind == "user" and (event.get("metadata") or {}).get("replayed"):
+            # the crisis follow-up re-sends a message once the person changes topic: shown once
+            return None, None
         if kind == "user":
             parse = event.get("parse_data") or {}
             intent = (parse.get("intent") or {}).get("name")
@@ -217,7 +221,13 @@ class Hub:
             if intent == FALLBACK_INTENT:
                 conv.fallback_streak += 1
                 conv.turn_fell_back = True
-            if intent in TRIGGER_INTENTS:
+            if intent == "crisis" and not any(
+                e.get("entity") == "crisis_kind" for e in message.entities
+            ):
+                # the classifier's guess alone: the bot asks a gentle check question first and
+                # the action server queues the handoff on a yes
+                trigger = None
+            elif intent in TRIGGER_INTENTS:
                 trigger = TRIGGER_INTENTS[intent]
             elif conv.fallback_streak >= 2:
                 trigger = "fallback"

@@ -156,7 +156,10 @@ async def test_crisis_comes_first_with_an_alert(
         {
             "event": "user",
             "text": "我不想活了",
-            "parse_data": {"intent": {"name": "crisis", "confidence": 1.0}, "entities": []},
+            "parse_data": {
+                "intent": {"name": "crisis", "confidence": 1.0},
+                "entities": [{"entity": "crisis_kind", "value": "mind"}],
+            },
         },
     )
     msg = await receive_until(agent_ws, lambda m: m["type"] == "queue" and len(m["items"]) == 2)

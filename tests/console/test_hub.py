@@ -6,12 +6,14 @@ from bot.console.hub import Hub, serialise_conversation
 
 
 def user(sender, text, intent, confidence=0.9, ts=1.0):
+    # a crisis phrase carries the crisis gate's entity, as the NLU pipeline sets it
+    entities = [{"entity": "crisis_kind", "value": "mind"}] if intent == "crisis" else []
     return {
         "sender_id": sender,
         "event": "user",
         "timestamp": ts,
         "text": text,
-        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": []},
+        "parse_data": {"intent": {"name": intent, "confidence": confidence}, "entities": entities},
     }
 
 
@@ -117,3 +119,16 @@ async def test_bounded_memory():
             await hub.handle_event(user(f"tg-{i}", f"m{j}", "greet", ts=i * 10 + j))
     assert len(hub.conversations) == 3
     assert len(hub.conversation("tg-4").messages) == 5
+
+
+async def test_a_classifier_only_crisis_and_a_replayed_message_do_not_trigger():
+    """Only the crisis gate's phrases alert at once; a replayed message is shown once."""
+    rec = Recorder()
+    hub = Hub(on_trigger=rec)
+    guess = user("tg-7", "怎么又问 刚才不是填了吗", "crisis", 0.8)
+    guess["parse_data"]["entities"] = []
+    await hub.handle_event(guess)
+    replayed = {**user("tg-8", "不想活了", "crisis"), "metadata": {"replayed": True}}
+    await hub.handle_event(replayed)
+    assert rec.triggers == []
+    assert hub.conversations.get("tg-8") is None or not hub.conversations["tg-8"].messages
