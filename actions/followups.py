@@ -144,6 +144,7 @@ def remember(replies: list[followups.Reply]) -> list[dict[str, Any]]:
 
 def plan_for(tracker: Tracker, **kwargs) -> followups.Plan:
     topic, keys = recent_context(tracker)
+    kwargs.setdefault("category", tracker.get_slot("veteran_category"))
     return followups.plan(latest_text(tracker), recent_topic=topic, last_keys=keys, **kwargs)
 
 

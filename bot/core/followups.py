@@ -260,7 +260,9 @@ def _programme_reply(topic: str, programme: entitlements.Programme, aspect: str,
     )
 
 
-def answer_topic(topic: str, aspect: str = "", text: str = "", *, path=None) -> Reply | None:
+def answer_topic(
+    topic: str, aspect: str = "", text: str = "", *, category: str | None = None, path=None
+) -> Reply | None:
     """The answer to ``aspect`` (or the topic itself) of ``topic``; None when this module has
     nothing better than the caller's default answer."""
     entry = _topic_table(path).get(topic) or {}
@@ -272,7 +274,7 @@ def answer_topic(topic: str, aspect: str = "", text: str = "", *, path=None) -> 
         return Reply("text", topic, aspect, _with_footer(body, refs, f"money {topic}", path))
     intent = _text(entry.get("intent"))
     if intent:
-        return _intent_reply(topic, intent, aspect, path)
+        return _intent_reply(topic, intent, aspect, path, category)
     programme = _programme(_text(entry.get("programme")) or topic)
     if programme is not None:
         if aspect:
@@ -298,13 +300,22 @@ def answer_topic(topic: str, aspect: str = "", text: str = "", *, path=None) -> 
     return None
 
 
-def _intent_reply(topic: str, intent: str, aspect: str, path) -> Reply:
+def _intent_reply(topic: str, intent: str, aspect: str, path, category: str | None = None) -> Reply:
     if intent == "ask_contact":
         return Reply("contact", topic, "", intent=intent)
     if intent == "ask_reporting_process" and aspect == "documents":
-        requirements = knowledge.reporting_requirements(None)
-        body = _template("reporting_documents", path).format(
-            documents="\n".join(f"- {d}" for d in requirements["documents"])
+        # the category already known (e.g. from the booking just made) picks its own list
+        requirements = knowledge.reporting_requirements(category)
+        if not category or not requirements["documents"]:
+            requirements = knowledge.reporting_requirements(None)
+            category = None
+        documents = "\n".join(f"- {d}" for d in requirements["documents"])
+        body = (
+            _template("reporting_documents_for", path).format(
+                category=category, documents=documents
+            )
+            if category
+            else _template("reporting_documents", path).format(documents=documents)
         )
         citation = requirements["source"]
         text = sources.with_footer(
@@ -330,13 +341,18 @@ def _intent_reply(topic: str, intent: str, aspect: str, path) -> Reply:
 
 
 def _topic_replies(
-    topic: str, aspects: list[str], text: str, path, from_context: bool = False
+    topic: str,
+    aspects: list[str],
+    text: str,
+    path,
+    from_context: bool = False,
+    category: str | None = None,
 ) -> list[Reply]:
     """Up to two aspects of one topic (一个问题里问"在哪办、带什么"); an escalation is dropped
     when the topic got a real answer besides."""
     replies: list[Reply] = []
     for aspect in aspects[:2] or [""]:
-        reply = answer_topic(topic, aspect, text, path=path)
+        reply = answer_topic(topic, aspect, text, category=category, path=path)
         fits = reply is not None and reply.aspect == aspect and (aspect or not from_context)
         if fits and all(reply.key != r.key for r in replies):
             replies.append(reply)
@@ -356,6 +372,7 @@ def plan(
     recent_topic: str | None = None,
     last_keys: list[str] | tuple[str, ...] = (),
     max_topics: int = 2,
+    category: str | None = None,
     path=None,
 ) -> Plan:
     """What to answer for ``text``: the topics it names (at most ``max_topics``), else the aspect
@@ -371,7 +388,7 @@ def plan(
     if from_context:
         topics = [recent_topic]
     for topic in topics[:max_topics]:
-        replies = _topic_replies(topic, aspects, text, path, from_context)
+        replies = _topic_replies(topic, aspects, text, path, from_context, category)
         # the contact answer differs by district; everything else asked again is escalated
         repeated = [r for r in replies if r.key in last_keys and r.kind != "contact"]
         if repeated:

@@ -191,3 +191,10 @@ def test_the_second_request_says_which_task_comes_first():
     text = followups.task_offer("ask_employment", "submit_wish")
     assert text.startswith("好的，先帮您许微心愿") and "找工作" in text
     assert "先帮您" not in followups.task_offer("ask_employment")
+
+
+def test_documents_follow_up_uses_the_category_already_known():
+    known = followups.plan("要带啥", recent_topic="reporting", category="退役士兵").replies
+    unknown = followups.plan("要带啥", recent_topic="reporting").replies
+    assert known and "退役士兵报到" in known[0].text and "哪一类" not in known[0].text
+    assert unknown and "哪一类" in unknown[0].text
