@@ -73,7 +73,10 @@ class ValidateWishForm(FormValidationAction):
     def validate_wish_description(self, value, dispatcher, tracker, domain):
         if not fc.answering(tracker, "wish_description"):
             # the message that started the form ("我要许愿 想找人修修漏水的屋顶"): its wish, if it
-            # says one, spares two questions; otherwise nothing is said and the form asks
+            # says one, spares two questions; otherwise nothing is said and the form asks. A
+            # button ("/submit_wish") says no wish.
+            if fc.is_payload(tracker) or str(value or "").startswith("/"):
+                return {"wish_description": None}
             return _wish_from_request(value, tracker.get_slot("wish_category"))
         text = " ".join(str(value or "").split())
         if fc.is_payload(tracker) or len(text) < 2 or len(text) > MAX_DESCRIPTION:

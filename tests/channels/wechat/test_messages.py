@@ -101,6 +101,7 @@ async def test_voice_without_recognition_is_answered_kindly(gateway, fake_rasa):
 async def test_follow_sends_greet_to_rasa_and_opens_the_push_window(gateway, fake_rasa, engine):
     reply = await gateway.platform.event(USER, "subscribe")
     assert reply.content == "收到：/greet"
+    await gateway.gateway.relay.drain()  # the contact is recorded off the reply path
     with session_scope(engine) as session:
         state = contacts.reachability(session, f"wx-{USER}", clock.now(), timedelta(hours=47))
     assert state.reachable
