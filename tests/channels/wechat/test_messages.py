@@ -116,6 +116,7 @@ async def test_unfollow_answers_nothing_and_stops_pushes(gateway, fake_rasa, eng
     await gateway.platform.text(USER, "你好")
     reply = await gateway.platform.event(USER, "unsubscribe")
     assert reply.body == "success"
+    await gateway.gateway.relay.drain()  # both contact writes happen off the reply path
     with session_scope(engine) as session:
         state = contacts.reachability(session, f"wx-{USER}", clock.now(), timedelta(hours=47))
     assert state.reason == "unsubscribed"
