@@ -42,6 +42,9 @@ class ContactWindow:
         self.max_users = max_users
         self._recorded: OrderedDict[str, float] = OrderedDict()
         self._warned_at = float("-inf")
+        # Writes run on worker threads; one at a time keeps them in the order the user acted
+        # (a "seen" still running must not land after an unfollow and reopen the window).
+        self._writing = asyncio.Lock()
 
     def _session(self):
         from bot.core.db import session_scope
@@ -73,7 +76,8 @@ class ContactWindow:
                 getattr(contacts, function)(session, sender, self.now())
 
         try:
-            await asyncio.to_thread(write)
+            async with self._writing:
+                await asyncio.to_thread(write)
         except Exception as exc:
             self._database_trouble(f"could not record contact of {sender}", exc)
 
