@@ -1,7 +1,18 @@
 """Find a caller on the phone: their 报到 bookings and 微心愿 by mobile number or by 确认码 / wish
-code, so the agent can act for them (the phone assist page)."""
+code, so the agent can act for them (the phone assist page).
+
+A caller has no chat, so what an agent does for them on the phone is recorded under a stable id
+made from the number, never the number itself: ``tel-`` + 16 hex digits of its keyed fingerprint
+(``people.id_fingerprint``, the service's secret key)."""
 
 from __future__ import annotations
+
+
+def caller_id(mobile: str) -> str:
+    """The sender id of records an agent makes for a caller (wish, job seeker, booking)."""
+    from bot.core import people
+
+    return "tel-" + people.id_fingerprint("TEL" + mobile)[:16]
 
 
 def lookup_caller(s, query: str) -> dict:

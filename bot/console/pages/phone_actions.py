@@ -1,9 +1,8 @@
 """来电代办: what an agent does on the phone for a caller — register a 微心愿 or a job seeker on
 their behalf (the core functions, not a copy), and log the call with its wrap-up.
 
-A caller has no chat, so their records use a stable id made from the mobile number, never the
-number itself: ``tel-`` + 16 hex digits of its keyed fingerprint (``people.id_fingerprint``, the
-service's secret key); the phone page finds them again by mobile (``bot.core.caller_lookup``).
+A caller has no chat, so their records use ``caller_lookup.caller_id(mobile)`` (a keyed
+fingerprint, never the number itself); the phone page finds them again by mobile.
 """
 
 from __future__ import annotations
@@ -14,10 +13,7 @@ from bot.console.kit import current_user, db_call, error, flash, now
 from bot.console.models import WrapUp
 from bot.console.texts import t
 from bot.core import jobs, people, wishes
-
-
-def caller_id(mobile: str) -> str:
-    return "tel-" + people.id_fingerprint("TEL" + mobile)[:16]
+from bot.core.caller_lookup import caller_id
 
 
 def _mobile(form) -> str | None:

@@ -160,8 +160,12 @@ def book(
     now: datetime,
     discharge_date: date | None = None,
     script: str | None = None,
+    by: str | None = None,
 ) -> Appointment:
     """Book ``start`` at ``centre_id`` for one person and queue the reminder.
+
+    ``by`` is who made the booking for the history (an agent booking for a caller on the
+    phone); by default the person's own ``sender_id``.
 
     Raises ``people.InvalidMobile`` / ``people.InvalidIdNumber`` for bad input,
     ``AppointmentError`` ('unknown_centre', 'bad_name', 'bad_category') and ``BookingError``
@@ -213,7 +217,9 @@ def book(
                 appointment.slot_id = slot_id
                 s.add(appointment)
                 s.flush()
-                _log(s, appointment, "booked", sender_id, now, start.strftime("%Y-%m-%d %H:%M"))
+                _log(
+                    s, appointment, "booked", by or sender_id, now, start.strftime("%Y-%m-%d %H:%M")
+                )
                 s.flush()
         except _Full:
             raise BookingError(FULL, nearest_free(s, centre.id, start, now)) from None
