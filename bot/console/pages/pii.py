@@ -77,10 +77,20 @@ def _log(s, limit: int = 500) -> list[dict]:
             "agent": r.agent,
             "field": t(f"pii_fields.{r.field}", r.field),
             "subject": r.subject,
+            "href": _subject_href(r.subject),
             "time": r.created_at.strftime("%Y-%m-%d %H:%M:%S"),
         }
         for r in rows.scalars()
     ]
+
+
+def _subject_href(subject: str) -> str:
+    """Where the logged subject is: a wish ("wish:<id>", its original revealed) or a
+    conversation (its sender id)."""
+    kind, _, wish_id = subject.partition(":")
+    if kind == "wish" and wish_id.isdigit():
+        return f"/wishes/{wish_id}"
+    return f"/conversations/{subject}"
 
 
 @require_role("supervisor")

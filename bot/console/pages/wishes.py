@@ -3,16 +3,36 @@
 All transitions are ``bot.core.wishes`` calls (they record who/when in ``wish_events``
 and refuse illegal moves with ``InvalidTransition``; the transaction is then rolled back, so
 nothing changes). Only masked contact data and the anonymised public text are shown.
+
+A supervisor may reveal one wish's original (the sealed description) on purpose, to judge it
+before approving or rejecting: a POST button, logged in ``pii_reveal_log`` (who, when, which wish;
+never the text) within the per-user reveal limit, answered once with ``Cache-Control: no-store``.
 """
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
 from sqlalchemy import func, select
 
-from bot.console.kit import current_user, db_call, flash, now, path_id, register_nav, render
+from bot.console.kit import (
+    LIMITER,
+    current_user,
+    db_call,
+    flash,
+    now,
+    path_id,
+    register_nav,
+    render,
+    require_role,
+)
+from bot.console.models import PiiRevealLog
 from bot.console.texts import t
 from bot.core import people, wishes
+
+logger = logging.getLogger(__name__)
+REVEAL_FIELD = "wish_text"  # pii_reveal_log.field; subject: "wish:<id>"
 
 TABS = (
     wishes.SUBMITTED,
@@ -131,6 +151,7 @@ async def _detail_page(
     *,
     error: str = "",
     form: dict | None = None,
+    original: str | None = None,
     status: int = 200,
 ) -> web.Response:
     wish = await db_call(request, _detail, wish_id)
@@ -149,6 +170,7 @@ async def _detail_page(
             "error": error,
             "form": form or {},
             "kinds": wishes.CLAIMANT_KINDS,
+            "original": original,
         },
         status=status,
     )
@@ -156,6 +178,44 @@ async def _detail_page(
 
 async def wish_detail(request: web.Request) -> web.Response:
     return await _detail_page(request, _wish_id(request))
+
+
+def reveal_subject(wish_id: int) -> str:
+    return f"wish:{wish_id}"
+
+
+def _reveal(s, wish_id: int, agent: str, moment) -> str | None:
+    """The wish's original description, the reveal logged in the same transaction."""
+    wish = s.get(wishes.Wish, wish_id)
+    if wish is None:
+        return None
+    s.add(
+        PiiRevealLog(
+            agent=agent, field=REVEAL_FIELD, subject=reveal_subject(wish.id), created_at=moment
+        )
+    )
+    return wish.description
+
+
+@require_role("supervisor")
+async def wish_reveal(request: web.Request) -> web.Response:
+    wish_id = _wish_id(request)
+    user = current_user(request)
+    window = request.app[LIMITER].pii_reveal
+    if not window.hit(user.username):
+        logger.warning("wish original reveal rate-limited for %s", user.username)
+        response = await _detail_page(
+            request, wish_id, error=t("errors.pii_rate_limited"), status=429
+        )
+        response.headers["Retry-After"] = str(window.retry_after(user.username))
+        return response
+    original = await db_call(request, _reveal, wish_id, user.username, now(request))
+    if original is None:
+        return await _detail_page(request, wish_id)  # the not-found page (404)
+    logger.info("wish %s: original revealed by %s", wish_id, user.username)
+    response = await _detail_page(request, wish_id, original=original)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _error_text(exc: wishes.WishError) -> str:
@@ -216,6 +276,7 @@ def _make_action(action: str):
 def setup(app: web.Application) -> None:
     app.router.add_get("/wishes", wishes_page, name="wishes")
     app.router.add_get("/wishes/{wish_id}", wish_detail)
+    app.router.add_post("/wishes/{wish_id}/reveal", wish_reveal)
     for action in ACTIONS:
         app.router.add_post(f"/wishes/{{wish_id}}/{action}", _make_action(action))
     register_nav(app, "/wishes", "staff.nav.wishes", order=45)
