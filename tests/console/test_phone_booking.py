@@ -109,7 +109,7 @@ async def test_bad_input_is_explained_and_nothing_typed_is_lost(client, accounts
         "/phone/book",
         data=booking_form(token, id_number=bad_id, mobile="1234", name="王建国", start=""),
     )
-    assert resp.status == 400
+    assert resp.status == 400 and resp.headers["Cache-Control"] == "no-store"
     html = await resp.text()
     assert "校验位不对" in html and "正确的手机号" in html and "请选择一个空闲时段" in html
     assert 'value="王建国"' in html and f'value="{bad_id}"' in html and 'value="1234"' in html

@@ -203,7 +203,7 @@ async def _book_page(
     status: int = 200,
 ) -> web.Response:
     picker = await db_call(request, _picker, values["centre"], values["date"], now(request))
-    return render(
+    response = render(
         request,
         "phone_booking.html",
         {
@@ -218,6 +218,8 @@ async def _book_page(
         },
         status=status,
     )
+    response.headers["Cache-Control"] = "no-store"  # it may carry the typed name, number, ID
+    return response
 
 
 async def book_page(request: web.Request) -> web.Response:
