@@ -13,7 +13,8 @@ for SQLite and PostgreSQL alike. Before an event is written:
 Events streamed to the event broker (SQL or RabbitMQ, whichever is configured) are masked the
 same way, with the slot values masked rather than encrypted: nothing reads them back. The
 in-memory tracker of the current turn is never changed, so the action server and the form
-validators still see exactly what the user typed.
+validators still see exactly what the user typed. A ``user`` event's ``message_id`` is kept as
+it is: a retried message is recognised by it (``stored_turn``, ``bot.rasa_replay``).
 
 Speed (issue #13): each recent conversation's session is kept in memory with the highest row id
 applied, so a turn reads only rows above it and writes only its new events (Rasa's own store
@@ -40,6 +41,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.core import people
+from bot.core.inbound import message_id as valid_message_id
+from bot.rasa_replay import turn_after
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +97,12 @@ def protect(data: dict[str, Any], replacements: dict[str, str], seal: bool) -> d
             **scrub({k: v for k, v in data.items() if k != "value"}, replacements),
             "value": hidden,
         }
-    return scrub(data, replacements)
+    safe = scrub(data, replacements)
+    # A message id is no personal data, and a retry is recognised by it exactly (a Telegram
+    # update id or WeChat MsgId is a long digit run that ``mask_text`` would otherwise mask).
+    if valid_message_id(data.get("message_id")):
+        safe["message_id"] = data["message_id"]
+    return safe
 
 
 def reveal(data: dict[str, Any]) -> dict[str, Any]:
@@ -249,6 +257,19 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             entry.append(reveal(json.loads(text)))
             entry.last_id = max(entry.last_id, row_id)
         self._keep(sender_id, entry)
+
+    def stored_turn(self, sender_id: str, message_id: str) -> list[dict[str, Any]] | None:
+        """What was stored after the user message ``message_id`` of the sender's current session
+        (None if it is not stored), read as ``retrieve`` reads, without building a tracker: a
+        retried message is answered from here (``bot.rasa_replay``)."""
+        with self.session_scope() as session:
+            entry = self._session_of(session, sender_id)
+            self._keep(sender_id, entry)
+        # Only events mentioning the id are parsed until it is found (a session holds hundreds).
+        for index, text in enumerate(entry.events):
+            if message_id in text and turn_after([json.loads(text)], message_id) is not None:
+                return turn_after((json.loads(t) for t in entry.events[index:]), message_id)
+        return None
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
