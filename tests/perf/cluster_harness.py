@@ -32,8 +32,9 @@ import aiohttp
 import sqlalchemy as sa
 
 from bot.channels.rasa_client import REST_PATH, RasaClient, RasaError
-from bot.cluster import Cluster
+from bot.cluster import Cluster, ensure_database
 from bot.core import inbound
+from bot.run import _sql_store_from_url
 from tests.conftest import free_port
 
 PG = "postgresql://root@127.0.0.1:5432"
@@ -57,6 +58,7 @@ def cluster(workdir: Path, servers: int = 2, lock_lifetime: int | None = None) -
     if lock_lifetime is not None:
         env["TICKET_LOCK_LIFETIME"] = str(lock_lifetime)
     subprocess.run([sys.executable, "-m", "bot.core.migrate"], env=env, check=True)
+    create_tables(tracker_url, workdir / "rasa_events.db")
     running = Cluster(
         rasa_ports=[free_port() for _ in range(servers)],
         action_ports=[free_port() for _ in range(servers)],
@@ -72,6 +74,19 @@ def cluster(workdir: Path, servers: int = 2, lock_lifetime: int | None = None) -
         with engine.connect() as connection:
             connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)'))
         engine.dispose()
+
+
+def create_tables(tracker_url: str, broker_db: Path) -> None:
+    """Create the shared tracker store's and event log's tables before the servers start: two
+    servers starting at once both create them, and one then fails ("table events already
+    exists")."""
+    from rasa.core.brokers.sql import SQLEventBroker
+    from rasa.core.tracker_store import SQLTrackerStore
+
+    ensure_database(tracker_url)
+    store = {k: v for k, v in _sql_store_from_url(tracker_url).items() if k != "type"}
+    SQLTrackerStore(**store).engine.dispose()
+    SQLEventBroker(db=str(broker_db)).engine.dispose()
 
 
 @dataclass
