@@ -235,7 +235,6 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 self._keep(sender_id, entry)
                 return
             replacements = {**entry.replacements, **known_values(new_events)}
-            self.publish(sender_id, new_events, replacements)
             rows = []
             for event in new_events:
                 data = protect(event.as_dict(), replacements, seal=True)
@@ -253,6 +252,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.flush()
             written = [(row.id, row.data) for row in rows]
             session.commit()
+        # Streamed only once stored: a turn whose write fails (or whose server dies first) is
+        # handled again on a retry, and the event log must not then hold it twice.
+        self.publish(sender_id, new_events, replacements)
         for row_id, text in written:
             entry.append(reveal(json.loads(text)))
             entry.last_id = max(entry.last_id, row_id)
