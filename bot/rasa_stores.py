@@ -19,11 +19,13 @@ it is: a retried message is recognised by it (``stored_turn``, ``bot.rasa_replay
 Speed (issue #13): each recent conversation's session is kept in memory with the highest row id
 applied, so a turn reads only rows above it and writes only its new events (Rasa's own store
 re-reads the whole session three times per turn); the SQL event log is written by one
-background thread, one transaction per turn, after the reply. See the class docstrings.
+background thread, one transaction per turn, once the turn is stored and before its reply (the
+event loop goes on with other turns meanwhile). See the class docstrings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -199,15 +201,20 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         while len(self._sessions) > self.CACHE_SENDERS:
             self._sessions.popitem(last=False)
 
-    def publish(self, sender_id: str, events: list[Event], replacements: dict[str, str]) -> None:
+    def publish(
+        self, sender_id: str, events: list[Event], replacements: dict[str, str]
+    ) -> Future | None:
         """Stream ``events`` (masked) to the event broker, if one is configured.
 
-        Rasa's SQL broker commits each event on its own, on the request path (a fifth of a
+        Rasa's SQL broker commits each event on its own, on the event loop (a fifth of a
         turn's time under load). Here a turn's events go to one writer thread and are written
-        in one transaction after the reply; the single thread keeps their order. Other brokers
-        (RabbitMQ: Rasa's pika broker publishes asynchronously already) get them as usual."""
+        in one transaction; the single thread keeps their order. The returned future is done
+        when they are written (``save`` awaits it, so the event loop runs other turns
+        meanwhile, and a server killed after answering has logged every answered turn). Other
+        brokers (RabbitMQ: Rasa's pika broker publishes asynchronously already) get them as
+        usual."""
         if self.event_broker is None:
-            return
+            return None
         bodies = []
         for event in events:
             body = {"sender_id": sender_id}
@@ -217,9 +224,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(1, thread_name_prefix="rasa-events")
             self._published = self._writer.submit(write_events, self.event_broker, bodies)
-        else:
-            for body in bodies:
-                self.event_broker.publish(body)
+            return self._published
+        for body in bodies:
+            self.event_broker.publish(body)
+        return None
 
     def flush_events(self, timeout: float = 30.0) -> None:
         """Wait until every event handed to the SQL broker's writer is written."""
@@ -252,13 +260,16 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             session.flush()
             written = [(row.id, row.data) for row in rows]
             session.commit()
-        # Streamed only once stored: a turn whose write fails (or whose server dies first) is
-        # handled again on a retry, and the event log must not then hold it twice.
-        self.publish(sender_id, new_events, replacements)
         for row_id, text in written:
             entry.append(reveal(json.loads(text)))
             entry.last_id = max(entry.last_id, row_id)
         self._keep(sender_id, entry)
+        # Streamed only once stored: a turn whose write fails (or whose server dies first) is
+        # handled again on a retry, and the event log must not then hold it twice. Waited for
+        # (off the event loop) before the reply, so an answered turn is in the log too.
+        logged = self.publish(sender_id, new_events, replacements)
+        if logged is not None:
+            await asyncio.wrap_future(logged)
 
     def stored_turn(self, sender_id: str, message_id: str) -> list[dict[str, Any]] | None:
         """What was stored after the user message ``message_id`` of the sender's current session
