@@ -6,6 +6,12 @@ control characters; a message longer than RJ_MAX_MESSAGE_CHARS or one over the s
 limit is answered politely here and never reaches the NLU, the tracker store or the logs.
 The rate limit counts per sender, never per IP: every gateway reaches Rasa from one address.
 A turn runs to its end even when the caller disconnects (see ``guard``).
+
+The body may carry a ``message_id`` (the one Rasa client always sends one): a second delivery of
+the same (sender, message id) — a retry after a server died mid-turn — is answered with the first
+delivery's stored replies instead of being stored and run again (``bot.rasa_replay``). The
+route is this channel's own (Rasa's ``RestInput`` route has no message id); its answers are
+Rasa's: a JSON list of bot messages, also when the turn failed.
 """
 
 from __future__ import annotations
@@ -15,12 +21,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from rasa.core.channels.channel import UserMessage
+from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
 from rasa.core.channels.rest import RestInput
-from sanic import Blueprint
+from sanic import Blueprint, response
+from sanic.request import Request
+from sanic.response import HTTPResponse
 
 from bot.core import inbound, settings
 from bot.core.script import detect_script, to_script
+from bot.rasa_replay import handle_once
 
 logger = logging.getLogger(__name__)
 
@@ -89,4 +98,41 @@ class LimitedRestInput(RestInput):
         return guarded
 
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
-        return super().blueprint(self.guard(on_new_message))
+        """Rasa's REST routes (``GET /``, ``POST /webhook``; no ``stream`` mode), each message
+        through ``guard`` and then ``handle_once`` instead of Rasa's ``on_new_message`` (which
+        is ``agent.handle_message``: the same, without the message-id check)."""
+        hook = Blueprint(f"custom_webhook_{type(self).__name__}", __name__)
+
+        @hook.route("/", methods=["GET"])
+        async def health(request: Request) -> HTTPResponse:
+            return response.json({"status": "ok"})
+
+        @hook.route("/webhook", methods=["POST"])
+        async def receive(request: Request) -> HTTPResponse:
+            try:
+                body = request.json
+            except Exception:  # Sanic raises on a body that is not JSON
+                body = None
+            if not isinstance(body, dict) or not isinstance(body.get("message"), str):
+                return response.json({"error": "expected {sender, message}"}, status=400)
+            sender = body.get("sender")
+            metadata = body.get("metadata")
+            collector = CollectingOutputChannel()
+            message = UserMessage(
+                body["message"],
+                collector,
+                str(sender) if sender is not None else None,
+                input_channel=self._extract_input_channel(request),
+                metadata=metadata if isinstance(metadata, dict) else None,
+                message_id=inbound.message_id(body.get("message_id")),
+            )
+            agent = request.app.ctx.agent
+            try:
+                await self.guard(lambda m: handle_once(agent, m))(message)
+            except asyncio.CancelledError:
+                logger.error("turn of %s cancelled", message.sender_id)
+            except Exception:
+                logger.exception("turn of %s failed", message.sender_id)
+            return response.json(collector.messages)
+
+        return hook

@@ -13,16 +13,19 @@ for SQLite and PostgreSQL alike. Before an event is written:
 Events streamed to the event broker (SQL or RabbitMQ, whichever is configured) are masked the
 same way, with the slot values masked rather than encrypted: nothing reads them back. The
 in-memory tracker of the current turn is never changed, so the action server and the form
-validators still see exactly what the user typed.
+validators still see exactly what the user typed. A ``user`` event's ``message_id`` is kept as
+it is: a retried message is recognised by it (``stored_turn``, ``bot.rasa_replay``).
 
 Speed (issue #13): each recent conversation's session is kept in memory with the highest row id
 applied, so a turn reads only rows above it and writes only its new events (Rasa's own store
 re-reads the whole session three times per turn); the SQL event log is written by one
-background thread, one transaction per turn, after the reply. See the class docstrings.
+background thread, one transaction per turn, once the turn is stored and before its reply (the
+event loop goes on with other turns meanwhile). See the class docstrings.
 """
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
 import logging
@@ -40,6 +43,8 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
 from bot.core import people
+from bot.core.inbound import message_id as valid_message_id
+from bot.rasa_replay import turn_after
 
 logger = logging.getLogger(__name__)
 
@@ -94,7 +99,12 @@ def protect(data: dict[str, Any], replacements: dict[str, str], seal: bool) -> d
             **scrub({k: v for k, v in data.items() if k != "value"}, replacements),
             "value": hidden,
         }
-    return scrub(data, replacements)
+    safe = scrub(data, replacements)
+    # A message id is no personal data, and a retry is recognised by it exactly (a Telegram
+    # update id or WeChat MsgId is a long digit run that ``mask_text`` would otherwise mask).
+    if valid_message_id(data.get("message_id")):
+        safe["message_id"] = data["message_id"]
+    return safe
 
 
 def reveal(data: dict[str, Any]) -> dict[str, Any]:
@@ -191,15 +201,20 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         while len(self._sessions) > self.CACHE_SENDERS:
             self._sessions.popitem(last=False)
 
-    def publish(self, sender_id: str, events: list[Event], replacements: dict[str, str]) -> None:
+    def publish(
+        self, sender_id: str, events: list[Event], replacements: dict[str, str]
+    ) -> Future | None:
         """Stream ``events`` (masked) to the event broker, if one is configured.
 
-        Rasa's SQL broker commits each event on its own, on the request path (a fifth of a
+        Rasa's SQL broker commits each event on its own, on the event loop (a fifth of a
         turn's time under load). Here a turn's events go to one writer thread and are written
-        in one transaction after the reply; the single thread keeps their order. Other brokers
-        (RabbitMQ: Rasa's pika broker publishes asynchronously already) get them as usual."""
+        in one transaction; the single thread keeps their order. The returned future is done
+        when they are written (``save`` awaits it, so the event loop runs other turns
+        meanwhile, and a server killed after answering has logged every answered turn). Other
+        brokers (RabbitMQ: Rasa's pika broker publishes asynchronously already) get them as
+        usual."""
         if self.event_broker is None:
-            return
+            return None
         bodies = []
         for event in events:
             body = {"sender_id": sender_id}
@@ -209,9 +224,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(1, thread_name_prefix="rasa-events")
             self._published = self._writer.submit(write_events, self.event_broker, bodies)
-        else:
-            for body in bodies:
-                self.event_broker.publish(body)
+            return self._published
+        for body in bodies:
+            self.event_broker.publish(body)
+        return None
 
     def flush_events(self, timeout: float = 30.0) -> None:
         """Wait until every event handed to the SQL broker's writer is written."""
@@ -227,7 +243,6 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 self._keep(sender_id, entry)
                 return
             replacements = {**entry.replacements, **known_values(new_events)}
-            self.publish(sender_id, new_events, replacements)
             rows = []
             for event in new_events:
                 data = protect(event.as_dict(), replacements, seal=True)
@@ -249,6 +264,25 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             entry.append(reveal(json.loads(text)))
             entry.last_id = max(entry.last_id, row_id)
         self._keep(sender_id, entry)
+        # Streamed only once stored: a turn whose write fails (or whose server dies first) is
+        # handled again on a retry, and the event log must not then hold it twice. Waited for
+        # (off the event loop) before the reply, so an answered turn is in the log too.
+        logged = self.publish(sender_id, new_events, replacements)
+        if logged is not None:
+            await asyncio.wrap_future(logged)
+
+    def stored_turn(self, sender_id: str, message_id: str) -> list[dict[str, Any]] | None:
+        """What was stored after the user message ``message_id`` of the sender's current session
+        (None if it is not stored), read as ``retrieve`` reads, without building a tracker: a
+        retried message is answered from here (``bot.rasa_replay``)."""
+        with self.session_scope() as session:
+            entry = self._session_of(session, sender_id)
+            self._keep(sender_id, entry)
+        # Only events mentioning the id are parsed until it is found (a session holds hundreds).
+        for index, text in enumerate(entry.events):
+            if message_id in text and turn_after([json.loads(text)], message_id) is not None:
+                return turn_after((json.loads(t) for t in entry.events[index:]), message_id)
+        return None
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -7,10 +7,13 @@
 
 Failure model — why retries are split by kind:
 
-* connection refused/reset and HTTP 5xx mean Rasa did not (completely) handle the message: Rasa
-  saves the tracker only after a turn succeeds, so sending again is safe. These are retried a few
-  times with exponential backoff, then :class:`RasaUnavailable` is raised and the caller may queue
-  the message for later.
+* connection refused/reset and HTTP 5xx mean Rasa did not (completely) handle the message, or
+  handled it and died before answering. Every message carries a message id (the channel's own,
+  else one made per ``send``) and every retry sends the same id: a Rasa server that finds the id
+  already stored answers with the stored replies instead of handling it again
+  (``bot/rasa_replay.py``), so sending again is safe. These are retried a few times with
+  exponential backoff, then :class:`RasaUnavailable` is raised and the caller may queue the
+  message for later (with its id, so a later resend is deduplicated too).
 * a read timeout means the outcome is unknown — Rasa may still be running a slow action such as
   booking an appointment. Re-sending could book twice, so :class:`RasaTimeout` is raised at once
   and the user is asked to resend if no answer comes. On Python 3.10 ``asyncio.TimeoutError`` is
@@ -34,6 +37,7 @@ import asyncio
 import hashlib
 import logging
 import time
+import uuid
 from typing import Any
 from urllib.parse import quote
 
@@ -138,12 +142,20 @@ class RasaClient:
         metadata: dict[str, Any] | None = None,
         *,
         attempts: int | None = None,
+        message_id: str | None = None,
     ) -> list[dict[str, Any]]:
         """Deliver ``message`` as ``sender``; returns Rasa's replies (``[]`` while the
         conversation is paused). ``attempts`` overrides the retry count (a background resend
-        loop uses 1 so a still-down Rasa is not hammered)."""
+        loop uses 1 so a still-down Rasa is not hammered). ``message_id`` is the channel's id
+        of the message (at most 64 of ``A-Za-z0-9_.:-``, unique per sender); without one a
+        new id is made, the same for every attempt of this call."""
         session = await self._http()
-        body = {"sender": sender, "message": message, "metadata": metadata or {}}
+        body = {
+            "sender": sender,
+            "message": message,
+            "metadata": metadata or {},
+            "message_id": message_id or uuid.uuid4().hex,
+        }
         tries = self.attempts if attempts is None else max(1, attempts)
         last_error = "no attempt"
         servers = self.servers_for(sender)

@@ -8,6 +8,7 @@ one sender flooding the assistant are all stopped here. The replies for refused 
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 import unicodedata
@@ -37,6 +38,20 @@ def clean_text(text: str | None) -> str:
             continue
         out.append(char)
     return "".join(out)
+
+
+# A message's id from a channel or client: short, printable, no spaces (issue #13).
+_MESSAGE_ID = re.compile(r"[A-Za-z0-9_.:\-]{1,64}")
+
+
+def message_id(value: object) -> str | None:
+    """``value`` when it is usable as a message id (an int or up to 64 of ``A-Za-z0-9_.:-``),
+    else None. Rasa recognises a resent message by its (sender, message id)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if isinstance(value, str) and _MESSAGE_ID.fullmatch(value):
+        return value
+    return None
 
 
 def too_long(text: str | None, limit: int | None = None) -> bool:

@@ -53,3 +53,32 @@ async def test_a_dead_server_sends_its_senders_to_their_next_server():
     finally:
         await client.close()
         await runner.cleanup()
+
+
+async def test_a_retry_carries_the_message_id_of_its_first_attempt():
+    seen: list[tuple[str, str]] = []
+
+    async def rest(request: web.Request) -> web.Response:
+        body = await request.json()
+        seen.append((body["message"], body["message_id"]))
+        if len(seen) % 2:  # every first attempt fails as a dying server's would
+            return web.Response(status=502)
+        return web.json_response([{"recipient_id": body["sender"], "text": "好的"}])
+
+    app = web.Application()
+    app.router.add_post(REST_PATH, rest)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    client = RasaClient(f"http://127.0.0.1:{port}", backoff=0.01)
+    try:
+        assert (await client.send("web-1", "一"))[0]["text"] == "好的"
+        assert (await client.send("web-1", "二", message_id="tg:42"))[0]["text"] == "好的"
+    finally:
+        await client.close()
+        await runner.cleanup()
+    (one, first), (one_again, retry), (two, given), (two_again, given_again) = seen
+    assert (one, one_again, two, two_again) == ("一", "一", "二", "二")
+    assert first == retry and len(first) == 32  # made once per send, reused by its retry
+    assert given == given_again == "tg:42"

@@ -42,6 +42,21 @@ async def test_message_goes_to_rasa_as_web_user_and_replies_come_back(client, fa
     assert second["sender"] == sent["sender"] and second["message"].startswith("/ask_benefit")
 
 
+async def test_the_pages_message_id_goes_to_rasa_and_a_bad_one_is_replaced(client, fake_rasa):
+    token = await open_chat(client)
+    for page_id in ("lq3x9k2abc12", "两个字", "x" * 100, 42):
+        resp = await client.post(
+            "/chat/api/message",
+            json={"text": "你好", "id": page_id},
+            headers={"X-CSRF-Token": token},
+        )
+        assert resp.status == 200
+    ids = [c[2]["message_id"] for c in fake_rasa.calls_to("/webhooks/rest/webhook")]
+    assert ids[0] == "web:lq3x9k2abc12"
+    # not usable as an id: the client makes one per message instead (never the same twice)
+    assert all(len(i) == 32 and not i.startswith("web:") for i in ids[1:]) and len(set(ids)) == 4
+
+
 async def test_each_browser_gets_its_own_sender(make_client, fake_rasa):
     senders = set()
     for _ in range(2):

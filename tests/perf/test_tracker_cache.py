@@ -143,3 +143,33 @@ async def test_sql_event_log_gets_every_event_once_in_order(tmp_path):
         logged = [json.loads(row.data) for row in rows]
     assert [e["event"] for e in logged] == [r["event"] for r in stored(store, "u5")]
     assert [e["text"] for e in logged if e["event"] == "user"] == [f"第{n}句" for n in range(15)]
+
+
+async def test_a_turn_is_streamed_once_stored_and_before_save_returns(tmp_path):
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = PrivateSQLTrackerStore(
+        domain=DOMAIN, db=str(tmp_path / "tracker.db"), event_broker=broker
+    )
+    tracker = await store.get_or_create_tracker("u6")
+    turn(tracker, 1)
+    await store.save(tracker)
+    # logged before save returns (the reply follows it): a server killed then loses nothing
+    with broker.session_scope() as session:
+        assert session.query(broker.SQLBrokerEvent).count() == len(tracker.events)
+    with store.engine.begin() as connection:  # reads still work, the next write fails
+        connection.exec_driver_sql(
+            "CREATE TRIGGER full BEFORE INSERT ON events BEGIN SELECT RAISE(ABORT, 'full'); END"
+        )
+    turn(tracker, 2)
+    try:
+        await store.save(tracker)
+    except Exception:
+        pass
+    else:
+        raise AssertionError("the write should have failed")
+    store.flush_events()
+    with broker.session_scope() as session:
+        logged = [json.loads(row.data) for row in session.query(broker.SQLBrokerEvent).all()]
+    assert [e["text"] for e in logged if e["event"] == "user"] == ["第1句"]

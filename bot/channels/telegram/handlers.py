@@ -149,7 +149,10 @@ class Handlers:
         if not await self._allowed(chat.id, user_id):
             return
         await self.relay.forward(
-            chat.id, intent, self.metadata(chat, user_id, command=match.group(1).lower())
+            chat.id,
+            intent,
+            self.metadata(chat, user_id, command=match.group(1).lower()),
+            message_id=f"tg:{update.update_id}",
         )
 
     async def on_text(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -182,7 +185,9 @@ class Handlers:
             logger.info("message of %d chars from chat %s refused (too long)", len(text), chat.id)
             await self._reply(chat.id, "too_long", length=len(text), limit=self.max_message_chars)
             return
-        await self.relay.forward(chat.id, text, self.metadata(chat, user_id))
+        await self.relay.forward(
+            chat.id, text, self.metadata(chat, user_id), message_id=f"tg:{update.update_id}"
+        )
 
     async def on_media(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Stickers, photos, voice... → explain that only text and buttons are understood."""
@@ -227,7 +232,10 @@ class Handlers:
         await self._answer(query, self.texts.get("button_chosen", title=title) if title else None)
         await self._remove_keyboard(query)
         await self.relay.forward(
-            chat.id, choice.payload, self.metadata(chat, user_id, button_title=title or None)
+            chat.id,
+            choice.payload,
+            self.metadata(chat, user_id, button_title=title or None),
+            message_id=f"tg:{update.update_id}",
         )
 
     async def on_error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

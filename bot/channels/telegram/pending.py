@@ -3,7 +3,8 @@
 Why queue instead of "please resend": veterans often type one long message slowly; losing it to
 a restart of the Rasa or action server would be frustrating, and the channel can retry for them.
 Only failures that are *safe* to retry end up here (connection refused / 5xx: Rasa did not keep
-the turn). The queue is bounded per chat and in number of chats; when full, the user is told to
+the turn, or kept it and is asked again with the same message id, which it answers from the
+stored turn). The queue is bounded per chat and in number of chats; when full, the user is told to
 resend later. It lives in memory: a gateway restart during a Rasa outage loses the queue, which
 is acceptable for a channel (and avoids storing message text, which may contain personal data).
 """
@@ -23,6 +24,8 @@ class PendingMessage:
     text: str
     metadata: dict[str, Any]
     queued_at: float = field(default_factory=time.monotonic)
+    # Sent with every attempt: a resend of a message Rasa did keep is answered, not run again.
+    message_id: str | None = None
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+import uuid
 from contextlib import AbstractAsyncContextManager
 from typing import Any
 
@@ -74,13 +75,20 @@ class Relay:
         except TelegramError as exc:
             logger.warning("could not send %s to %s: %s", key, chat_id, exc)
 
-    async def forward(self, chat_id: int, text: str, metadata: dict[str, Any]) -> None:
-        """Send ``text`` from ``chat_id`` to Rasa and deliver the answer (never raises)."""
+    async def forward(
+        self, chat_id: int, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> None:
+        """Send ``text`` from ``chat_id`` to Rasa and deliver the answer (never raises).
+        ``message_id`` (``tg:<update id>``) goes with every attempt, queued resends too."""
         async with self.chat_lock(chat_id):
-            await self._forward_locked(chat_id, text, metadata)
+            await self._forward_locked(chat_id, text, metadata, message_id)
 
-    async def _forward_locked(self, chat_id: int, text: str, metadata: dict[str, Any]) -> None:
-        message = PendingMessage(chat_id, sender_id(chat_id), text, metadata)
+    async def _forward_locked(
+        self, chat_id: int, text: str, metadata: dict[str, Any], message_id: str | None = None
+    ) -> None:
+        message = PendingMessage(
+            chat_id, sender_id(chat_id), text, metadata, message_id=message_id or uuid.uuid4().hex
+        )
         if self.pending.has(chat_id):
             # Older messages are still waiting: keep the order, then try to catch up once.
             if not self.pending.add(message):
@@ -92,7 +100,9 @@ class Relay:
                 await self.notify(chat_id, "rasa_down")
             return
         try:
-            items = await self.rasa.send(message.sender, text, metadata)
+            items = await self.rasa.send(
+                message.sender, text, metadata, message_id=message.message_id
+            )
         except RasaUnavailable as exc:
             logger.warning("Rasa unavailable for %s: %s", message.sender, exc)
             if self.pending.add(message):
@@ -121,7 +131,11 @@ class Relay:
                 return True
             try:
                 items = await self.rasa.send(
-                    message.sender, message.text, message.metadata, attempts=1
+                    message.sender,
+                    message.text,
+                    message.metadata,
+                    attempts=1,
+                    message_id=message.message_id,
                 )
             except RasaUnavailable:
                 return False

@@ -24,6 +24,18 @@ def message_key(message: Any) -> str:
     return f"e:{message.source}:{message.time}:{event}"
 
 
+def wechat_message_id(message: Any) -> str:
+    """The message id Rasa gets (per sender, so the openid is left out): ``wx:<MsgId>``, or for
+    an event ``wx:<CreateTime>.<event>``. Rasa answers a second delivery of the same id (a
+    retry that outlived this gateway's memory, or reached another Rasa server) from the turn it
+    stored, without running it again."""
+    msg_id = getattr(message, "id", 0)
+    if msg_id:
+        return f"wx:{msg_id}"
+    event = "".join(c for c in str(getattr(message, "event", "")) if c.isascii() and c.isalnum())
+    return f"wx:{getattr(message, 'time', 0)}.{event[:30]}"
+
+
 @dataclass
 class Turn:
     """The handling of one message: ``task`` yields the reply messages, in order."""

@@ -29,7 +29,7 @@ from bot.channels.rasa_client import RasaClient, RasaRejected, RasaTimeout, Rasa
 from bot.channels.rate_limit import RateLimiter
 from bot.channels.wechat.config import WeChatConfig
 from bot.channels.wechat.contact_window import ContactWindow
-from bot.channels.wechat.dedupe import Turn, TurnRegistry, message_key
+from bot.channels.wechat.dedupe import Turn, TurnRegistry, message_key, wechat_message_id
 from bot.channels.wechat.menu import MenuStore
 from bot.channels.wechat.push import Pusher, sender_id
 from bot.channels.wechat.rendering import Renderer
@@ -178,7 +178,7 @@ class Relay:
         if choice is not None:
             metadata["button_title"] = choice.title
             text = choice.payload
-        return await self.converse(openid, text, metadata, script)
+        return await self.converse(openid, text, metadata, script, wechat_message_id(message))
 
     async def _handle_event(self, message: Any, sender: str) -> list[str]:
         event = (getattr(message, "event", "") or "").lower()
@@ -191,12 +191,20 @@ class Relay:
             self.spawn(self.window.seen(sender))
         if event in FOLLOW_EVENTS:
             return await self.converse(
-                openid, GREETING, {"channel": "wechat", "event": event}, self.script_of(openid)
+                openid,
+                GREETING,
+                {"channel": "wechat", "event": event},
+                self.script_of(openid),
+                wechat_message_id(message),
             )
         key = str(getattr(message, "key", "") or "")
         if event == "click" and key.startswith("/"):
             return await self.converse(
-                openid, key, {"channel": "wechat", "event": event}, self.script_of(openid)
+                openid,
+                key,
+                {"channel": "wechat", "event": event},
+                self.script_of(openid),
+                wechat_message_id(message),
             )
         return []
 
@@ -211,13 +219,19 @@ class Relay:
         return []
 
     async def converse(
-        self, openid: str, text: str, metadata: dict[str, Any], script: str | None
+        self,
+        openid: str,
+        text: str,
+        metadata: dict[str, Any],
+        script: str | None,
+        message_id: str | None = None,
     ) -> list[str]:
-        """``text`` to Rasa as this user, in order; the answer rendered as WeChat texts."""
+        """``text`` to Rasa as this user, in order; the answer rendered as WeChat texts.
+        ``message_id`` lets Rasa answer a resent message without handling it twice."""
         sender = sender_id(openid)
         async with self._locks.hold(openid):
             try:
-                items = await self.rasa.send(sender, text, metadata)
+                items = await self.rasa.send(sender, text, metadata, message_id=message_id)
             except RasaUnavailable as exc:
                 logger.warning("Rasa unavailable for %s: %s", sender, exc)
                 return [self.texts.get("rasa_down", script)]

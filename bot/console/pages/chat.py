@@ -36,6 +36,7 @@ from bot.console.kit import (
 )
 from bot.console.ratelimit import SlidingWindow
 from bot.console.security import csrf_token, same_origin
+from bot.core import inbound
 
 MAX_TEXT = 500
 MAX_BODY = 8 * 1024  # 500 Chinese characters are 1.5 KB of UTF-8; room for JSON escapes
@@ -105,7 +106,8 @@ async def chat_message(request: web.Request) -> web.Response:
         if not window.hit(key):
             return _refuse(request, 429, "chat_rate_limited", window.retry_after(key))
     try:
-        text = text_field(await json_object(request, MAX_BODY), "text")
+        body = await json_object(request, MAX_BODY)
+        text = text_field(body, "text")
     except BadInput:
         return error(request, 400, "bad_request")
     if not text:
@@ -115,7 +117,12 @@ async def chat_message(request: web.Request) -> web.Response:
     if not await limits.rasa_inflight.acquire():
         return _refuse(request, 503, "busy", BUSY_RETRY)
     try:
-        replies = await request.app[RASA].send(sender, text, {"channel": "web"})
+        # The page's id for this message: a resend of it is answered, not handled twice.
+        page_id = body.get("id")
+        message_id = inbound.message_id(f"web:{page_id}") if isinstance(page_id, str) else None
+        replies = await request.app[RASA].send(
+            sender, text, {"channel": "web"}, message_id=message_id
+        )
     except RasaTimeout:  # Rasa may still act on it: say so rather than invite a blind resend
         return _refuse(request, 503, "busy_timeout", BUSY_RETRY)
     except RasaUnavailable:

@@ -44,7 +44,8 @@
     fetch("/chat/api/message", {
       method: "POST", credentials: "same-origin",
       headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
-      body: JSON.stringify({ text: text })
+      // one id per message, so Rasa handles a resent message once
+      body: JSON.stringify({ text: text, id: Date.now().toString(36) + Math.random().toString(36).slice(2, 10) })
     }).then(function (r) {
       return r.json().catch(function () { return {}; }).then(function (body) {
         if (!r.ok) { showError(body.message || TX.failed); return; }

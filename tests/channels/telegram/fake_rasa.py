@@ -23,6 +23,7 @@ class RasaRequest:
     sender: str
     message: str
     metadata: dict[str, Any]
+    message_id: str | None = None
 
 
 def echo(sender: str, message: str, metadata: dict[str, Any]) -> list[dict[str, Any]]:
@@ -38,6 +39,7 @@ class FakeRasa:
         self.status: int | None = None  # set to e.g. 503 to fail every request
         self.requests: list[RasaRequest] = []
         self.attempts = 0  # every POST, including failed ones
+        self.attempt_ids: list[tuple[str, str | None]] = []  # (message, message_id) of each POST
         self.port: int | None = None
         self._runner: web.AppRunner | None = None
         self._changed = asyncio.Condition()
@@ -82,6 +84,7 @@ class FakeRasa:
     async def _webhook(self, request: web.Request) -> web.Response:
         body = await request.json()
         self.attempts += 1
+        self.attempt_ids.append((body.get("message", ""), body.get("message_id")))
         if self.status is not None:
             return web.json_response({"error": "down"}, status=self.status)
         if self.delay:
@@ -89,7 +92,7 @@ class FakeRasa:
         sender, message = body.get("sender", ""), body.get("message", "")
         metadata = body.get("metadata") or {}
         async with self._changed:
-            self.requests.append(RasaRequest(sender, message, metadata))
+            self.requests.append(RasaRequest(sender, message, metadata, body.get("message_id")))
             self._changed.notify_all()
         result = self.reply(sender, message, metadata)
         if isinstance(result, int):

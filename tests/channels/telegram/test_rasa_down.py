@@ -42,6 +42,15 @@ async def test_5xx_retried_then_queued_and_delivered_when_back(gateway, fake_api
         "收到：市南区",
     ]
     assert fake_rasa.messages("tg-6001") == ["我要预约报到", "市南区"]
+    # every attempt of one message, queued resends too, carries its update's id (Rasa answers
+    # a message it already kept from the stored turn instead of running it again)
+    ids = {
+        text: {i for t, i in fake_rasa.attempt_ids if t == text}
+        for text in ("我要预约报到", "市南区")
+    }
+    assert all(len(one) == 1 for one in ids.values()), ids
+    first, second = (next(iter(ids[t])) for t in ("我要预约报到", "市南区"))
+    assert first.startswith("tg:") and second.startswith("tg:") and first != second
     assert (await _health(gateway))["pending_messages"] == 0
     await gateway.say(6001, "谢谢")  # back to normal: no notice any more
     assert (await gateway.replies(6001, 5))[-1] == "收到：谢谢"
