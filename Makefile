@@ -68,7 +68,7 @@ train: $(STAMP) rules
 	else \
 		echo "Training (config, domain or data changed) …"; \
 		start=$$(date +%s); \
-		$(PY) -m bot.train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --quiet || exit 1; \
+		$(PY) -m bot.train --data nlu_data --domain domain.yml --config config.yml --out $(MODELS) --fixed-model-name rongjun --augmentation 0 --quiet || exit 1; \
 		echo "Trained in $$(( $$(date +%s) - start )) s."; \
 		echo "$$hash" > $(FINGERPRINT); \
 	fi

@@ -1,10 +1,21 @@
-"""Intent classifier: multinomial logistic regression on the message's sentence features.
+"""Intent classifier: a linear model on the message's sentence features.
 
 With a pretrained sentence embedding next to character TF-IDF, a linear model over the two is
 more accurate in 5-fold cross-validation on our data than DIET (see README, "Chinese NLU"), trains
-in seconds and is deterministic. Its softmax probabilities set `intent` and `intent_ranking`
-(top 10) exactly like Rasa's classifiers, so FallbackClassifier and the crisis check question
-work on its confidence unchanged.
+in seconds and is deterministic. Three estimators, compared by `make bench-nlu`:
+
+- ``linear_svm``: a linear support vector machine (squared hinge, one-vs-rest). Its scores become
+  probabilities by a softmax with one temperature, fitted at training on out-of-fold scores
+  (internal k-fold, minimum log-loss). The most accurate in cross-validation, but confident on
+  messages unlike any training line ("就那个啊", "怎么又问 刚才不是填了吗"), which then skip the
+  fallback.
+- ``logistic_regression``: multinomial logistic regression, probabilities as they come: less
+  accurate, but unsure where it should be.
+- ``svm_and_logistic`` (default): the mean of the two probabilities — within 0.3 points of the
+  SVM in cross-validation, and unsure on such messages like logistic regression.
+
+Each sets `intent` and `intent_ranking` (top 10) exactly like Rasa's classifiers, so
+FallbackClassifier and the crisis check question work on its confidence unchanged.
 
 Only sentence-level features are used: sparse ones (char TF-IDF) as they are, dense ones (the
 embedding) multiplied by `dense_weight`, which balances a 384-dim unit vector against a sparse
@@ -14,6 +25,8 @@ TF-IDF vector of unit norm.
 from __future__ import annotations
 
 import logging
+import warnings
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -29,15 +42,39 @@ from rasa.nlu.featurizers.featurizer import Featurizer
 from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from scipy.optimize import minimize_scalar
+from scipy.special import log_softmax, softmax
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import StratifiedKFold
+from sklearn.svm import LinearSVC
 
 logger = logging.getLogger(__name__)
 MODEL_FILE = "linear_intent.joblib"
+ESTIMATORS = ("svm_and_logistic", "linear_svm", "logistic_regression")
+
+
+def fit_temperature(scores: np.ndarray, truth: np.ndarray) -> float:
+    """The temperature T minimising the log-loss of softmax(scores / T) against ``truth``
+    (column indices)."""
+
+    def log_loss(log_t: float) -> float:
+        rows = log_softmax(scores / np.exp(log_t), axis=1)
+        return -float(np.mean(rows[np.arange(len(truth)), truth]))
+
+    return float(np.exp(minimize_scalar(log_loss, bounds=(-6.0, 3.0), method="bounded").x))
+
+
+def _scores(model: LinearSVC, features) -> np.ndarray:
+    scores = model.decision_function(features)
+    if scores.ndim == 1:  # two classes: one score for the second
+        scores = np.column_stack([-scores, scores]) / 2
+    return scores
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
 class LinearIntentClassifier(IntentClassifier, GraphComponent):
-    """Logistic regression over [sparse sentence features ⊕ dense_weight · dense ones]."""
+    """Linear models over [sparse sentence features ⊕ dense_weight · dense ones]."""
 
     @classmethod
     def required_components(cls) -> list[type]:
@@ -46,9 +83,17 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     @staticmethod
     def get_default_config() -> dict[str, Any]:
         return {
-            "C": 10.0,
+            # "svm_and_logistic", "linear_svm" or "logistic_regression" (module docstring)
+            "estimator": "svm_and_logistic",
+            # folds of the training data whose out-of-fold scores fit the SVM's temperature
+            "calibration_folds": 3,
+            "C": 1.0,  # the SVM's
+            "logistic_C": 10.0,
             "dense_weight": 1.0,
-            "max_iter": 3000,
+            "max_iter": 3000,  # the SVM's
+            # Stopped early, logistic regression trains in half the time with the same accuracy
+            # in cross-validation (0.9306 at 100 iterations, 0.9303 at 300, in the mean).
+            "logistic_max_iter": 100,
             "class_weight": None,
             "ranking_length": 10,
             # names (or aliases) of the featurizers to use; empty = all of them
@@ -60,12 +105,14 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         config: dict[str, Any],
         model_storage: ModelStorage,
         resource: Resource,
-        model: LogisticRegression | None = None,
+        models: list[LinearSVC | LogisticRegression] | None = None,
+        temperature: float = 1.0,
     ) -> None:
         self._config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
-        self.model = model
+        self.models = models or []
+        self.temperature = temperature
 
     @classmethod
     def create(
@@ -81,6 +128,8 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
     def validate_config(cls, config: dict[str, Any]) -> None:
         if float(config["C"]) <= 0 or float(config["dense_weight"]) < 0:
             raise ValueError("LinearIntentClassifier needs C > 0 and dense_weight >= 0")
+        if config.get("estimator", "linear_svm") not in ESTIMATORS:
+            raise ValueError(f"LinearIntentClassifier estimator must be one of {ESTIMATORS}")
 
     def features(self, messages: list[Message]) -> scipy.sparse.csr_matrix:
         """One row per message: its sparse sentence features, then its weighted dense ones."""
@@ -106,21 +155,85 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
             rows.append(scipy.sparse.hstack(parts, format="csr"))
         return scipy.sparse.vstack(rows, format="csr")
 
+    def _svm(self) -> LinearSVC:
+        return LinearSVC(
+            C=float(self._config["C"]),
+            max_iter=int(self._config["max_iter"]),
+            class_weight=self._config["class_weight"],
+            random_state=42,
+        )
+
+    def _logistic(self) -> LogisticRegression:
+        return LogisticRegression(
+            C=float(self._config["logistic_C"]),
+            max_iter=int(self._config["logistic_max_iter"]),
+            class_weight=self._config["class_weight"],
+            solver="lbfgs",
+            random_state=42,
+        )
+
+    def _calibrate(self, features, labels: np.ndarray) -> float:
+        """Temperature of the SVM's softmax from out-of-fold scores on the training data."""
+        smallest = min(np.unique(labels, return_counts=True)[1])
+        folds = min(int(self._config["calibration_folds"]), int(smallest))
+        if folds < 2:
+            return 1.0
+        scores, truth = [], []
+        splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=42)
+        for train_index, held_index in splitter.split(np.zeros(len(labels)), labels):
+            model = self._svm().fit(features[train_index], labels[train_index])
+            scores.append(_scores(model, features[held_index]))
+            truth.append(np.searchsorted(model.classes_, labels[held_index]))
+        return fit_temperature(np.vstack(scores), np.concatenate(truth))
+
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get(TEXT) and e.get(INTENT)]
         if len({e.get(INTENT) for e in examples}) < 2:
             logger.warning("LinearIntentClassifier needs at least two intents; not trained.")
             return self._resource
-        self.model = LogisticRegression(
-            C=float(self._config["C"]),
-            max_iter=int(self._config["max_iter"]),
-            class_weight=self._config["class_weight"],
-            solver="lbfgs",
-            random_state=42,
-        ).fit(self.features(examples), [e.get(INTENT) for e in examples])
+        features = self.features(examples)
+        labels = np.array([e.get(INTENT) for e in examples])
+        estimator = self._config["estimator"]
+
+        def svm() -> tuple[LinearSVC, float]:
+            return self._svm().fit(features, labels), self._calibrate(features, labels)
+
+        def logistic() -> LogisticRegression:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)  # stopped early on purpose
+                return self._logistic().fit(features, labels)
+
+        # The two fits run at once: liblinear and L-BFGS spend their time outside the GIL.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            svm_job = pool.submit(svm) if estimator != "logistic_regression" else None
+            logistic_job = pool.submit(logistic) if estimator != "linear_svm" else None
+            self.models, self.temperature = [], 1.0
+            if svm_job is not None:
+                model, self.temperature = svm_job.result()
+                self.models.append(model)
+            if logistic_job is not None:
+                self.models.append(logistic_job.result())
         with self._model_storage.write_to(self._resource) as model_dir:
-            joblib.dump(self.model, Path(model_dir) / MODEL_FILE)
+            joblib.dump(
+                {"models": self.models, "temperature": self.temperature},
+                Path(model_dir) / MODEL_FILE,
+            )
         return self._resource
+
+    @property
+    def classes(self) -> list[str]:
+        return [str(name) for name in self.models[0].classes_]
+
+    def probabilities(self, features) -> np.ndarray:
+        """One row of intent probabilities (in ``classes`` order) per row: the mean of the
+        models' probabilities."""
+        rows = [
+            model.predict_proba(features)
+            if isinstance(model, LogisticRegression)
+            else softmax(_scores(model, features) / self.temperature, axis=1)
+            for model in self.models
+        ]
+        return np.mean(rows, axis=0)
 
     @classmethod
     def load(
@@ -131,20 +244,20 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
         execution_context: ExecutionContext,
         **kwargs: Any,
     ) -> LinearIntentClassifier:
-        model = None
+        stored = {"models": [], "temperature": 1.0}
         try:
             with model_storage.read_from(resource) as model_dir:
-                model = joblib.load(Path(model_dir) / MODEL_FILE)
+                stored = joblib.load(Path(model_dir) / MODEL_FILE)
         except (ValueError, FileNotFoundError):
             pass  # not trained (no NLU data): messages keep no intent, as with Rasa's classifiers
-        return cls(config, model_storage, resource, model)
+        return cls(config, model_storage, resource, stored["models"], stored["temperature"])
 
     def process(self, messages: list[Message]) -> list[Message]:
         with_text = [m for m in messages if m.get(TEXT)]
-        if self.model is None or not with_text:
+        if not self.models or not with_text:
             return messages
-        probabilities = self.model.predict_proba(self.features(with_text))
-        names = [str(name) for name in self.model.classes_]
+        probabilities = self.probabilities(self.features(with_text))
+        names = self.classes
         length = int(self._config["ranking_length"]) or len(names)
         for message, row in zip(with_text, probabilities, strict=True):
             order = np.argsort(-row, kind="stable")[:length]

