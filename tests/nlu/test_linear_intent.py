@@ -176,3 +176,16 @@ def test_the_default_averages_the_svm_and_logistic_regression(tmp_path):
         assert np.allclose(both.probabilities(both.features([parse(both, components, text)])), mean)
     loaded = LinearIntentClassifier.load(config, storage, resource, context)
     assert len(loaded.models) == 2 and loaded.temperature == both.temperature
+
+
+def test_the_fast_probabilities_equal_scikit_learns(tmp_path):
+    from scipy.special import softmax
+
+    *_, classifier, components = train(tmp_path)
+    features = classifier.features([parse(classifier, components, "荣军卡坐公交要带啥")])
+    svm, logistic = classifier.models
+    expected = (
+        softmax(svm.decision_function(features) / classifier.temperature, axis=1)
+        + logistic.predict_proba(features)
+    ) / 2
+    assert np.allclose(classifier.probabilities(features), expected, atol=1e-9)
