@@ -11,100 +11,56 @@ database. Screenshots: test-output/screenshots/assist-*.png.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import secrets
-import threading
 from datetime import timedelta
 
 import pytest
 
-from tests.console.e2e.conftest import save_shot
+from tests.console.e2e.conftest import console_database, save_shot, serving
 
-TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="
 ASKER = "web-assist-1"
 CRISIS = "web-assist-2"
 
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    from aiohttp import web
-
     from bot.console import accounts
     from bot.console.app import create_app
     from bot.console.config import ConsoleConfig
     from bot.console.kit import local_now
     from bot.core import db, handoff
-    from bot.core.db import Base
-    from bot.core.migrate import load_models
     from tests.console.fake_rasa import FakeRasa, parse
 
-    data = tmp_path_factory.mktemp("assist-e2e")
-    saved = {k: os.environ.get(k) for k in ("RJ_ID_KEY", "RJ_DATA_DIR")}
-    os.environ.setdefault("RJ_ID_KEY", TEST_ID_KEY)
-    os.environ["RJ_DATA_DIR"] = str(data)
-    load_models()
-    import bot.console.models  # noqa: F401
+    with console_database(tmp_path_factory, "assist-e2e") as (_, engine):
+        now = local_now()
+        user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+        rasa = FakeRasa()
+        for sender, texts in (
+            (ASKER, ["你好", "我想问补助", "我要人工"]),
+            (CRISIS, ["不想活了，药都攒好了"]),
+        ):
+            for text in texts:
+                rasa.publish(sender, {"event": "user", "text": text, "parse_data": parse(text)})
+            rasa.tracker(sender)["slots"] = (
+                {"veteran_category": "伤残军人"} if sender == ASKER else {}
+            )
+        with db.session_scope(engine) as s:
+            accounts.create_user(s, user, password, "supervisor", now=now, created_by="e2e")
+            handoff.request(s, ASKER, handoff.HUMAN, "我要人工", now)
+            handoff.request(s, CRISIS, handoff.CRISIS, "不想活了，药都攒好了", now)
+            handoff.request(s, "tg-stale-1", handoff.HUMAN, "测试", now - timedelta(days=3))
 
-    engine = db.make_engine(f"sqlite:///{data / 'rongjun.db'}")
-    Base.metadata.create_all(engine)
-    now = local_now()
-    user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
-    rasa = FakeRasa()
-    for sender, texts in (
-        (ASKER, ["你好", "我想问补助", "我要人工"]),
-        (CRISIS, ["不想活了，药都攒好了"]),
-    ):
-        for text in texts:
-            rasa.publish(sender, {"event": "user", "text": text, "parse_data": parse(text)})
-        rasa.tracker(sender)["slots"] = {"veteran_category": "伤残军人"} if sender == ASKER else {}
-    with db.session_scope(engine) as s:
-        accounts.create_user(s, user, password, "supervisor", now=now, created_by="e2e")
-        handoff.request(s, ASKER, handoff.HUMAN, "我要人工", now)
-        handoff.request(s, CRISIS, handoff.CRISIS, "不想活了，药都攒好了", now)
-        handoff.request(s, "tg-stale-1", handoff.HUMAN, "测试", now - timedelta(days=3))
-
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder = {}
-
-    def serve():
-        asyncio.set_event_loop(loop)
-        rasa_runner = web.AppRunner(rasa.app())
-        loop.run_until_complete(rasa_runner.setup())
-        rasa_site = web.TCPSite(rasa_runner, "127.0.0.1", 0)
-        loop.run_until_complete(rasa_site.start())
-        rasa_port = rasa_site._server.sockets[0].getsockname()[1]
-        config = ConsoleConfig(
-            secret=secrets.token_urlsafe(32),
-            rasa_url=f"http://127.0.0.1:{rasa_port}",
-            event_broker="none",
-            push_token="e2e",
-        )
-        app = create_app(config, engine=engine, event_source=None)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        holder["port"] = site._server.sockets[0].getsockname()[1]
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-        loop.run_until_complete(rasa_runner.cleanup())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(20)
-    yield f"http://127.0.0.1:{holder['port']}", user, password, engine
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        with serving(rasa.app()) as rasa_url:
+            config = ConsoleConfig(
+                secret=secrets.token_urlsafe(32),
+                rasa_url=rasa_url,
+                event_broker="none",
+                push_token="e2e",
+            )
+            app = create_app(config, engine=engine, event_source=None)
+            with serving(app) as base:
+                yield base, user, password, engine
 
 
 def login(page, base, user, password):

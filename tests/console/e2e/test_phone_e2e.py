@@ -15,17 +15,13 @@ the list. Screenshots: test-output/screenshots/phone-*.png.
 
 from __future__ import annotations
 
-import asyncio
-import os
 import secrets
-import threading
 
 import pytest
 
-from tests.console.e2e.conftest import save_shot
+from tests.console.e2e.conftest import console_database, save_shot, serving
 from tests.console.e2e.test_assist_e2e import login
 
-TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="
 WISH_TEXT = "我叫刘国强，电话13912345678，住李沧区某某路8号，想要一台助听器。"
 MOBILE = "13812349876"
 
@@ -39,78 +35,36 @@ def valid_id(n: int) -> str:
 
 @pytest.fixture(scope="module")
 def console(tmp_path_factory):
-    from aiohttp import web
-
     from bot.console import accounts
     from bot.console.app import create_app
     from bot.console.config import ConsoleConfig
     from bot.console.kit import local_now
     from bot.core import appointments as ap
     from bot.core import db, wishes
-    from bot.core.db import Base
-    from bot.core.migrate import load_models
 
-    data = tmp_path_factory.mktemp("phone-e2e")
-    saved = {k: os.environ.get(k) for k in ("RJ_ID_KEY", "RJ_DATA_DIR")}
-    os.environ.setdefault("RJ_ID_KEY", TEST_ID_KEY)
-    os.environ["RJ_DATA_DIR"] = str(data)
-    load_models()
-    import bot.console.models  # noqa: F401
+    with console_database(tmp_path_factory, "phone-e2e") as (_, engine):
+        now = local_now()
+        users = {
+            role: (f"e2e_{role[:3]}_{secrets.token_hex(3)}", secrets.token_urlsafe(16))
+            for role in ("supervisor", "agent")
+        }
+        with db.session_scope(engine) as s:
+            for role, (name, password) in users.items():
+                accounts.create_user(s, name, password, role, now=now, created_by="e2e")
+            ap.set_capacity(s, "licang", 1, "e2e", now)
+            wish_id = wishes.submit(
+                s, sender_id="tg-5151", category="助医", description=WISH_TEXT, now=now
+            ).id
 
-    engine = db.make_engine(f"sqlite:///{data / 'rongjun.db'}")
-    Base.metadata.create_all(engine)
-    now = local_now()
-    users = {
-        role: (f"e2e_{role[:3]}_{secrets.token_hex(3)}", secrets.token_urlsafe(16))
-        for role in ("supervisor", "agent")
-    }
-    with db.session_scope(engine) as s:
-        for role, (name, password) in users.items():
-            accounts.create_user(s, name, password, role, now=now, created_by="e2e")
-        ap.set_capacity(s, "licang", 1, "e2e", now)
-        wish_id = wishes.submit(
-            s, sender_id="tg-5151", category="助医", description=WISH_TEXT, now=now
-        ).id
-
-    config = ConsoleConfig(
-        secret=secrets.token_urlsafe(32),
-        rasa_url="http://127.0.0.1:9",
-        event_broker="none",
-        push_token="e2e",
-    )
-    app = create_app(config, engine=engine, event_source=None)
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder = {}
-
-    def serve():
-        asyncio.set_event_loop(loop)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        holder["port"] = site._server.sockets[0].getsockname()[1]
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(20)
-    yield {
-        "base": f"http://127.0.0.1:{holder['port']}",
-        "users": users,
-        "engine": engine,
-        "wish_id": wish_id,
-    }
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        config = ConsoleConfig(
+            secret=secrets.token_urlsafe(32),
+            rasa_url="http://127.0.0.1:9",
+            event_broker="none",
+            push_token="e2e",
+        )
+        app = create_app(config, engine=engine, event_source=None)
+        with serving(app) as base:
+            yield {"base": base, "users": users, "engine": engine, "wish_id": wish_id}
 
 
 def _context(browser):

@@ -15,18 +15,14 @@ and see the bar and line charts (inline SVG).
 
 from __future__ import annotations
 
-import asyncio
-import os
 import re
 import secrets
-import threading
 from datetime import timedelta
 
 import pytest
 
-from tests.console.e2e.conftest import save_shot
+from tests.console.e2e.conftest import console_database, save_shot, serving
 
-TEST_ID_KEY = "dGVzdC1rZXktZm9yLXJvbmdqdW4tdGVzdHMtMzJieXQ="
 WISH_TEXT = (
     "我叫王建国，电话13812345678，住李沧区某路12号，腿脚不便，希望有一台轮椅方便去医院复查。"
 )
@@ -85,97 +81,59 @@ def console(tmp_path_factory):
     from bot.console.kit import local_now
     from bot.core import appointments as ap
     from bot.core import db, handoff, jobs, people, wishes
-    from bot.core.db import Base
-    from bot.core.migrate import load_models
 
-    data = tmp_path_factory.mktemp("staff-e2e")
-    saved = {k: os.environ.get(k) for k in ("RJ_ID_KEY", "RJ_DATA_DIR")}
-    os.environ.setdefault("RJ_ID_KEY", TEST_ID_KEY)
-    os.environ["RJ_DATA_DIR"] = str(data)
-    load_models()
-    import bot.console.models  # noqa: F401
-
-    engine = db.make_engine(f"sqlite:///{data / 'rongjun.db'}")
-    Base.metadata.create_all(engine)
-    now = local_now()
-    user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
-    with db.session_scope(engine) as s:
-        accounts.create_user(s, user, password, "supervisor", now=now, created_by="e2e")
-        wishes.submit(
-            s,
-            sender_id="tg-4242",
-            category="助医",
-            description=WISH_TEXT,
-            budget=1200,
-            district="李沧区",
-            mobile="13812345678",
-            consent_publish=True,
-            now=now,
-        )
-        wishes.submit(
-            s, sender_id="tg-4243", category="生活用品", description="想要一个电饭煲", now=now
-        )
-        jobs.seed_jobs(s, now=now)
-        slot = ap.nearest_free(s, "licang", now + timedelta(hours=1), now, limit=1)[0]
-        for n, name in enumerate(("王建国", "李明华", "欧阳娜娜"), start=1):
-            first17 = f"370202{1960 + n}0101{n:03d}"
-            ap.book(
+    with console_database(tmp_path_factory, "staff-e2e") as (data, engine):
+        now = local_now()
+        user, password = f"e2e_{secrets.token_hex(3)}", secrets.token_urlsafe(16)
+        with db.session_scope(engine) as s:
+            accounts.create_user(s, user, password, "supervisor", now=now, created_by="e2e")
+            wishes.submit(
                 s,
-                sender_id=f"tg-{n}",
-                category="退役士兵",
-                name=name,
-                mobile=f"1381234{n:04d}",
-                id_number=first17 + people.id_check_digit(first17),
-                centre_id="licang",
-                start=slot + timedelta(minutes=30 * (n - 1)),
+                sender_id="tg-4242",
+                category="助医",
+                description=WISH_TEXT,
+                budget=1200,
+                district="李沧区",
+                mobile="13812345678",
+                consent_publish=True,
                 now=now,
             )
-        handoff.request(s, "tg-1001", handoff.HUMAN, "我要人工", now - timedelta(hours=3))
-        handoff.request(s, "tg-1002", handoff.CRISIS, "……", now - timedelta(hours=2))
-    events_db = data / "rasa_events.db"
-    broker = SQLEventBroker(dialect="sqlite", db=str(events_db))
-    for event in _events(now):
-        broker.publish(event)
-    broker.engine.dispose()
+            wishes.submit(
+                s, sender_id="tg-4243", category="生活用品", description="想要一个电饭煲", now=now
+            )
+            jobs.seed_jobs(s, now=now)
+            slot = ap.nearest_free(s, "licang", now + timedelta(hours=1), now, limit=1)[0]
+            for n, name in enumerate(("王建国", "李明华", "欧阳娜娜"), start=1):
+                first17 = f"370202{1960 + n}0101{n:03d}"
+                ap.book(
+                    s,
+                    sender_id=f"tg-{n}",
+                    category="退役士兵",
+                    name=name,
+                    mobile=f"1381234{n:04d}",
+                    id_number=first17 + people.id_check_digit(first17),
+                    centre_id="licang",
+                    start=slot + timedelta(minutes=30 * (n - 1)),
+                    now=now,
+                )
+            handoff.request(s, "tg-1001", handoff.HUMAN, "我要人工", now - timedelta(hours=3))
+            handoff.request(s, "tg-1002", handoff.CRISIS, "……", now - timedelta(hours=2))
+        events_db = data / "rasa_events.db"
+        broker = SQLEventBroker(dialect="sqlite", db=str(events_db))
+        for event in _events(now):
+            broker.publish(event)
+        broker.engine.dispose()
 
-    config = ConsoleConfig(
-        secret=secrets.token_urlsafe(32),
-        rasa_url="http://127.0.0.1:9",
-        event_broker="none",
-        events_db_url=f"sqlite:///{events_db}",
-        push_token="e2e",
-    )
-    app = create_app(config, engine=engine, event_source=None)
-    loop = asyncio.new_event_loop()
-    started = threading.Event()
-    holder = {}
-
-    def serve():
-        from aiohttp import web
-
-        asyncio.set_event_loop(loop)
-        runner = web.AppRunner(app)
-        loop.run_until_complete(runner.setup())
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        loop.run_until_complete(site.start())
-        holder["port"] = site._server.sockets[0].getsockname()[1]
-        holder["runner"] = runner
-        started.set()
-        loop.run_forever()
-        loop.run_until_complete(runner.cleanup())
-
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    assert started.wait(20)
-    yield f"http://127.0.0.1:{holder['port']}", user, password, slot.date().isoformat()
-    loop.call_soon_threadsafe(loop.stop)
-    thread.join(10)
-    engine.dispose()
-    for key, value in saved.items():
-        if value is None:
-            os.environ.pop(key, None)
-        else:
-            os.environ[key] = value
+        config = ConsoleConfig(
+            secret=secrets.token_urlsafe(32),
+            rasa_url="http://127.0.0.1:9",
+            event_broker="none",
+            events_db_url=f"sqlite:///{events_db}",
+            push_token="e2e",
+        )
+        app = create_app(config, engine=engine, event_source=None)
+        with serving(app) as base:
+            yield base, user, password, slot.date().isoformat()
 
 
 def shot(page, name: str) -> None:
