@@ -20,6 +20,21 @@ THU_930 = "2026-12-03T09:30"
 MOBILE = "13812345600"
 
 
+def book_thursday_nine(s, n: int):
+    """Another caller's booking (李明华, number n) of the licang centre on Thursday 9:00."""
+    return ap.book(
+        s,
+        sender_id=f"tg-{n}",
+        category="退役士兵",
+        name="李明华",
+        mobile=f"1380000000{n}",
+        id_number=fake_id(n),
+        centre_id="licang",
+        start=datetime(2026, 12, 3, 9, 0),
+        now=NOW,
+    )
+
+
 def one_place_per_slot(engine, closed: date | None = None) -> None:
     with db.session_scope(engine) as s:
         ap.set_capacity(s, "licang", 1, "sup", NOW)
@@ -135,17 +150,7 @@ async def test_bad_input_is_explained_and_nothing_typed_is_lost(client, accounts
 async def test_full_slot_and_second_booking_are_refused_with_a_way_on(client, accounts, engine):
     one_place_per_slot(engine)
     with db.session_scope(engine) as s:  # someone else takes Thursday 9:00 first
-        ap.book(
-            s,
-            sender_id="tg-1",
-            category="退役士兵",
-            name="李明华",
-            mobile="13800000001",
-            id_number=fake_id(1),
-            centre_id="licang",
-            start=datetime(2026, 12, 3, 9, 0),
-            now=NOW,
-        )
+        book_thursday_nine(s, 1)
     token = await login(client, "agent1")
     resp = await client.post("/phone/book", data=booking_form(token))
     html = await resp.text()
@@ -175,17 +180,7 @@ async def test_reschedule_moves_the_booking_frees_the_old_slot_and_keeps_the_cod
 ):
     one_place_per_slot(engine, closed=date(2026, 12, 4))
     with db.session_scope(engine) as s:
-        booked = ap.book(
-            s,
-            sender_id="tg-2",
-            category="退役士兵",
-            name="李明华",
-            mobile="13800000002",
-            id_number=fake_id(2),
-            centre_id="licang",
-            start=datetime(2026, 12, 3, 9, 0),
-            now=NOW,
-        )
+        booked = book_thursday_nine(s, 2)
         appointment_id, code = booked.id, booked.code
     token = await login(client, "agent2")
     page = f"/phone/appointments/{appointment_id}"
