@@ -21,6 +21,13 @@ applied, so a turn reads only rows above it and writes only its new events (Rasa
 re-reads the whole session three times per turn); the SQL event log is written by one
 background thread, one transaction per turn, once the turn is stored and before its reply (the
 event loop goes on with other turns meanwhile). See the class docstrings.
+
+SQLite (the single-machine default): Rasa opens both files with SQLAlchemy's defaults — a new
+connection per session (``NullPool``, the schema re-read each time) and a rollback journal
+synced twice per commit. Both engines are replaced by ones that keep their connections and use
+write-ahead logging with ``synchronous=NORMAL``: a commit is one append to the log, no fsync;
+what is committed survives a crash or kill of the process (the cluster kill test), and only a
+power cut can lose the last turns (``sqlite_tuned``). PostgreSQL is left as Rasa configures it.
 """
 
 from __future__ import annotations
@@ -36,6 +43,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+import sqlalchemy as sa
 from rasa.core.brokers.sql import SQLEventBroker
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
@@ -119,6 +127,42 @@ def reveal(data: dict[str, Any]) -> dict[str, Any]:
     return data
 
 
+SQLITE_PRAGMAS = (
+    "PRAGMA journal_mode=WAL",
+    "PRAGMA synchronous=NORMAL",
+    "PRAGMA busy_timeout=30000",
+)
+
+
+def sqlite_tuned(owner: Any) -> None:
+    """Give ``owner`` (Rasa's SQL tracker store or SQL event broker) a pooled SQLite engine in
+    WAL mode with ``synchronous=NORMAL`` (module docstring); other databases are left alone."""
+    engine = getattr(owner, "engine", None)
+    if (
+        engine is None
+        or engine.dialect.name != "sqlite"
+        or engine.url.database in (None, "", ":memory:")
+    ):
+        return
+    tuned = sa.create_engine(
+        engine.url,
+        poolclass=sa.pool.QueuePool,
+        pool_size=4,
+        connect_args={"check_same_thread": False, "timeout": 30},
+    )
+
+    @sa.event.listens_for(tuned, "connect")
+    def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        cursor = dbapi_connection.cursor()
+        for pragma in SQLITE_PRAGMAS:
+            cursor.execute(pragma)
+        cursor.close()
+
+    engine.dispose()
+    owner.engine = tuned
+    owner.sessionmaker = sa.orm.sessionmaker(bind=tuned)
+
+
 def write_events(broker: SQLEventBroker, bodies: list[dict[str, Any]], attempts: int = 3) -> None:
     """Write one turn's events to the SQL event log in one transaction (retried when busy)."""
     for attempt in range(1, attempts + 1):
@@ -171,6 +215,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        sqlite_tuned(self)
+        if isinstance(self.event_broker, SQLEventBroker):
+            sqlite_tuned(self.event_broker)
         self._sessions: OrderedDict[str, _Cached] = OrderedDict()
         self._writer: ThreadPoolExecutor | None = None
         self._published: Future | None = None

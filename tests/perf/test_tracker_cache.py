@@ -173,3 +173,26 @@ async def test_a_turn_is_streamed_once_stored_and_before_save_returns(tmp_path):
     with broker.session_scope() as session:
         logged = [json.loads(row.data) for row in session.query(broker.SQLBrokerEvent).all()]
     assert [e["text"] for e in logged if e["event"] == "user"] == ["第1句"]
+
+
+async def test_sqlite_files_use_wal_without_fsync_per_commit_and_keep_connections(tmp_path):
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    store = PrivateSQLTrackerStore(
+        domain=DOMAIN, db=str(tmp_path / "tracker.db"), event_broker=broker
+    )
+    for owner in (store, broker):
+        with owner.engine.connect() as connection:
+            first = connection.connection.dbapi_connection
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+            assert connection.exec_driver_sql("PRAGMA synchronous").scalar() == 1  # NORMAL
+        with owner.engine.connect() as connection:
+            assert connection.connection.dbapi_connection is first, "connection not kept"
+    tracker = await store.get_or_create_tracker("u1")
+    turn(tracker, 1)
+    await store.save(tracker)
+    store.flush_events()
+    assert [e["event"] for e in stored(store, "u1")][-4:] == ["user", "slot", "bot", "action"]
+    with broker.session_scope() as session:
+        assert session.query(broker.SQLBrokerEvent).filter_by(sender_id="u1").count() >= 4
