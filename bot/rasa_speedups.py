@@ -27,6 +27,13 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   on every turn: the main cause of turns slowing down as a conversation grows. The replacement
   remembers the class found for each type name (unknown names and defaults are not
   remembered, so errors and fall-backs stay Rasa's).
+* **A form's repeated steps undone without copying the history.** Every prediction replays the
+  conversation (``DialogueStateTracker.applied_events``), and each happy-path step of a form
+  calls ``_undo_till_previous_loop_execution``, which copies the whole list of events applied so
+  far (``done_events[:]``) to walk back a few of them: quadratic in the conversation's length,
+  most of the rest of the slow-down of long conversations. The replacement walks back by index
+  and deletes the same events (in a reversed walk, the item at the snapshot's index ``j`` is
+  always the live list's index ``j``: only items after it have been deleted).
 """
 
 from __future__ import annotations
@@ -227,8 +234,37 @@ def install_event_type_cache() -> None:
     Event.resolve_by_type = staticmethod(resolve_by_type)
 
 
+def undo_till_previous_loop_execution(loop_action_name: str, done_events: list[Any]) -> None:
+    """Drop-in for ``DialogueStateTracker._undo_till_previous_loop_execution`` (same result)."""
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        DefinePrevUserUtteredFeaturization,
+        UserUttered,
+    )
+
+    for index in range(len(done_events) - 1, -1, -1):
+        event = done_events[index]
+        if isinstance(event, ActionExecuted) and event.action_name == loop_action_name:
+            break
+        if isinstance(event, (ActionExecuted, UserUttered, DefinePrevUserUtteredFeaturization)):
+            del done_events[index]
+
+
+def install_loop_undo() -> None:
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    current = DialogueStateTracker.__dict__["_undo_till_previous_loop_execution"].__func__
+    if current is undo_till_previous_loop_execution:
+        return
+    undo_till_previous_loop_execution.original = current  # type: ignore[attr-defined]
+    DialogueStateTracker._undo_till_previous_loop_execution = staticmethod(
+        undo_till_previous_loop_execution
+    )
+
+
 def install() -> None:
     """Every speed-up of this module (idempotent)."""
     install_event_type_cache()
+    install_loop_undo()
     install_action_validation()
     install_pooled_endpoints()

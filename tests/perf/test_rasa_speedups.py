@@ -203,3 +203,58 @@ def test_cached_event_lookup_answers_as_rasa():
         Event.resolve_by_type("no_such")
     event = Event.from_parameters({"event": "slot", "name": "district", "value": "城阳"})
     assert event == SlotSet("district", "城阳")
+
+
+# ---------------------------------------------------------------- a form's steps undone
+def test_rasa_still_copies_the_applied_events_to_undo_a_form_step():
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    source = inspect.getsource(DialogueStateTracker._undo_till_previous_loop_execution)
+    assert "reversed(done_events[:])" in source and "del done_events[-1 - offset]" in source
+    assert "self._undo_till_previous_loop_execution(" in inspect.getsource(
+        DialogueStateTracker.applied_events
+    )
+
+
+def test_loop_undo_removes_exactly_what_rasa_removes():
+    import random
+
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        ActiveLoop,
+        BotUttered,
+        DefinePrevUserUtteredFeaturization,
+        SlotSet,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    ours_function = rasa_speedups.undo_till_previous_loop_execution
+    original = DialogueStateTracker.__dict__["_undo_till_previous_loop_execution"].__func__
+    original = getattr(ours_function, "original", original)
+    assert original is not ours_function
+    kinds = [
+        lambda: ActionExecuted("form_a"),
+        lambda: ActionExecuted("form_b"),
+        lambda: ActionExecuted("action_listen"),
+        lambda: UserUttered("x", {"name": "inform"}),
+        lambda: SlotSet("s", "v"),
+        lambda: ActiveLoop("form_a"),
+        lambda: BotUttered("b"),
+        lambda: DefinePrevUserUtteredFeaturization(False),
+    ]
+    rng = random.Random(7)
+    for _ in range(500):
+        events = [rng.choice(kinds)() for _ in range(rng.randint(0, 30))]
+        ours, rasas = list(events), list(events)
+        rasa_speedups.undo_till_previous_loop_execution("form_a", ours)
+        original("form_a", rasas)
+        assert [id(e) for e in ours] == [id(e) for e in rasas]
+        # and whole conversations replay to the same applied events
+        tracker = DialogueStateTracker.from_events("u", events)
+        DialogueStateTracker._undo_till_previous_loop_execution = staticmethod(original)
+        try:
+            expected = [id(e) for e in tracker.applied_events()]
+        finally:
+            rasa_speedups.install_loop_undo()
+        assert [id(e) for e in tracker.applied_events()] == expected
