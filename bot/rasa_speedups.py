@@ -34,6 +34,8 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   most of the rest of the slow-down of long conversations. The replacement walks back by index
   and deletes the same events (in a reversed walk, the item at the snapshot's index ``j`` is
   always the live list's index ``j``: only items after it have been deleted).
+* **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
+  policies' past states are folds a tracker continues from where they stopped.
 """
 
 from __future__ import annotations
@@ -264,7 +266,10 @@ def install_loop_undo() -> None:
 
 def install() -> None:
     """Every speed-up of this module (idempotent)."""
+    from bot import rasa_history
+
     install_event_type_cache()
     install_loop_undo()
+    rasa_history.install()
     install_action_validation()
     install_pooled_endpoints()

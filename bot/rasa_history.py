@@ -1,0 +1,205 @@
+"""Dialogue history replayed incrementally (runs inside the Rasa process; issue #13).
+
+Every prediction asks the tracker for its past states (``Domain.states_for_tracker_history``):
+Rasa 3.6 works out the applied events (``DialogueStateTracker.applied_events``: undoing
+reverted turns and a form's repeated steps), replays them into a fresh tracker and builds a
+state before every action — the whole conversation, for each policy, for every prediction. At
+~580 events (a 60-turn conversation) that is ~3.5 ms per call and ~30 ms per turn: why turns
+grew slower as a conversation went on.
+
+Both are folds over the events, so a tracker keeps where each fold got to and goes on from
+there when it is asked again with more events:
+
+* **applied events**: the fold's list so far, how many of the tracker's events it has read and
+  the last of them (so a history that was replaced or cut is noticed and read again), and the
+  names of the loops it has seen. Rasa decides whether a loop's action undoes its previous
+  step by the names of *all* loops in the conversation, so when new events bring a loop name
+  not seen before, the fold starts again from the first event;
+* **states**, per (domain, flags, rule-only slots and loops): the replay tracker, the states
+  before each action so far and the fold's two flags. It goes on only when the new applied
+  events begin with exactly (``is``) the events it has replayed; otherwise (a form's step
+  undoing the listen before it, a turn undone, a hypothetical copy) it starts again. The state
+  after the last event is built anew on every call, as Rasa does, and callers get fresh
+  copies of the states (Rasa's featurizer edits the ``user`` part of them in place).
+
+The results are the same lists Rasa builds; tests/perf/test_rasa_history.py compares them on
+recorded conversations and random histories, and fails if the Rasa code copied here changes.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from typing import Any
+
+from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionReverted,
+    ActiveLoop,
+    Event,
+    Restarted,
+    SessionStarted,
+    UserUtteranceReverted,
+    UserUttered,
+)
+
+APPLIED = "_rj_applied_fold"
+STATES = "_rj_states_folds"
+
+
+@dataclass
+class AppliedFold:
+    read: int  # how many of the tracker's events have been folded
+    last: Event | None  # the last of them
+    loop_names: frozenset[str]
+    applied: list[Event]
+
+
+@dataclass
+class StatesFold:
+    replay: Any  # a tracker that has applied ``applied``
+    applied: list[Event] = field(default_factory=list)
+    states: list[dict] = field(default_factory=list)
+    last_ml_action: Any = None
+    turn_was_hidden: bool = False
+
+
+def _fold_applied(tracker: Any, events: Any, loop_names: frozenset[str], applied: list) -> None:
+    """Rasa's ``applied_events`` loop over ``events``, continuing ``applied`` in place."""
+    for event in events:
+        if isinstance(event, (Restarted, SessionStarted)):
+            applied.clear()
+        elif isinstance(event, ActionReverted):
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif isinstance(event, UserUtteranceReverted):
+            tracker._undo_till_previous(UserUttered, applied)
+            tracker._undo_till_previous(ActionExecuted, applied)
+        elif (
+            isinstance(event, ActionExecuted)
+            and event.action_name in loop_names
+            and not tracker._first_loop_execution_or_unhappy_path(event.action_name, applied)
+        ):
+            tracker._undo_till_previous_loop_execution(event.action_name, applied)
+        else:
+            applied.append(event)
+
+
+def _loop_names(events: Any) -> frozenset[str]:
+    return frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
+
+
+def applied_events(self: Any) -> list[Event]:
+    """Drop-in for ``DialogueStateTracker.applied_events`` (see the module docstring)."""
+    events = self.events
+    count = len(events)
+    fold: AppliedFold | None = self.__dict__.get(APPLIED)
+    if (
+        fold is not None
+        and fold.read <= count
+        and (fold.read == 0 or events[fold.read - 1] is fold.last)
+    ):
+        new = list(itertools.islice(events, fold.read, None))
+        if _loop_names(new) <= fold.loop_names:
+            applied = list(fold.applied)
+            _fold_applied(self, new, fold.loop_names, applied)
+            self.__dict__[APPLIED] = AppliedFold(
+                count, events[-1] if count else None, fold.loop_names, applied
+            )
+            return list(applied)
+    loop_names = _loop_names(events)
+    applied = []
+    _fold_applied(self, events, loop_names, applied)
+    self.__dict__[APPLIED] = AppliedFold(count, events[-1] if count else None, loop_names, applied)
+    return list(applied)
+
+
+def _state_step(
+    domain: Any,
+    fold: StatesFold,
+    tracker: Any,
+    hide_rule_turn: bool,
+    omit_unset_slots: bool,
+    ignore_rule_only_turns: bool,
+    rule_only_data: dict | None,
+) -> None:
+    """One iteration of Rasa's ``states_for_tracker_history`` loop, on ``fold``."""
+    if ignore_rule_only_turns:
+        if not fold.turn_was_hidden:
+            fold.last_ml_action = domain._get_prev_action_sub_state(tracker)
+        if not tracker.followup_action and tracker.latest_action_name != tracker.active_loop_name:
+            fold.turn_was_hidden = hide_rule_turn
+        if fold.turn_was_hidden:
+            return
+    state = domain.get_active_state(tracker, omit_unset_slots=omit_unset_slots)
+    if ignore_rule_only_turns:
+        domain._remove_rule_only_features(state, rule_only_data)
+        if fold.states:
+            domain._substitute_rule_only_user_input(state, fold.states[-1])
+        if fold.last_ml_action:
+            state[PREVIOUS_ACTION] = fold.last_ml_action
+    fold.states.append(domain._clean_state(state))
+
+
+def _extends(applied: list[Event], prefix: list[Event]) -> bool:
+    return len(applied) >= len(prefix) and all(
+        a is b for a, b in zip(applied, prefix, strict=False)
+    )
+
+
+def _frozen(rule_only_data: dict | None) -> tuple:
+    """``rule_only_data`` as a key (RulePolicy builds a new, equal dict for every call)."""
+    return tuple(sorted((k, tuple(v)) for k, v in (rule_only_data or {}).items()))
+
+
+def _copied(state: dict) -> dict:
+    return {key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}
+
+
+def states_for_tracker_history(
+    self: Any,
+    tracker: Any,
+    omit_unset_slots: bool = False,
+    ignore_rule_only_turns: bool = False,
+    rule_only_data: dict | None = None,
+) -> list[dict]:
+    """Drop-in for ``Domain.states_for_tracker_history`` (see the module docstring)."""
+    applied = tracker.applied_events()
+    folds: dict = tracker.__dict__.setdefault(STATES, {})
+    key = (id(self), omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data))
+    cached = folds.get(key)
+    if cached is None or cached[0] is not self or not _extends(applied, cached[1].applied):
+        fold = StatesFold(replay=tracker.init_copy())
+    else:
+        fold = cached[1]
+    flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
+    for event in applied[len(fold.applied) :]:
+        if isinstance(event, ActionExecuted):
+            _state_step(self, fold, fold.replay, event.hide_rule_turn, *flags)
+        fold.replay.update(event)
+    fold.applied = applied
+    folds[key] = (self, fold)  # the domain kept alive with its id
+    final = StatesFold(
+        replay=fold.replay,
+        states=[_copied(state) for state in fold.states],
+        last_ml_action=fold.last_ml_action,
+        turn_was_hidden=fold.turn_was_hidden,
+    )
+    before = len(final.states)
+    _state_step(self, final, fold.replay, False, *flags)
+    if len(final.states) > before:  # it may share the replay tracker's dicts: copy it too
+        final.states[-1] = _copied(final.states[-1])
+    return final.states
+
+
+def install() -> None:
+    """Replace Rasa's two history replays with the incremental ones (idempotent)."""
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    if DialogueStateTracker.applied_events is not applied_events:
+        applied_events.original = DialogueStateTracker.applied_events  # type: ignore[attr-defined]
+        DialogueStateTracker.applied_events = applied_events
+    if Domain.states_for_tracker_history is not states_for_tracker_history:
+        states_for_tracker_history.original = Domain.states_for_tracker_history  # type: ignore[attr-defined]
+        Domain.states_for_tracker_history = states_for_tracker_history
