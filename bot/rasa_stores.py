@@ -189,6 +189,16 @@ class _Cached:
     events: list[str] = field(default_factory=list)
     replacements: dict[str, str] = field(default_factory=dict)
     used: float = 0.0
+    # The tracker last handed out or saved, while it holds exactly ``events``: handed out again
+    # instead of being rebuilt, so what it has worked out (bot.rasa_history) carries over.
+    tracker: DialogueStateTracker | None = None
+    domain: Any = None
+
+    def live_tracker(self, domain: Any) -> DialogueStateTracker | None:
+        tracker = self.tracker
+        if tracker is None or self.domain is not domain or len(tracker.events) != len(self.events):
+            return None
+        return tracker
 
     def append(self, data: dict[str, Any]) -> None:
         """Add one event read back from (or just written to) the database."""
@@ -208,6 +218,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     that id (none, unless another Rasa server wrote them). Rows are only ever appended per
     sender under Rasa's lock store, so this is exact across several servers; a conversation
     whose entry is older than ``CACHE_SECONDS`` or evicted is read in full again.
+
+    The tracker a turn saved is handed to the next turn as it is (not rebuilt from its events)
+    while it holds exactly the stored session and the model is the same, so the history it has
+    replayed (``bot.rasa_history``) carries over. It lives in this process's memory only, like
+    the turn itself; what is stored and streamed is protected as above.
     """
 
     CACHE_SENDERS = 512
@@ -240,6 +255,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         for row in query.all():
             entry.append(reveal(json.loads(row.data)))
             entry.last_id = max(entry.last_id, row.id)
+            entry.tracker = None  # another server went on with the conversation
         return entry
 
     def _keep(self, sender_id: str, entry: _Cached) -> None:
@@ -310,6 +326,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         for row_id, text in written:
             entry.append(reveal(json.loads(text)))
             entry.last_id = max(entry.last_id, row_id)
+        entry.tracker, entry.domain = tracker, self.domain
         self._keep(sender_id, entry)
         # Streamed only once stored: a turn whose write fails (or whose server dies first) is
         # handled again on a retry, and the event log must not then hold it twice. Waited for
@@ -341,7 +358,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             else:
                 entry = self._session_of(session, sender_id)
                 self._keep(sender_id, entry)
+                live = entry.live_tracker(self.domain)
+                if live is not None:
+                    return live
                 events = [json.loads(text) for text in entry.events]
         if self.domain and events:
-            return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            tracker = DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+            if not fetch_events_from_all_sessions:
+                entry.tracker, entry.domain = tracker, self.domain
+            return tracker
         return None

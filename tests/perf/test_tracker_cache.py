@@ -196,3 +196,29 @@ async def test_sqlite_files_use_wal_without_fsync_per_commit_and_keep_connection
     assert [e["event"] for e in stored(store, "u1")][-4:] == ["user", "slot", "bot", "action"]
     with broker.session_scope() as session:
         assert session.query(broker.SQLBrokerEvent).filter_by(sender_id="u1").count() >= 4
+
+
+async def test_the_saved_tracker_is_handed_out_again_until_something_else_changes_it(tmp_path):
+    db = str(tmp_path / "tracker.db")
+    store = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    tracker = await store.get_or_create_tracker("u6")
+    turn(tracker, 1)
+    await store.save(tracker)
+    assert await store.retrieve("u6") is tracker  # what it worked out carries over
+    # a turn that failed before it was saved: its events are not handed out
+    turn(tracker, 2)
+    fresh = await store.retrieve("u6")
+    assert fresh is not tracker
+    assert [getattr(e, "text", None) for e in fresh.events].count("第2句") == 0
+    assert len(fresh.events) == len(stored(store, "u6"))
+    # another server goes on with the conversation: rebuilt from the database
+    other = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    theirs = await other.retrieve("u6")
+    turn(theirs, 3)
+    await other.save(theirs)
+    mine = await store.retrieve("u6")
+    assert mine is not fresh and mine.get_slot("district") == "区3"
+    # a new model (domain) is never given a tracker built for the old one
+    await store.save(mine)
+    store.domain = Domain.from_dict(DOMAIN.as_dict())
+    assert await store.retrieve("u6") is not mine
