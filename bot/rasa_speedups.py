@@ -34,6 +34,13 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   most of the rest of the slow-down of long conversations. The replacement walks back by index
   and deletes the same events (in a reversed walk, the item at the snapshot's index ``j`` is
   always the live list's index ``j``: only items after it have been deleted).
+* **The conversation sent to the action server serialised once per event.** Every custom
+  action call carries the whole tracker (``_action_call_format``: ``as_dict`` of every event,
+  then ``json.dumps`` of it all), ~3.5 ms per call at 580 events and growing with the
+  conversation. The replacement keeps each past event's JSON on the event and joins them; the
+  current turn's events (from its ``user`` message on, which Rasa can still change, e.g.
+  ``EntitiesAdded``) are serialised afresh each call. The bytes sent decode to exactly what
+  Rasa would send.
 * **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
   policies' past states are folds a tracker continues from where they stopped.
 """
@@ -42,6 +49,7 @@ from __future__ import annotations
 
 import json
 import logging
+import secrets
 from typing import Any
 
 logger = logging.getLogger(__name__)
@@ -173,6 +181,8 @@ async def pooled_request(
         timeout = aiohttp.ClientTimeout(total=timeout or endpoints_module.DEFAULT_REQUEST_TIMEOUT)
     params = self.combine_parameters(kwargs)
     tries = 2 if repeatable(method, kwargs.get("json")) else 1
+    if isinstance(kwargs.get("json"), dict) and _has_events_json(kwargs["json"]):
+        kwargs["data"] = encoded_action_call(kwargs.pop("json"))
     for attempt in range(1, tries + 1):
         try:
             async with _pool().request(
@@ -202,9 +212,86 @@ async def pooled_request(
 
 
 def install_pooled_endpoints() -> None:
+    from rasa.core.actions.action import RemoteAction
     from rasa.utils.endpoints import EndpointConfig
 
     EndpointConfig.request = pooled_request
+    # Only with the pooled request: it is what turns EventsJSON into the body's bytes.
+    if RemoteAction._action_call_format is not action_call_format:
+        action_call_format.original = RemoteAction._action_call_format  # type: ignore[attr-defined]
+        RemoteAction._action_call_format = action_call_format
+
+
+_FRAGMENT = "_rj_json"
+
+
+class EventsJSON:
+    """A tracker's events as one JSON array text, for ``encoded_action_call`` to splice in
+    (plain ``json.dumps`` of a body holding one raises TypeError: it is never sent as [])."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+
+
+def _event_json(event: Any, past: bool) -> str:
+    """``json.dumps(event.as_dict())``, kept on past events (a ``user`` event with its entity
+    count, since Rasa appends entities to the latest message in place)."""
+    stamp = len(getattr(event, "entities", ()) or ())
+    kept = event.__dict__.get(_FRAGMENT)
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    text = json.dumps(event.as_dict())
+    if past:
+        event.__dict__[_FRAGMENT] = (stamp, text)
+    return text
+
+
+def events_json(tracker: Any) -> EventsJSON:
+    from rasa.shared.core.events import UserUttered
+
+    events = list(tracker.events)
+    current = len(events)
+    for index in range(len(events) - 1, -1, -1):
+        if isinstance(events[index], UserUttered):
+            current = index
+            break
+    parts = [_event_json(event, index < current) for index, event in enumerate(events)]
+    return EventsJSON("[" + ",".join(parts) + "]")
+
+
+def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
+    """Drop-in for ``RemoteAction._action_call_format`` with the events as ``EventsJSON``."""
+    import rasa
+    from rasa.shared.core.trackers import EventVerbosity
+
+    tracker_state = tracker.current_state(EventVerbosity.NONE)
+    tracker_state["events"] = events_json(tracker)
+    result = {
+        "next_action": self._name,
+        "sender_id": tracker.sender_id,
+        "tracker": tracker_state,
+        "version": rasa.__version__,
+    }
+    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
+        self.name()
+    ):
+        result["domain"] = domain.as_dict()
+    return result
+
+
+_EVENTS_SLOT = f"rj-events-{secrets.token_hex(16)}"
+
+
+def _has_events_json(body: dict[str, Any]) -> bool:
+    tracker = body.get("tracker")
+    return isinstance(tracker, dict) and isinstance(tracker.get("events"), EventsJSON)
+
+
+def encoded_action_call(body: dict[str, Any]) -> bytes:
+    """The JSON bytes of an action call whose events are ``EventsJSON``."""
+    events = body["tracker"]["events"]
+    text = json.dumps({**body, "tracker": {**body["tracker"], "events": _EVENTS_SLOT}})
+    return text.replace(json.dumps(_EVENTS_SLOT), events.text, 1).encode()
 
 
 def install_action_validation() -> None:

@@ -6,6 +6,7 @@ a replacement stands in for.
 from __future__ import annotations
 
 import inspect
+import json
 
 import aiohttp
 import jsonschema
@@ -85,6 +86,9 @@ def test_schema_checked_once(installed, monkeypatch):
 
 # ---------------------------------------------------------------- pooled action endpoint
 ORIGINAL_REQUEST = EndpointConfig.request
+ORIGINAL_FORMAT = getattr(
+    rasa_speedups.action_call_format, "original", RemoteAction._action_call_format
+)
 
 
 class ActionServer:
@@ -127,6 +131,7 @@ async def serve():
     rasa_speedups.install_pooled_endpoints()
     yield start
     EndpointConfig.request = ORIGINAL_REQUEST
+    RemoteAction._action_call_format = ORIGINAL_FORMAT
     for session in list(rasa_speedups._pools.values()):
         await session.close()
     rasa_speedups._pools.clear()
@@ -258,3 +263,83 @@ def test_loop_undo_removes_exactly_what_rasa_removes():
         finally:
             rasa_speedups.install_loop_undo()
         assert [id(e) for e in tracker.applied_events()] == expected
+
+
+# ---------------------------------------------------------------- the action call's events
+def test_rasa_still_sends_every_event_as_dicts_in_the_action_call():
+    source = inspect.getsource(ORIGINAL_FORMAT)
+    assert "tracker.current_state(EventVerbosity.ALL)" in source
+    for key in ('"next_action": self._name', '"sender_id": tracker.sender_id', '"version"'):
+        assert key in source
+    assert 'result["domain"] = domain.as_dict()' in source
+
+
+def a_conversation():
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.core.events import (
+        ActionExecuted,
+        BotUttered,
+        EntitiesAdded,
+        SessionStarted,
+        SlotSet,
+        UserUttered,
+    )
+    from rasa.shared.core.trackers import DialogueStateTracker
+
+    domain = Domain.load(REPO / "domain.yml")
+    tracker = DialogueStateTracker.from_events(
+        "u1",
+        [ActionExecuted("action_session_start"), SessionStarted(), ActionExecuted("action_listen")],
+        slots=domain.slots,
+    )
+    for number in range(6):
+        tracker.update(
+            UserUttered(
+                f'城阳区 第{number}句 "引号" 😀',
+                {"name": "inform", "confidence": 0.9},
+                [{"entity": "district", "value": "城阳区", "start": 0, "end": 3}],
+                message_id=f"m{number}",
+            )
+        )
+        tracker.update(SlotSet("district", "城阳区"))
+        tracker.update(BotUttered("好的", {"buttons": [{"title": "确认", "payload": "/affirm"}]}))
+        tracker.update(ActionExecuted("action_listen"))
+    return domain, tracker, EntitiesAdded
+
+
+def test_action_call_body_decodes_to_what_rasa_sends():
+    domain, tracker, entities_added = a_conversation()
+    action = RemoteAction("action_answer_question", EndpointConfig("http://127.0.0.1:1/webhook"))
+
+    def both():
+        ours = rasa_speedups.encoded_action_call(
+            rasa_speedups.action_call_format(action, tracker, domain)
+        )
+        rasas = json.dumps(ORIGINAL_FORMAT(action, tracker, domain))
+        return json.loads(ours), json.loads(rasas)
+
+    ours, rasas = both()
+    assert ours == rasas and len(ours["tracker"]["events"]) == len(tracker.events)
+    # Rasa adds entities to the latest message in place
+    tracker.update(entities_added([{"entity": "category", "value": "伤残"}]))
+    ours, rasas = both()
+    assert ours == rasas
+    assert "伤残" in json.dumps(ours["tracker"]["latest_message"], ensure_ascii=False)
+    # anything else of the current turn changed in place is sent as it is now
+    tracker.latest_message.parse_data["intent"]["confidence"] = 0.5
+    ours, rasas = both()
+    assert (
+        ours == rasas and ours["tracker"]["events"][-5]["parse_data"]["intent"]["confidence"] == 0.5
+    )
+    with pytest.raises(TypeError):  # never sent as an empty list by mistake
+        json.dumps(rasa_speedups.action_call_format(action, tracker, domain))
+
+
+async def test_action_server_receives_rasas_body(serve):
+    domain, tracker, _ = a_conversation()
+    server = ActionServer()
+    action = RemoteAction("action_answer_question", EndpointConfig(await serve(server)))
+    await action.run(None, None, tracker, domain)
+    await action.run(None, None, tracker, domain)
+    expected = json.loads(json.dumps(ORIGINAL_FORMAT(action, tracker, domain)))
+    assert server.calls == [expected, expected]
