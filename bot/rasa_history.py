@@ -20,7 +20,7 @@ there when it is asked again with more events:
   events begin with exactly (``is``) the events it has replayed; otherwise (a form's step
   undoing the listen before it, a turn undone, a hypothetical copy) it starts again. The state
   after the last event is built anew on every call, as Rasa does, and callers get fresh
-  copies of the states (Rasa's featurizer edits the ``user`` part of them in place).
+  copies of the states Rasa's featurizer edits in place (``_handed_out``).
 
 The results are the same lists Rasa builds; tests/perf/test_rasa_history.py compares them on
 recorded conversations and random histories, and fails if the Rasa code copied here changes.
@@ -28,11 +28,13 @@ recorded conversations and random histories, and fails if the Rasa code copied h
 
 from __future__ import annotations
 
+import copy
 import itertools
+from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.shared.core.constants import PREVIOUS_ACTION
+from rasa.shared.core.constants import PREVIOUS_ACTION, USER
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
@@ -43,6 +45,7 @@ from rasa.shared.core.events import (
     UserUtteranceReverted,
     UserUttered,
 )
+from rasa.shared.nlu.constants import INTENT, TEXT
 
 APPLIED = "_rj_applied_fold"
 STATES = "_rj_states_folds"
@@ -57,12 +60,99 @@ class AppliedFold:
 
 
 @dataclass
+class Checkpoint:
+    """A ``StatesFold`` as it was before its ``read``-th applied event (an action)."""
+
+    read: int
+    replay: Any
+    states: int
+    last_ml_action: Any
+    turn_was_hidden: bool
+
+
+# Checkpoints are kept before the actions of roughly the last turns: a form's step undoes the
+# events after its previous step, one or two turns back.
+CHECKPOINTS = 8
+CHECKPOINT_WINDOW = 40
+
+
+@dataclass
 class StatesFold:
     replay: Any  # a tracker that has applied ``applied``
     applied: list[Event] = field(default_factory=list)
     states: list[dict] = field(default_factory=list)
     last_ml_action: Any = None
     turn_was_hidden: bool = False
+    checkpoints: deque = field(default_factory=lambda: deque(maxlen=CHECKPOINTS))
+
+    def rewind(self, applied: list[Event]) -> bool:
+        """Go back to the last checkpoint ``applied`` still begins with; False if none."""
+        common = 0
+        for old, new in zip(self.applied, applied, strict=False):
+            if old is not new:
+                break
+            common += 1
+        while self.checkpoints and self.checkpoints[-1].read > common:
+            self.checkpoints.pop()
+        if not self.checkpoints:
+            return False
+        point = self.checkpoints.pop()  # the loop takes it again when it passes there
+        replay = state_copy(point.replay)
+        if replay is None:
+            return False
+        self.replay, self.applied = replay, self.applied[: point.read]
+        del self.states[point.states :]
+        self.last_ml_action, self.turn_was_hidden = point.last_ml_action, point.turn_was_hidden
+        return True
+
+
+def state_copy(tracker: Any) -> Any:
+    """What ``tracker.copy()`` gives (a fresh tracker with every event replayed), without the
+    replay: Rasa changes a tracker only by applying events, so a tracker's state *is* the
+    replay of its events, and the copy takes that state over. Returns None when that cannot be
+    relied on (a bounded event history forgets events it has applied)."""
+    if tracker._max_event_history is not None:
+        return None
+    new = tracker.init_copy()
+    new.events = deque(tracker.events)
+    new.slots = {name: copy.copy(slot) for name, slot in tracker.slots.items()}
+    new._paused = tracker._paused
+    new.followup_action = tracker.followup_action
+    new.latest_action = tracker.latest_action
+    new.latest_message = tracker.latest_message
+    new.latest_bot_utterance = tracker.latest_bot_utterance
+    new.active_loop = copy.copy(tracker.active_loop)
+    return new
+
+
+def tracker_copy(self: Any) -> Any:
+    """Drop-in for ``DialogueStateTracker.copy`` (``state_copy``, else Rasa's replay)."""
+    return state_copy(self) or self.travel_back_in_time(float("inf"))
+
+
+def temporary_tracker(self: Any, current_tracker: Any, additional_events: list, domain: Any) -> Any:
+    """Drop-in for ``FormAction._temporary_tracker``: the same events on a ``state_copy``
+    instead of a replay, when nothing was restarted and the slots are the domain's."""
+    from rasa.shared.core.constants import REQUESTED_SLOT
+    from rasa.shared.core.events import SlotSet
+
+    events = current_tracker.events
+    same_slots = [(n, type(s)) for n, s in current_tracker.slots.items()] == [
+        (s.name, type(s)) for s in domain.slots
+    ]
+    tracker = None
+    if same_slots and not any(isinstance(event, Restarted) for event in events):
+        tracker = state_copy(current_tracker)
+    if tracker is None:
+        return temporary_tracker.original(self, current_tracker, additional_events, domain)  # type: ignore[attr-defined]
+    tracker.sender_source = None
+    for event in [
+        SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
+        ActionExecuted(self.name()),
+        *additional_events,
+    ]:
+        tracker.update(event)
+    return tracker
 
 
 def _fold_applied(tracker: Any, events: Any, loop_names: frozenset[str], applied: list) -> None:
@@ -156,6 +246,16 @@ def _copied(state: dict) -> dict:
     return {key: dict(sub) if isinstance(sub, dict) else sub for key, sub in state.items()}
 
 
+def _handed_out(state: dict) -> dict:
+    """``state`` for a caller. Rasa's featurizer edits the states it is given in one place only:
+    the ``user`` part (the last state's, and any holding both an intent and a text), so those
+    are copied and the rest shared."""
+    user = state.get(USER)
+    if isinstance(user, dict) and user.get(INTENT) and user.get(TEXT):
+        return _copied(state)
+    return state
+
+
 def states_for_tracker_history(
     self: Any,
     tracker: Any,
@@ -168,38 +268,56 @@ def states_for_tracker_history(
     folds: dict = tracker.__dict__.setdefault(STATES, {})
     key = (id(self), omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data))
     cached = folds.get(key)
-    if cached is None or cached[0] is not self or not _extends(applied, cached[1].applied):
+    fold = cached[1] if cached is not None and cached[0] is self else None
+    if fold is None or not (_extends(applied, fold.applied) or fold.rewind(applied)):
         fold = StatesFold(replay=tracker.init_copy())
-    else:
-        fold = cached[1]
     flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
-    for event in applied[len(fold.applied) :]:
+    for index in range(len(fold.applied), len(applied)):
+        event = applied[index]
         if isinstance(event, ActionExecuted):
+            if len(applied) - index <= CHECKPOINT_WINDOW:
+                snapshot = state_copy(fold.replay)
+                if snapshot is not None:
+                    fold.checkpoints.append(
+                        Checkpoint(
+                            index,
+                            snapshot,
+                            len(fold.states),
+                            fold.last_ml_action,
+                            fold.turn_was_hidden,
+                        )
+                    )
             _state_step(self, fold, fold.replay, event.hide_rule_turn, *flags)
         fold.replay.update(event)
     fold.applied = applied
     folds[key] = (self, fold)  # the domain kept alive with its id
     final = StatesFold(
         replay=fold.replay,
-        states=[_copied(state) for state in fold.states],
+        states=[_handed_out(state) for state in fold.states],
         last_ml_action=fold.last_ml_action,
         turn_was_hidden=fold.turn_was_hidden,
     )
-    before = len(final.states)
     _state_step(self, final, fold.replay, False, *flags)
-    if len(final.states) > before:  # it may share the replay tracker's dicts: copy it too
+    if final.states:  # the one the featurizer edits (and it may share the replay's dicts)
         final.states[-1] = _copied(final.states[-1])
     return final.states
 
 
 def install() -> None:
     """Replace Rasa's two history replays with the incremental ones (idempotent)."""
+    from rasa.core.actions.forms import FormAction
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
     if DialogueStateTracker.applied_events is not applied_events:
         applied_events.original = DialogueStateTracker.applied_events  # type: ignore[attr-defined]
         DialogueStateTracker.applied_events = applied_events
+    if DialogueStateTracker.copy is not tracker_copy:
+        tracker_copy.original = DialogueStateTracker.copy  # type: ignore[attr-defined]
+        DialogueStateTracker.copy = tracker_copy
+    if FormAction._temporary_tracker is not temporary_tracker:
+        temporary_tracker.original = FormAction._temporary_tracker  # type: ignore[attr-defined]
+        FormAction._temporary_tracker = temporary_tracker
     if Domain.states_for_tracker_history is not states_for_tracker_history:
         states_for_tracker_history.original = Domain.states_for_tracker_history  # type: ignore[attr-defined]
         Domain.states_for_tracker_history = states_for_tracker_history

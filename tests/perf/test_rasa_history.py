@@ -78,7 +78,7 @@ def expected(events, **flags):
         )
 
 
-def a_turn(rng: random.Random) -> list:
+def a_turn(rng: random.Random, rewinds: bool = True) -> list:
     """A plausible turn: a message, then a rule, a form step or a question, sometimes odd."""
     form = rng.choice(FORMS)
     events = [
@@ -105,7 +105,7 @@ def a_turn(rng: random.Random) -> list:
         if rng.random() < 0.2:
             events.append(FollowupAction(form))
             events.append(ActionExecuted(form))
-    else:  # something that rewinds or restarts
+    elif rewinds:  # something that rewinds or restarts
         events.append(
             rng.choice(
                 [
@@ -141,16 +141,21 @@ def test_growing_tracker_matches_rasa_after_every_event(installed, seed):
 
 
 def test_callers_editing_the_states_do_not_change_the_next_answer(installed):
+    from rasa.core.featurizers.tracker_featurizers import MaxHistoryTrackerFeaturizer
+
     rng = random.Random(99)
     events = [ActionExecuted("action_listen")]
     for _ in range(30):
-        events.extend(a_turn(rng))
+        events.extend(a_turn(rng, rewinds=False))
+    events.append(UserUttered("城阳", {"name": INTENTS[0]}))
     tracker = DialogueStateTracker.from_events("u", events, slots=DOMAIN.slots)
-    first = DOMAIN.states_for_tracker_history(tracker)
-    for state in first:  # as Rasa's featurizer does with the user part
-        state.get("user", {}).pop("intent", None)
-        state.get("prev_action", {}).clear()
-    assert DOMAIN.states_for_tracker_history(tracker) == expected(events)[1]
+    featurizer = MaxHistoryTrackerFeaturizer(max_history=None)
+    for use_text in (True, False, True):  # Rasa's featurizer edits what it is given
+        edited = featurizer.prediction_states([tracker], DOMAIN, use_text)[0]
+        with rasas_own():
+            fresh = DialogueStateTracker.from_events("u", events, slots=DOMAIN.slots)
+            assert edited == featurizer.prediction_states([fresh], DOMAIN, use_text)[0]
+        assert DOMAIN.states_for_tracker_history(tracker) == expected(events)[1]
 
 
 def test_a_replaced_history_is_read_again(installed):
@@ -191,3 +196,53 @@ def test_rasa_still_replays_as_copied():
     ):
         assert line in states, line
     assert "yield tracker, event.hide_rule_turn" in prior and "yield tracker, False" in prior
+
+
+def _state(tracker) -> dict:
+    from rasa.shared.core.trackers import EventVerbosity
+
+    state = tracker.current_state(EventVerbosity.ALL)
+    # (an empty bot message made by a reset carries the time it was made)
+    state["bot"] = {**tracker.latest_bot_utterance.as_dict(), "timestamp": None}
+    state["set"] = {name: slot.has_been_set for name, slot in tracker.slots.items()}
+    # (events the form adds are made anew in each call)
+    state["events"] = [{**event, "timestamp": None} for event in state["events"]]
+    state["latest_event_time"] = None
+    return state
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_state_copy_is_the_replayed_copy(seed):
+    rng = random.Random(seed)
+    events = [ActionExecuted("action_listen")]
+    tracker = DialogueStateTracker.from_events("u", events, slots=DOMAIN.slots)
+    for _ in range(40):
+        for event in [*a_turn(rng), ActiveLoop(rng.choice([FORMS[0], None]))]:
+            tracker.update(event)
+        ours = rasa_history.state_copy(tracker)
+        replayed = tracker.travel_back_in_time(float("inf"))
+        assert _state(ours) == _state(replayed)
+        # and it is a copy: changing it leaves the original alone
+        before = _state(tracker)
+        for event in [ActionExecutionRejected(tracker.active_loop_name or FORMS[0]), *a_turn(rng)]:
+            ours.update(event)
+        assert _state(tracker) == before
+        assert not (tracker.active_loop and tracker.active_loop.rejected)
+
+
+def test_a_forms_temporary_tracker_is_the_replayed_one(installed):
+    from rasa.core.actions.forms import FormAction
+
+    rng = random.Random(3)
+    events = [ActionExecuted("action_listen")]
+    for _ in range(15):
+        events.extend(a_turn(rng))
+    events += [ActionExecuted(FORMS[0]), ActiveLoop(FORMS[0]), SlotSet("requested_slot", SLOTS[0])]
+    events += [ActionExecuted("action_listen"), UserUttered("城阳", {"name": INTENTS[0]})]
+    tracker = DialogueStateTracker.from_events("u", events, slots=DOMAIN.slots)
+    form = FormAction(FORMS[0], None)
+    extra = [SlotSet(SLOTS[1], "x")]
+    ours = form._temporary_tracker(tracker, extra, DOMAIN)
+    rasas = rasa_history.temporary_tracker.original(form, tracker, extra, DOMAIN)
+    assert _state(ours) == _state(rasas)
+    assert len(tracker.events) == len(events)  # the form's tracker is left alone
