@@ -7,7 +7,9 @@ Starts a throw-away stack (real Rasa and action server, ``RJ_RATE_LIMITS=off``) 
    multi-turn conversation (a question, the 报到 form to its 确认码, more questions), new users
    as conversations end; p50/p95/p99 turn latency and **the ratio to (1)** — the figure to
    compare between machines, since absolute speeds depend on who else uses the CPUs;
-3. drift: one 60-turn conversation, median latency of the last 10 turns / the first 10;
+3. drift: 60-turn conversations that open and close with the same 10 questions (the 报到 form
+   and more questions between): median latency of the last 10 turns / the first 10, so the
+   two do the same work and only the conversation's length differs; the median of 3;
 4. a burst: 200 users send one message at the same moment; each must be answered (or told
    "busy, retry") within 10 s — counts of answered, busy, 5xx, empty replies and timeouts;
 5. Rasa's resident memory at start and after the run.
@@ -92,13 +94,31 @@ def conversation() -> list[str]:
     ]
 
 
+# The same ten turns open and close a drift conversation: questions and small talk that start
+# no form, so both ends do the same work.
+DRIFT_ENDS = [
+    "退役军人有哪些优待政策",
+    "荣军卡怎么办理",
+    "伤残抚恤金每个月多少钱",
+    "退役士兵自主就业一次性经济补助怎么算",
+    "服务中心电话是多少",
+    "城阳区退役军人服务站在哪",
+    "創業有什麼扶持政策",
+    "你是机器人吗",
+    "谢谢",
+    "你好",
+]
+
+
 def long_conversation(turns: int = 60) -> list[str]:
-    """A single conversation of ``turns`` messages: questions and one form, repeated."""
-    messages: list[str] = []
-    while len(messages) < turns:
-        messages.extend(conversation()[1:])
-        messages.extend(random.sample(PARSE_TEXTS[:8], 4))
-    return messages[:turns]
+    """``turns`` messages: ``DRIFT_ENDS``, then whole conversations (the 报到 form to its
+    confirmation) and questions, then ``DRIFT_ENDS`` again."""
+    middle: list[str] = []
+    while len(middle) < turns - 2 * len(DRIFT_ENDS):
+        block = conversation()[1:]
+        room = turns - 2 * len(DRIFT_ENDS) - len(middle)
+        middle.extend(block if len(block) <= room else random.sample(DRIFT_ENDS, room))
+    return DRIFT_ENDS + middle + DRIFT_ENDS
 
 
 def _quantile(values: list[float], share: float) -> float:
@@ -238,6 +258,12 @@ async def drift_phase(base: str, turns: int) -> list[float]:
     return tally.latencies
 
 
+def drift_ratio(latencies: list[float]) -> tuple[float, float, float]:
+    """Median of the first 10 turns, of the last 10, and their ratio."""
+    first, last = statistics.median(latencies[:10]), statistics.median(latencies[-10:])
+    return first, last, last / first
+
+
 def rss_mb(pid: int | None) -> float | None:
     if pid is None:
         return None
@@ -272,13 +298,15 @@ async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | N
     turns = await turn_phase([base], seconds, 20)
     turn_rate = print_turns("full turn (REST, 20 concurrent users)", turns)
     print(f"full-turn / parse-only throughput: {turn_rate / parse_rate:.1%}", flush=True)
-    drift = await drift_phase(base, 60)
-    if len(drift) >= 20:
-        first, last = statistics.median(drift[:10]), statistics.median(drift[-10:])
+    drifts = [
+        drift_ratio(d) for d in [await drift_phase(base, 60) for _ in range(3)] if len(d) == 60
+    ]
+    if drifts:
+        first, last, ratio = sorted(drifts, key=lambda d: d[2])[len(drifts) // 2]
         print(
-            f"drift over one {len(drift)}-turn conversation: "
-            f"first-10 median {first * 1000:.0f} ms, "
-            f"last-10 median {last * 1000:.0f} ms, ratio {last / first:.2f}",
+            f"drift over 60-turn conversations (median of {len(drifts)}): "
+            f"first-10 median {first * 1000:.0f} ms, last-10 median {last * 1000:.0f} ms, "
+            f"ratio {ratio:.2f} (each: {', '.join(f'{d[2]:.2f}' for d in drifts)})",
             flush=True,
         )
     # Last: the turns the burst's clients gave up on still run in Rasa for a while.
