@@ -90,7 +90,10 @@ class ContactWindow:
                 return contacts.reachability(session, sender, self.now(), self.window).reason
 
         try:
-            return await asyncio.to_thread(check)
+            # After the writes already under way: a user's first message is recorded by a task
+            # the gateway starts as it answers, and a push right after must see it.
+            async with self._writing:
+                return await asyncio.to_thread(check)
         except Exception as exc:
             self._database_trouble(f"push window of {sender} unknown, trying anyway", exc)
             return None

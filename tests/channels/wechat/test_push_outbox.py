@@ -162,3 +162,30 @@ async def test_the_gateways_own_loop_delivers_reminders(
             break
         await asyncio.sleep(0.05)
     assert _row(engine, message_id)[0] == outbox.SENT
+
+
+async def test_a_push_right_after_the_first_message_waits_for_its_recording(engine, monkeypatch):
+    """The gateway records a message in a task it starts as it answers; a push that comes
+    while that write is still running must see it, not refuse the user as never seen."""
+    import threading
+
+    from bot.channels.wechat.contact_window import ContactWindow
+
+    window = ContactWindow(engine=engine, now=lambda: NOW)
+    writing, release = threading.Event(), threading.Event()
+    original = contacts.record_inbound
+
+    def slow_record(session, sender, now):
+        writing.set()
+        release.wait(5)
+        original(session, sender, now)
+
+    monkeypatch.setattr(contacts, "record_inbound", slow_record)
+    recording = asyncio.create_task(window.seen(USER))
+    while not writing.is_set():
+        await asyncio.sleep(0.01)
+    checking = asyncio.create_task(window.closed_reason(USER))
+    await asyncio.sleep(0.1)
+    release.set()
+    assert await checking is None
+    await recording
