@@ -17,6 +17,7 @@ Starts a throw-away stack (real Rasa and action server, ``RJ_RATE_LIMITS=off``) 
     make bench-load                                   # full run (~4 minutes of load)
     python -m tests.benchmarks.bench_load --quick     # shorter phases
     make bench-load ARGS=--cluster                    # 2 servers vs 1, kill one under load
+    make bench-load ARGS="--soak 10"                  # 20 users for 10 minutes: RSS and rate
     RASA_URL=http://127.0.0.1:5005 RASA_AUTH_TOKEN=… python -m tests.benchmarks.bench_load
                                                       # against a running stack (no RSS)
 """
@@ -326,6 +327,30 @@ async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | N
         print(f"Rasa RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB after the run")
 
 
+async def soak(base: str, minutes: float, rasa_pid: int | None) -> None:
+    """20 users for ``minutes``; Rasa's RSS and the turn rate each minute.
+
+    Rasa's memory grows while its per-conversation caches fill (512 recent conversations), so
+    stability is judged from the end of the first minute to the end."""
+    rss = [rss_mb(rasa_pid)]
+    print(f"soak: 20 users for {minutes:g} min; Rasa RSS {rss[0]:.0f} MB at start", flush=True)
+    for minute in range(1, int(minutes) + 1):
+        tally = await turn_phase([base], 60, 20)
+        rss.append(rss_mb(rasa_pid))
+        rate = len(tally.latencies) / tally.elapsed  # type: ignore[attr-defined]
+        print(
+            f"  minute {minute}: {rate:.1f} msg/s, p95 {_ms(tally.latencies, 0.95)} ms, "
+            f"errors {tally.errors or 0}, RSS {rss[-1]:.0f} MB",
+            flush=True,
+        )
+    if len(rss) > 2 and None not in rss:
+        print(
+            f"soak RSS: {rss[1]:.0f} MB after minute 1, {rss[-1]:.0f} MB at the end "
+            f"({rss[-1] / rss[1] - 1:+.1%}), max {max(rss):.0f} MB",
+            flush=True,
+        )
+
+
 async def run_cluster(args: argparse.Namespace, running, workdir: Path) -> None:
     """2 servers vs 1 (same users, same run), then one server killed under load."""
     from tests.perf import cluster_harness
@@ -368,6 +393,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="15 s phases instead of 45 s")
     parser.add_argument(
+        "--soak", type=float, metavar="MINUTES", help="only a soak of MINUTES at 20 users"
+    )
+    parser.add_argument(
         "--cluster",
         action="store_true",
         help="2 Rasa servers (PostgreSQL tracker store, Redis locks) vs 1, then kill one",
@@ -385,7 +413,10 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     base = os.environ.get("RASA_URL", "").rstrip("/")
     if base:
-        asyncio.run(run(args, base, os.environ.get("RASA_AUTH_TOKEN", ""), None))
+        if args.soak:
+            asyncio.run(soak(base, args.soak, None))
+        else:
+            asyncio.run(run(args, base, os.environ.get("RASA_AUTH_TOKEN", ""), None))
         return 0
     from bot.run import Stack
     from tests.conftest import free_port
@@ -405,6 +436,15 @@ def main(argv: list[str] | None = None) -> int:
             stack.start_actions()
             stack.start_rasa()
             print(f"stack up (logs in {workdir}/logs); Rasa pid {stack.processes['rasa'].pid}")
+            if args.soak:
+                asyncio.run(
+                    soak(
+                        f"http://127.0.0.1:{stack.rasa_port}",
+                        args.soak,
+                        stack.processes["rasa"].pid,
+                    )
+                )
+                return 0
             asyncio.run(
                 run(
                     args,
