@@ -41,6 +41,11 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   current turn's events (from its ``user`` message on, which Rasa can still change, e.g.
   ``EntitiesAdded``) are serialised afresh each call. The bytes sent decode to exactly what
   Rasa would send.
+* **Rules matched against the turns they can reach.** ``RulePolicy._get_possible_keys`` filters
+  every rule against every state of the conversation, from the last back to the first, though
+  a rule is applicable at every turn further back than its own length
+  (``_is_rule_applicable`` returns True there). The replacement stops once it is further back
+  than the longest rule still possible: same keys, without the conversation-long loop.
 * **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
   policies' past states are folds a tracker continues from where they stopped.
 """
@@ -222,6 +227,24 @@ def install_pooled_endpoints() -> None:
         RemoteAction._action_call_format = action_call_format
 
 
+def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) -> set[str]:
+    """Drop-in for ``RulePolicy._get_possible_keys`` (see the module docstring)."""
+    possible = set(lookup.keys())
+    for index, state in enumerate(reversed(states)):
+        if not possible or index >= max(len(self._rule_key_to_state(k)) for k in possible):
+            break  # every key left is applicable at every earlier turn
+        possible = {key for key in possible if self._is_rule_applicable(key, index, state)}
+    return possible
+
+
+def install_rule_keys() -> None:
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    if RulePolicy._get_possible_keys is not possible_rule_keys:
+        possible_rule_keys.original = RulePolicy._get_possible_keys  # type: ignore[attr-defined]
+        RulePolicy._get_possible_keys = possible_rule_keys
+
+
 _FRAGMENT = "_rj_json"
 
 
@@ -357,6 +380,7 @@ def install() -> None:
 
     install_event_type_cache()
     install_loop_undo()
+    install_rule_keys()
     rasa_history.install()
     install_action_validation()
     install_pooled_endpoints()

@@ -343,3 +343,43 @@ async def test_action_server_receives_rasas_body(serve):
     await action.run(None, None, tracker, domain)
     expected = json.loads(json.dumps(ORIGINAL_FORMAT(action, tracker, domain)))
     assert server.calls == [expected, expected]
+
+
+# ---------------------------------------------------------------- rule keys
+def test_rasa_still_finds_every_rule_applicable_beyond_its_length():
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    source = inspect.getsource(RulePolicy._is_rule_applicable)
+    assert "if turn_index >= len(reversed_rule_states):\n            return True" in source
+    original = getattr(rasa_speedups.possible_rule_keys, "original", RulePolicy._get_possible_keys)
+    assert "for i, state in enumerate(reversed(states)):" in inspect.getsource(original)
+
+
+def test_possible_rule_keys_are_rasas():
+    import random
+
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    original = getattr(rasa_speedups.possible_rule_keys, "original", RulePolicy._get_possible_keys)
+    policy = RulePolicy.__new__(RulePolicy)
+    rng = random.Random(11)
+
+    def a_state(start: bool = False) -> dict:
+        state = {"user": {"intent": rng.choice(["greet", "inform", "deny"])}}
+        if not start:
+            state["prev_action"] = {"action_name": rng.choice(["action_listen", "f", "utter_x"])}
+        if rng.random() < 0.5:
+            state["slots"] = {"s": rng.choice([(1.0,), (0.0,)])}
+        if rng.random() < 0.3:
+            state["active_loop"] = {"name": rng.choice(["f", "should_not_be_set"])}
+        return state
+
+    for _ in range(300):
+        lookup = {
+            json.dumps([a_state(start=i == 0 and rng.random() < 0.3) for i in range(length)]): "a"
+            for length in (rng.randint(1, 5) for _ in range(rng.randint(1, 12)))
+        }
+        states = [a_state(start=i == 0) for i in range(rng.randint(1, 30))]
+        assert rasa_speedups.possible_rule_keys(policy, lookup, states) == original(
+            policy, lookup, states
+        )
