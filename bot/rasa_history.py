@@ -34,7 +34,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from rasa.shared.core.constants import PREVIOUS_ACTION, USER
+from rasa.shared.core.constants import PREVIOUS_ACTION, SLOTS, USER
 from rasa.shared.core.events import (
     ActionExecuted,
     ActionReverted,
@@ -72,7 +72,7 @@ class Checkpoint:
 
 # Checkpoints are kept before the forms' steps of roughly the last turns: a form's step undoes
 # the events after its previous step, one or two turns back.
-CHECKPOINTS = 8
+CHECKPOINTS = 2
 CHECKPOINT_WINDOW = 40
 
 
@@ -235,7 +235,13 @@ def _state_step(
             domain._substitute_rule_only_user_input(state, fold.states[-1])
         if fold.last_ml_action:
             state[PREVIOUS_ACTION] = fold.last_ml_action
-    fold.states.append(domain._clean_state(state))
+    state = domain._clean_state(state)
+    # Consecutive states mostly hold the same slots: one dict between them (nobody edits the
+    # slots part of a state; ``_handed_out``), so a long conversation's states stay small.
+    previous = fold.states[-1].get(SLOTS) if fold.states else None
+    if previous is not None and state.get(SLOTS) == previous:
+        state[SLOTS] = previous
+    fold.states.append(state)
 
 
 def _extends(applied: list[Event], prefix: list[Event]) -> bool:
