@@ -168,9 +168,12 @@ def write_events(broker: SQLEventBroker, bodies: list[dict[str, Any]], attempts:
     for attempt in range(1, attempts + 1):
         try:
             with broker.session_scope() as session:
-                session.add_all(
-                    broker.SQLBrokerEvent(sender_id=body.get("sender_id"), data=json.dumps(body))
-                    for body in bodies
+                session.execute(
+                    broker.SQLBrokerEvent.__table__.insert(),
+                    [
+                        {"sender_id": body.get("sender_id"), "data": json.dumps(body)}
+                        for body in bodies
+                    ],
                 )
                 session.commit()
             return
@@ -225,7 +228,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     the turn itself; what is stored and streamed is protected as above.
     """
 
-    CACHE_SENDERS = 512
+    # A cached conversation of ~14 turns holds ~300 KB (its session's JSON, the live tracker, its
+    # replayed history and serialised events): 256 of them ~75 MB (``make bench-load --soak``).
+    CACHE_SENDERS = 256
     CACHE_SECONDS = 600.0
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -247,10 +252,12 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             entry = _Cached()
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
         else:
-            query = (
-                session.query(self.SQLEvent)
-                .filter(self.SQLEvent.sender_id == sender_id, self.SQLEvent.id > entry.last_id)
-                .order_by(self.SQLEvent.id)
+            # Core, not ORM: this runs twice a turn and almost always finds nothing.
+            table = self.SQLEvent.__table__
+            query = session.execute(
+                sa.select(table.c.id, table.c.data)
+                .where(table.c.sender_id == sender_id, table.c.id > entry.last_id)
+                .order_by(table.c.id)
             )
         for row in query.all():
             entry.append(reveal(json.loads(row.data)))
@@ -306,22 +313,25 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 self._keep(sender_id, entry)
                 return
             replacements = {**entry.replacements, **known_values(new_events)}
-            rows = []
+            table = self.SQLEvent.__table__
+            written = []
             for event in new_events:
                 data = protect(event.as_dict(), replacements, seal=True)
                 intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
-                row = self.SQLEvent(
-                    sender_id=sender_id,
-                    type_name=event.type_name,
-                    timestamp=data.get("timestamp"),
-                    intent_name=intent,
-                    action_name=data.get("name"),
-                    data=json.dumps(data),
+                text = json.dumps(data)
+                # One Core INSERT per event (its id is needed; the ORM's flush does the same
+                # INSERTs with a unit of work around them).
+                result = session.execute(
+                    table.insert().values(
+                        sender_id=sender_id,
+                        type_name=event.type_name,
+                        timestamp=data.get("timestamp"),
+                        intent_name=intent,
+                        action_name=data.get("name"),
+                        data=text,
+                    )
                 )
-                session.add(row)
-                rows.append(row)
-            session.flush()
-            written = [(row.id, row.data) for row in rows]
+                written.append((result.inserted_primary_key[0], text))
             session.commit()
         for row_id, text in written:
             entry.append(reveal(json.loads(text)))
