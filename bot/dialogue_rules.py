@@ -5,6 +5,8 @@ Every form shares one digression pattern:
 * an informational question is answered, then the form resumes and re-asks its question;
 * cancel stops the form, nothing is saved (action_stop_form clears the form's slots);
 * request_human records the handoff, then the form stops;
+* in the entitlement finder (yes/no questions, nothing the user would lose), asking to book a
+  报到 stops the finder and starts the booking, rather than the finder asking its question again;
 * crisis is answered by the unconditional rule in nlu_data/rules/safety.yml, which stops any form.
 
 From this table come (1) the rules in nlu_data/rules/forms.yml, (2) the ``not_intent`` lists of
@@ -37,6 +39,7 @@ class Digression:
     actions: tuple[str, ...]
     resumes: bool
     after_stop: tuple[str, ...] = ()
+    only_in: tuple[str, ...] = ()  # the forms it applies to (all when empty)
 
 
 # The forms, in the order their rules are written (the comment names the service).
@@ -96,6 +99,14 @@ DIGRESSIONS = (
         ("action_request_human", "action_stop_form"),
         resumes=False,
     ),
+    Digression(
+        "a 报到 booking asked for stops the finder and starts the booking",
+        ("book_appointment",),
+        ("action_stop_form",),
+        resumes=False,
+        after_stop=("appointment_form",),
+        only_in=("entitlement_form",),
+    ),
 )
 # Messages the NLU could not place (a date like "60天以后那天", "礼拜天能去不", a name, a code
 # with a phone) are, while a form asks, the answer: the form's validator reads them and says what
@@ -114,6 +125,8 @@ NOT_A_DIGRESSION = {
 
 
 def digression_intents(form: str, digression: Digression) -> tuple[str, ...]:
+    if digression.only_in and form not in digression.only_in:
+        return ()
     excluded = NOT_A_DIGRESSION.get(form, ())
     return tuple(intent for intent in digression.intents if intent not in excluded)
 
@@ -122,7 +135,8 @@ def protected_intents(form: str | None = None) -> frozenset[str]:
     """The intents ``form`` (default: a form without exceptions) never takes as an answer."""
     intents = set(ALWAYS_PROTECTED)
     for digression in DIGRESSIONS:
-        intents |= set(digression.intents)
+        if not digression.only_in or form in digression.only_in:
+            intents |= set(digression.intents)
     return frozenset(intents - set(NOT_A_DIGRESSION.get(form or "", ())))
 
 
@@ -163,7 +177,10 @@ def _rule_lines(form: str, digression: Digression) -> list[str]:
             lines.append("      - active_loop: null")
     if digression.resumes:
         lines += [f"      - action: {form}", f"      - active_loop: {form}"]
-    lines += [f"      - action: {action}" for action in digression.after_stop]
+    for action in digression.after_stop:
+        lines.append(f"      - action: {action}")
+        if action in FORMS:
+            lines.append(f"      - active_loop: {action}")
     return lines
 
 
