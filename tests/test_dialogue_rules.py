@@ -116,6 +116,18 @@ def test_resuming_and_stopping_rules_have_the_expected_shape():
         {"active_loop": None},
         {"action": "utter_cancelled"},
     ]
+    assert rules[
+        "entitlement_form - a 报到 booking asked for stops the finder and starts the booking"
+    ] == [
+        {"intent": "book_appointment"},
+        {"action": "action_stop_form"},
+        {"active_loop": None},
+        {"action": "appointment_form"},
+        {"active_loop": "appointment_form"},
+    ]
+    assert "book_appointment" in dr.protected_intents("entitlement_form")
+    assert "book_appointment" not in dr.protected_intents("appointment_form")
+    assert "book_appointment" not in dr.protected_intents("wish_form")
     assert rules["job_seeker_form - a human is requested, then the form stops"] == [
         {"intent": "request_human"},
         {"action": "action_request_human"},
