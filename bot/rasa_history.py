@@ -85,13 +85,16 @@ class StatesFold:
     turn_was_hidden: bool = False
     checkpoints: deque = field(default_factory=lambda: deque(maxlen=CHECKPOINTS))
 
-    def rewind(self, applied: list[Event]) -> bool:
-        """Go back to the last checkpoint ``applied`` still begins with; False if none."""
+    def goes_on_to(self, applied: list[Event]) -> bool:
+        """Whether the fold can go on to ``applied``: it begins with what the fold has read, or
+        with what it had read at a checkpoint (then the fold goes back there)."""
         common = 0
         for old, new in zip(self.applied, applied, strict=False):
             if old is not new:
                 break
             common += 1
+        if common == len(self.applied):
+            return True
         while self.checkpoints and self.checkpoints[-1].read > common:
             self.checkpoints.pop()
         if not self.checkpoints:
@@ -152,7 +155,6 @@ def temporary_tracker(self: Any, current_tracker: Any, additional_events: list, 
         tracker = state_copy(current_tracker)
     if tracker is None:
         return temporary_tracker.original(self, current_tracker, additional_events, domain)  # type: ignore[attr-defined]
-    tracker.sender_source = None
     for event in [
         SlotSet(REQUESTED_SLOT, self.get_slot_to_fill(current_tracker)),
         ActionExecuted(self.name()),
@@ -186,41 +188,42 @@ def _loop_names(events: Any) -> frozenset[str]:
     return frozenset(e.name for e in events if isinstance(e, ActiveLoop) and e.name)
 
 
+def _continued(fold: AppliedFold | None, events: Any) -> list[Event] | None:
+    """The events after those ``fold`` has read, when it can go on with them; else None."""
+    if fold is None or fold.read > len(events):
+        return None
+    if fold.read and events[fold.read - 1] is not fold.last:
+        return None  # the history was replaced or cut
+    new = list(itertools.islice(events, fold.read, None))
+    return new if _loop_names(new) <= fold.loop_names else None
+
+
 def applied_events(self: Any) -> list[Event]:
     """Drop-in for ``DialogueStateTracker.applied_events`` (see the module docstring)."""
     events = self.events
-    count = len(events)
     fold: AppliedFold | None = self.__dict__.get(APPLIED)
-    if (
-        fold is not None
-        and fold.read <= count
-        and (fold.read == 0 or events[fold.read - 1] is fold.last)
-    ):
-        new = list(itertools.islice(events, fold.read, None))
-        if _loop_names(new) <= fold.loop_names:
-            applied = list(fold.applied)
-            _fold_applied(self, new, fold.loop_names, applied)
-            self.__dict__[APPLIED] = AppliedFold(
-                count, events[-1] if count else None, fold.loop_names, applied
-            )
-            return list(applied)
-    loop_names = _loop_names(events)
-    applied = []
-    _fold_applied(self, events, loop_names, applied)
-    self.__dict__[APPLIED] = AppliedFold(count, events[-1] if count else None, loop_names, applied)
+    new = _continued(fold, events)
+    if new is None:
+        loop_names, applied, new = _loop_names(events), [], events
+    else:
+        loop_names, applied = fold.loop_names, list(fold.applied)
+    _fold_applied(self, new, loop_names, applied)
+    last = events[-1] if events else None
+    self.__dict__[APPLIED] = AppliedFold(len(events), last, loop_names, applied)
     return list(applied)
 
 
 def _state_step(
     domain: Any,
     fold: StatesFold,
-    tracker: Any,
     hide_rule_turn: bool,
     omit_unset_slots: bool,
     ignore_rule_only_turns: bool,
     rule_only_data: dict | None,
 ) -> None:
-    """One iteration of Rasa's ``states_for_tracker_history`` loop, on ``fold``."""
+    """One iteration of Rasa's ``states_for_tracker_history`` loop, on ``fold`` (its replay
+    tracker is where the loop's tracker has got to)."""
+    tracker = fold.replay
     if ignore_rule_only_turns:
         if not fold.turn_was_hidden:
             fold.last_ml_action = domain._get_prev_action_sub_state(tracker)
@@ -242,12 +245,6 @@ def _state_step(
     if previous is not None and state.get(SLOTS) == previous:
         state[SLOTS] = previous
     fold.states.append(state)
-
-
-def _extends(applied: list[Event], prefix: list[Event]) -> bool:
-    return len(applied) >= len(prefix) and all(
-        a is b for a, b in zip(applied, prefix, strict=False)
-    )
 
 
 def _frozen(rule_only_data: dict | None) -> tuple:
@@ -282,7 +279,7 @@ def states_for_tracker_history(
     key = (id(self), omit_unset_slots, ignore_rule_only_turns, _frozen(rule_only_data))
     cached = folds.get(key)
     fold = cached[1] if cached is not None and cached[0] is self else None
-    if fold is None or not (_extends(applied, fold.applied) or fold.rewind(applied)):
+    if fold is None or not fold.goes_on_to(applied):
         fold = StatesFold(replay=tracker.init_copy())
     flags = (omit_unset_slots, ignore_rule_only_turns, rule_only_data)
     for index in range(len(fold.applied), len(applied)):
@@ -301,7 +298,7 @@ def states_for_tracker_history(
                             fold.turn_was_hidden,
                         )
                     )
-            _state_step(self, fold, fold.replay, event.hide_rule_turn, *flags)
+            _state_step(self, fold, event.hide_rule_turn, *flags)
         fold.replay.update(event)
     fold.applied = applied
     folds[key] = (self, fold)  # the domain kept alive with its id
@@ -311,7 +308,7 @@ def states_for_tracker_history(
         last_ml_action=fold.last_ml_action,
         turn_was_hidden=fold.turn_was_hidden,
     )
-    _state_step(self, final, fold.replay, False, *flags)
+    _state_step(self, final, False, *flags)
     if final.states:  # the one the featurizer edits (and it may share the replay's dicts)
         final.states[-1] = _copied(final.states[-1])
     return final.states
