@@ -315,20 +315,14 @@ def states_for_tracker_history(
 
 
 def install() -> None:
-    """Replace Rasa's two history replays with the incremental ones (idempotent)."""
+    """Replace Rasa's history replays, tracker copies and forms' temporary trackers (idempotent)."""
     from rasa.core.actions.forms import FormAction
     from rasa.shared.core.domain import Domain
     from rasa.shared.core.trackers import DialogueStateTracker
 
-    if DialogueStateTracker.applied_events is not applied_events:
-        applied_events.original = DialogueStateTracker.applied_events  # type: ignore[attr-defined]
-        DialogueStateTracker.applied_events = applied_events
-    if DialogueStateTracker.copy is not tracker_copy:
-        tracker_copy.original = DialogueStateTracker.copy  # type: ignore[attr-defined]
-        DialogueStateTracker.copy = tracker_copy
-    if FormAction._temporary_tracker is not temporary_tracker:
-        temporary_tracker.original = FormAction._temporary_tracker  # type: ignore[attr-defined]
-        FormAction._temporary_tracker = temporary_tracker
-    if Domain.states_for_tracker_history is not states_for_tracker_history:
-        states_for_tracker_history.original = Domain.states_for_tracker_history  # type: ignore[attr-defined]
-        Domain.states_for_tracker_history = states_for_tracker_history
+    from bot.rasa_speedups import replace
+
+    replace(DialogueStateTracker, "applied_events", applied_events)
+    replace(DialogueStateTracker, "copy", tracker_copy)
+    replace(FormAction, "_temporary_tracker", temporary_tracker)
+    replace(Domain, "states_for_tracker_history", states_for_tracker_history)

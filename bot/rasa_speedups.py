@@ -87,6 +87,15 @@ def _validator(action: Any) -> Any:
     return validator
 
 
+def replace(owner: Any, name: str, replacement: Any) -> None:
+    """Make ``replacement`` the function ``owner.name``, keeping Rasa's as
+    ``replacement.original`` (for the tests that compare the two); idempotent."""
+    current = getattr(owner, name)
+    if current is not replacement:
+        replacement.original = current
+        setattr(owner, name, replacement)
+
+
 def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """Drop-in for ``RemoteAction._validate_action_result`` (same errors, same hint)."""
     from jsonschema import exceptions
@@ -222,9 +231,7 @@ def install_pooled_endpoints() -> None:
 
     EndpointConfig.request = pooled_request
     # Only with the pooled request: it is what turns EventsJSON into the body's bytes.
-    if RemoteAction._action_call_format is not action_call_format:
-        action_call_format.original = RemoteAction._action_call_format  # type: ignore[attr-defined]
-        RemoteAction._action_call_format = action_call_format
+    replace(RemoteAction, "_action_call_format", action_call_format)
 
 
 def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) -> set[str]:
@@ -240,9 +247,7 @@ def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) ->
 def install_rule_keys() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
 
-    if RulePolicy._get_possible_keys is not possible_rule_keys:
-        possible_rule_keys.original = RulePolicy._get_possible_keys  # type: ignore[attr-defined]
-        RulePolicy._get_possible_keys = possible_rule_keys
+    replace(RulePolicy, "_get_possible_keys", possible_rule_keys)
 
 
 _FRAGMENT = "_rj_json"
