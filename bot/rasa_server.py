@@ -35,8 +35,11 @@ def bound_action_timeout(seconds: float) -> None:
 
 def rasa_argv(argv: list[str], config: settings.Settings) -> list[str]:
     """The arguments for Rasa: the token is added to ``run`` when one is configured."""
-    if argv[:1] == ["run"] and config.rasa_token and "--auth-token" not in argv:
-        return [*argv, "--auth-token", config.rasa_token]
+    given = any(arg == "--auth-token" or arg.startswith("--auth-token=") for arg in argv)
+    if argv[:1] == ["run"] and config.rasa_token and not given:
+        # One argument with "=": a generated token may begin with "-", which argparse would
+        # otherwise take for an option (Rasa then exits: "expected one argument").
+        return [*argv, f"--auth-token={config.rasa_token}"]
     return list(argv)
 
 

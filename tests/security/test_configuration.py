@@ -87,7 +87,7 @@ def test_bind_host_is_configurable(private_data_dir):
 
 def test_rasa_gets_the_token_in_process():
     config = settings.current({"RASA_AUTH_TOKEN": "t0k"})
-    assert rasa_server.rasa_argv(["run", "--enable-api"], config)[-2:] == ["--auth-token", "t0k"]
+    assert rasa_server.rasa_argv(["run", "--enable-api"], config)[-1] == "--auth-token=t0k"
     assert rasa_server.rasa_argv(["shell"], config) == ["shell"]
 
 
@@ -124,3 +124,16 @@ async def test_rasa_still_reads_the_action_timeout_we_bound():
 def test_credentials_use_the_limited_rest_channel():
     credentials = yaml.safe_load((REPO / "credentials.yml").read_text())
     assert list(credentials) == ["bot.rasa_channel.LimitedRestInput"]
+
+
+def test_a_token_beginning_with_a_dash_reaches_rasa():
+    """secrets.token_urlsafe begins with "-" once in 64 tokens; Rasa's own parser must read it."""
+    import argparse
+
+    from rasa.cli.arguments.run import add_server_arguments
+
+    config = settings.current({"RASA_AUTH_TOKEN": "-Ab3_x"})
+    parser = argparse.ArgumentParser()
+    add_server_arguments(parser)
+    parsed = parser.parse_args(rasa_server.rasa_argv(["run", "--enable-api"], config)[1:])
+    assert parsed.auth_token == "-Ab3_x"
