@@ -170,10 +170,24 @@ class ValidateAppointmentForm(FormValidationAction):
         if time_value is not None:
             values["appointment_time"] = time_value[0]
         changed = {e["name"] for e in events if e.get("value")} | set(values)
-        if changed and requested in validators.CONFIRMATION_SLOTS:
+        # a fact Rasa's entity mapping already changed ("不对 俺是复员军人" at the ID question)
+        remapped = (
+            (fc.changed_by_latest_message(tracker, slots) - {requested}) if requested else set()
+        )
+        if (changed or remapped) and requested in validators.CONFIRMATION_SLOTS:
             # a correction at the summary: the summary is shown again with the new value
-            values.update(appointment_confirmed=None, appointment_change=None)
-        elif any(before.get(slot) for slot in values) and requested not in (None, *values):
+            # (validate_appointment_confirmed clears appointment_change: rasa_sdk drops a
+            # slot that is not one of the form's questions when it comes from extraction)
+            values["appointment_confirmed"] = None
+        elif (
+            remapped
+            or any(before.get(slot) for slot in values)
+            and requested
+            not in (
+                None,
+                *values,
+            )
+        ):
             fc.utter(dispatcher, tracker, "utter_fact_corrected")
         return events + [SlotSet(slot, value) for slot, value in values.items()]
 

@@ -112,6 +112,26 @@ def answering(tracker: Tracker, slot: str) -> bool:
     return tracker.get_slot("requested_slot") == slot
 
 
+def changed_by_latest_message(tracker: Tracker, slots: Iterable[str]) -> set[str]:
+    """Of ``slots``, those that held a value before the latest message and that Rasa's own slot
+    mappings (an entity in the message) changed since: a form that did not set them itself must
+    still tell the user what changed."""
+    wanted = set(slots)
+    before: dict[str, Any] = {}
+    after: dict[str, Any] = {}
+    for event in tracker.events:
+        if event.get("event") == "user":
+            before.update(after)
+            after = {}
+        elif event.get("event") == "slot" and event.get("name") in wanted:
+            after[event["name"]] = event.get("value")
+    return {
+        slot
+        for slot, value in after.items()
+        if before.get(slot) not in (None, "") and value not in (None, "") and value != before[slot]
+    }
+
+
 def is_protected(tracker: Tracker, protected: Iterable[str] = PROTECTED_INTENTS) -> bool:
     return latest_intent_name(tracker) in set(protected)
 

@@ -113,6 +113,66 @@ def test_booking_end_to_end_with_a_digression(rasa, stack_env):
     assert code in texts(reply)
 
 
+def booking_at_the_id_question(rasa: RasaClient, sender: str) -> None:
+    reply = rasa.say(sender, "/book_appointment")
+    rasa.say(sender, '/inform{"veteran_category":"退役士兵"}')
+    reply = rasa.say(sender, '/inform{"district":"市南区"}')
+    reply = rasa.say(sender, "下周三上午")
+    offered = [p for p in payloads(reply) if "time_choice" in p]
+    if offered:
+        rasa.say(sender, offered[0])
+    rasa.say(sender, "王建国")
+    reply = rasa.say(sender, "13812345678")
+    assert "身份证" in texts(reply), texts(reply)
+
+
+def test_a_question_naming_another_category_mid_form_is_answered_and_changes_nothing(rasa):
+    sender = f"web-{uuid.uuid4().hex[:10]}"
+    booking_at_the_id_question(rasa, sender)
+    # Rasa's entity mapping used to fill the category from the question, so the form did not
+    # reject it: the question went unanswered and the booking's category silently changed.
+    reply = texts(rasa.say(sender, '/ask_entitlements{"veteran_category":"复员军人"}'))
+    assert "以官方最新公布为准" in reply and reply.rstrip().endswith("确认时只显示部分号码。"), (
+        reply
+    )
+    slots = rasa.tracker(sender)["slots"]
+    assert slots["veteran_category"] == "退役士兵"
+    assert active_loop(rasa, sender) == "appointment_form"
+
+
+def test_a_category_corrected_mid_form_is_acknowledged(rasa):
+    sender = f"web-{uuid.uuid4().hex[:10]}"
+    booking_at_the_id_question(rasa, sender)
+    reply = texts(rasa.say(sender, "不对 俺是复员军人"))
+    assert "已经改过来了" in reply and "身份证" in reply, reply
+    assert rasa.tracker(sender)["slots"]["veteran_category"] == "复员军人"
+
+
+def test_a_change_typed_after_no_at_the_summary_shows_the_summary_again(rasa):
+    sender = f"web-{uuid.uuid4().hex[:10]}"
+    booking_at_the_id_question(rasa, sender)
+    rasa.say(sender, valid_id())
+    assert "请核对预约信息" in texts(rasa.say(sender, '/inform{"choice":"unknown"}'))
+    assert "要改哪一项" in texts(rasa.say(sender, "不对"))
+    # the new phone was kept but "要改哪一项？" came again: rasa_sdk dropped the form's
+    # appointment_change reset because it came from extraction
+    reply = texts(rasa.say(sender, "手机号改成13812349191"))
+    assert "请核对预约信息" in reply and "9191" in reply and "要改哪一项" not in reply, reply
+
+
+def test_a_question_naming_a_district_mid_wish_keeps_the_wish_district(rasa):
+    sender = f"web-{uuid.uuid4().hex[:10]}"
+    rasa.say(sender, "/submit_wish")
+    rasa.say(sender, '/inform{"wish_category":"助医"}')
+    slots_before = rasa.tracker(sender)["slots"]
+    reply = texts(rasa.say(sender, '/ask_contact{"district":"城阳区"}'))
+    assert "城阳" in reply, reply
+    slots = rasa.tracker(sender)["slots"]
+    assert slots["district"] == slots_before["district"]
+    assert slots["requested_slot"] == slots_before["requested_slot"]
+    assert active_loop(rasa, sender) == "wish_form"
+
+
 def test_crisis_mid_form_stops_the_form(rasa, stack_env):
     sender = f"web-{uuid.uuid4().hex[:10]}"
     rasa.say(sender, "/book_appointment")
