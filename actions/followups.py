@@ -176,6 +176,28 @@ class ActionAnswerFollowup(Action):
         return []
 
 
+class ActionAnswerOutOfScope(Action):
+    """A message the NLU placed out of scope that still names a topic we answer ("去景区门票能免吗"
+    is the parks programme): that topic is answered; otherwise what the assistant can help with."""
+
+    def name(self) -> str:
+        return "action_answer_out_of_scope"
+
+    async def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict[str, Any]
+    ) -> list[dict[str, Any]]:
+        _, keys = recent_context(tracker)
+        plan = followups.plan(
+            latest_text(tracker),
+            last_keys=keys,
+            category=tracker.get_slot("veteran_category"),
+        )
+        if plan.replies:
+            return speak(dispatcher, tracker, domain, plan)
+        dispatcher.utter_message(response="utter_out_of_scope")
+        return []
+
+
 class ActionAckInContext(Action):
     """ "嗯", "行", "好的", "👍": yes to the question just asked, or a friendly close."""
 

@@ -10,7 +10,12 @@ from rasa_sdk import Tracker
 from actions.answers import ActionAnswerQuestion, ActionExplainBenefit
 from actions.entitlements import ActionFinderIntro, ActionFinderResult, ValidateEntitlementForm
 from actions.fallback import ActionSuggestTopics
-from actions.followups import ActionAckInContext, ActionAnswerAside, ActionAnswerFollowup
+from actions.followups import (
+    ActionAckInContext,
+    ActionAnswerAside,
+    ActionAnswerFollowup,
+    ActionAnswerOutOfScope,
+)
 from tests.actions.trackers import SENDER, run, slot_events, user_event
 
 NOTICE = "以官方最新公布为准"
@@ -192,3 +197,16 @@ async def test_traditional_follow_up_is_answered_in_traditional(domain, session)
     )
     said = await chat.turn(ActionAnswerFollowup(), "我是問能打幾折", "out_of_scope")
     assert "折" in said and "商家" in said and "以官方最新公佈為準" in said
+
+
+async def test_out_of_scope_that_names_a_topic_is_answered(domain, session):
+    chat = Chat(domain)
+    said = await chat.turn(ActionAnswerOutOfScope(), "去景区门票能免吗", "out_of_scope")
+    assert "公园" in said and NOTICE in said and "超出了我的服务范围" not in said
+    again = await chat.turn(ActionAnswerOutOfScope(), "景区门票到底免不免", "out_of_scope")
+    assert again != said  # never the same block twice in a row
+
+
+async def test_out_of_scope_without_a_topic_says_what_the_assistant_does(domain, session):
+    said = await Chat(domain).turn(ActionAnswerOutOfScope(), "明天会下雨吗", "out_of_scope")
+    assert "超出了我的服务范围" in said
