@@ -271,10 +271,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         while len(self._sessions) > self.CACHE_SENDERS:
             self._sessions.popitem(last=False)
 
-    def publish(
-        self, sender_id: str, events: list[Event], replacements: dict[str, str]
-    ) -> Future | None:
-        """Stream ``events`` (masked) to the event broker, if one is configured.
+    def publish(self, sender_id: str, masked: list[dict[str, Any]]) -> Future | None:
+        """Stream a turn's events (``masked``: as ``protect(..., seal=False)`` made them) to the
+        event broker, if one is configured.
 
         Rasa's SQL broker commits each event on its own, on the event loop (a fifth of a
         turn's time under load). Here a turn's events go to one writer thread and are written
@@ -285,11 +284,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         usual."""
         if self.event_broker is None:
             return None
-        bodies = []
-        for event in events:
-            body = {"sender_id": sender_id}
-            body.update(protect(event.as_dict(), replacements, seal=False))
-            bodies.append(body)
+        bodies = [{"sender_id": sender_id, **data} for data in masked]
         if isinstance(self.event_broker, SQLEventBroker):
             if self._writer is None:
                 self._writer = ThreadPoolExecutor(1, thread_name_prefix="rasa-events")
@@ -313,35 +308,44 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                 self._keep(sender_id, entry)
                 return
             replacements = {**entry.replacements, **known_values(new_events)}
-            table = self.SQLEvent.__table__
-            written = []
+            rows, texts, masked = [], [], []
             for event in new_events:
-                data = protect(event.as_dict(), replacements, seal=True)
+                raw = event.as_dict()
+                data = protect(raw, replacements, seal=True)
                 intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
                 text = json.dumps(data)
-                # One Core INSERT per event (its id is needed; the ORM's flush does the same
-                # INSERTs with a unit of work around them).
-                result = session.execute(
-                    table.insert().values(
-                        sender_id=sender_id,
-                        type_name=event.type_name,
-                        timestamp=data.get("timestamp"),
-                        intent_name=intent,
-                        action_name=data.get("name"),
-                        data=text,
-                    )
+                rows.append(
+                    {
+                        "sender_id": sender_id,
+                        "type_name": event.type_name,
+                        "timestamp": data.get("timestamp"),
+                        "intent_name": intent,
+                        "action_name": data.get("name"),
+                        "data": text,
+                    }
                 )
-                written.append((result.inserted_primary_key[0], text))
+                texts.append(text)
+                # only a sealed slot is published differently from how it is stored (masked)
+                sealed = data is not raw and raw.get("event") == "slot"
+                sealed = sealed and raw.get("name") in SEALED_SLOTS
+                masked.append(protect(raw, replacements, seal=False) if sealed else data)
+            # One statement for the turn's events; the sender's highest id is then its last
+            # row: rows are appended per sender only under Rasa's lock, by the turn holding it.
+            table = self.SQLEvent.__table__
+            session.execute(table.insert(), rows)
+            last_id = session.execute(
+                sa.select(sa.func.max(table.c.id)).where(table.c.sender_id == sender_id)
+            ).scalar_one()
             session.commit()
-        for row_id, text in written:
+        for text in texts:
             entry.append(reveal(json.loads(text)))
-            entry.last_id = max(entry.last_id, row_id)
+        entry.last_id = max(entry.last_id, last_id)
         entry.tracker, entry.domain = tracker, self.domain
         self._keep(sender_id, entry)
         # Streamed only once stored: a turn whose write fails (or whose server dies first) is
         # handled again on a retry, and the event log must not then hold it twice. Waited for
         # (off the event loop) before the reply, so an answered turn is in the log too.
-        logged = self.publish(sender_id, new_events, replacements)
+        logged = self.publish(sender_id, masked)
         if logged is not None:
             await asyncio.wrap_future(logged)
 
