@@ -45,7 +45,10 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   every rule against every state of the conversation, from the last back to the first, though
   a rule is applicable at every turn further back than its own length
   (``_is_rule_applicable`` returns True there). The replacement stops once it is further back
-  than the longest rule still possible: same keys, without the conversation-long loop.
+  than the longest rule still possible: same keys, without the conversation-long loop. And it
+  checks the last turn only against the rules that can match it: the keys are grouped once by
+  the previous action and intent their last turn requires (of ~300 rules, a turn's state
+  reaches a handful).
 * **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
   policies' past states are folds a tracker continues from where they stopped.
 """
@@ -234,10 +237,75 @@ def install_pooled_endpoints() -> None:
     replace(RemoteAction, "_action_call_format", action_call_format)
 
 
+_PREVIOUS_ACTION = "prev_action"
+_NOT_SET = "should_not_be_set"
+
+
+def _last_turn_bucket(rule_key: str, states: list[dict]) -> tuple | None:
+    """Where a rule waits in its last turn: (a previous-action item, the user's intent or None)
+    that a conversation's last state must hold for the rule to match it; None when the rule
+    must be checked against every state (a conversation start, or nothing plain to key on)."""
+    last = states[-1]
+    wanted = [
+        (name, value)
+        for name, value in (last.get(_PREVIOUS_ACTION) or {}).items()
+        if isinstance(value, str) and value and value != _NOT_SET
+    ]
+    if not wanted:
+        return None
+    intent = (last.get("user") or {}).get("intent")
+    return (wanted[0], intent if isinstance(intent, str) and intent != _NOT_SET else None)
+
+
+class _RuleIndex:
+    """A rule lookup's keys grouped by what their last turn requires (``_last_turn_bucket``)."""
+
+    def __init__(self, policy: Any, lookup: dict[str, str]):
+        self.lookup = lookup
+        self.size = len(lookup)
+        self.always: list[str] = []
+        self.buckets: dict[tuple, list[str]] = {}
+        for key in lookup:
+            bucket = _last_turn_bucket(key, policy._rule_key_to_state(key))
+            if bucket is None:
+                self.always.append(key)
+            else:
+                self.buckets.setdefault(bucket, []).append(key)
+
+    def candidates(self, state: dict) -> list[str]:
+        """The keys that can match ``state`` as their last turn (a superset of those that do)."""
+        intent = (state.get("user") or {}).get("intent")
+        found = list(self.always)
+        for item in (state.get(_PREVIOUS_ACTION) or {}).items():
+            if not isinstance(item[1], str):
+                continue
+            found += self.buckets.get((item, None), ())
+            if intent is not None:
+                found += self.buckets.get((item, intent), ())
+        return found
+
+
+def _rule_index(policy: Any, lookup: dict[str, str]) -> _RuleIndex:
+    indexes = policy.__dict__.setdefault("_rj_rule_indexes", {})
+    index = indexes.get(id(lookup))
+    if index is None or index.lookup is not lookup or index.size != len(lookup):
+        index = indexes[id(lookup)] = _RuleIndex(policy, lookup)
+    return index
+
+
 def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) -> set[str]:
     """Drop-in for ``RulePolicy._get_possible_keys`` (see the module docstring)."""
-    possible = set(lookup.keys())
+    if not states:
+        return set(lookup.keys())
+    last = states[-1]
+    possible = {
+        key
+        for key in _rule_index(self, lookup).candidates(last)
+        if self._is_rule_applicable(key, 0, last)
+    }
     for index, state in enumerate(reversed(states)):
+        if index == 0:
+            continue
         if not possible or index >= max(len(self._rule_key_to_state(k)) for k in possible):
             break  # every key left is applicable at every earlier turn
         possible = {key for key in possible if self._is_rule_applicable(key, index, state)}

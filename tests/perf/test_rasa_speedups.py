@@ -365,9 +365,15 @@ def test_possible_rule_keys_are_rasas():
     rng = random.Random(11)
 
     def a_state(start: bool = False) -> dict:
-        state = {"user": {"intent": rng.choice(["greet", "inform", "deny"])}}
+        state = {"user": {"intent": rng.choice(["greet", "inform", "deny", "should_not_be_set"])}}
+        if rng.random() < 0.2:
+            state["user"] = {"text": "hi"} if rng.random() < 0.5 else {}
         if not start:
-            state["prev_action"] = {"action_name": rng.choice(["action_listen", "f", "utter_x"])}
+            state["prev_action"] = (
+                {"action_name": rng.choice(["action_listen", "f", "utter_x", "should_not_be_set"])}
+                if rng.random() < 0.9
+                else {"action_text": rng.choice(["hi", "yo"])}
+            )
         if rng.random() < 0.5:
             state["slots"] = {"s": rng.choice([(1.0,), (0.0,)])}
         if rng.random() < 0.3:
@@ -379,7 +385,8 @@ def test_possible_rule_keys_are_rasas():
             json.dumps([a_state(start=i == 0 and rng.random() < 0.3) for i in range(length)]): "a"
             for length in (rng.randint(1, 5) for _ in range(rng.randint(1, 12)))
         }
-        states = [a_state(start=i == 0) for i in range(rng.randint(1, 30))]
-        assert rasa_speedups.possible_rule_keys(policy, lookup, states) == original(
-            policy, lookup, states
-        )
+        for _ in range(3):  # the same lookup again: its index is kept
+            states = [a_state(start=i == 0) for i in range(rng.randint(0, 30))]
+            assert rasa_speedups.possible_rule_keys(policy, lookup, states) == original(
+                policy, lookup, states
+            )
