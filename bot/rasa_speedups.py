@@ -49,6 +49,7 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   checks the last turn only against the rules that can match it: the keys are grouped once by
   the previous action and intent their last turn requires (of ~300 rules, a turn's state
   reaches a handful).
+* **The prediction graph run in order** (:mod:`bot.rasa_graph`), without dask's scheduler.
 * **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
   policies' past states are folds a tracker continues from where they stopped.
 """
@@ -447,10 +448,19 @@ def install_loop_undo() -> None:
     )
 
 
+def install_graph_runner() -> None:
+    from rasa.engine.runner.dask import DaskGraphRunner
+
+    from bot import rasa_graph
+
+    replace(DaskGraphRunner, "run", rasa_graph.run)
+
+
 def install() -> None:
     """Every speed-up of this module (idempotent)."""
     from bot import rasa_history
 
+    install_graph_runner()
     install_event_type_cache()
     install_loop_undo()
     install_rule_keys()
