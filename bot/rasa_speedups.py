@@ -10,7 +10,9 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   schema that never changes (``action_response_format_spec`` is a constant). The replacement
   checks each schema once, keeps its validator and validates only the response (~2 ms). An
   invalid response still raises the same ``jsonschema.ValidationError`` (the best match, as
-  ``validate`` picks it) with Rasa's hint appended.
+  ``validate`` picks it) with Rasa's hint appended. The events of a response are checked one
+  by one against Rasa's event schema (a ``oneOf`` of 23 kinds), and an event already found
+  valid (the same JSON: a form's ``requested_slot``, the same question) is not checked again.
 * **Action calls over a keep-alive pool.** ``EndpointConfig.request`` opens a new
   ``aiohttp.ClientSession`` (and so a new TCP connection) for every call and closes it after.
   The replacement sends through one session per event loop whose connector keeps up to
@@ -39,16 +41,17 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   then ``json.dumps`` of it all), ~3.5 ms per call at 580 events and growing with the
   conversation. The replacement keeps each past event's JSON on the event and joins them; the
   current turn's events (from its ``user`` message on, which Rasa can still change, e.g.
-  ``EntitiesAdded``) are serialised afresh each call. The bytes sent decode to exactly what
-  Rasa would send.
+  ``EntitiesAdded``) are serialised afresh each call. The domain (67 KB of JSON, built with
+  ``as_dict`` and encoded on every call) is encoded once per loaded domain. The bytes sent
+  decode to exactly what Rasa would send.
 * **Rules matched against the turns they can reach.** ``RulePolicy._get_possible_keys`` filters
   every rule against every state of the conversation, from the last back to the first, though
   a rule is applicable at every turn further back than its own length
   (``_is_rule_applicable`` returns True there). The replacement stops once it is further back
   than the longest rule still possible: same keys, without the conversation-long loop. And it
   checks the last turn only against the rules that can match it: the keys are grouped once by
-  the previous action and intent their last turn requires (of ~300 rules, a turn's state
-  reaches a handful).
+  the previous action and intent their last turn requires (of this model's 569 rules and 165
+  unhappy-path keys, a turn's last state reaches a few dozen).
 * **The prediction graph run in order** (:mod:`bot.rasa_graph`), without dask's scheduler.
 * **The history replayed incrementally** (:mod:`bot.rasa_history`): the applied events and the
   policies' past states are folds a tracker continues from where they stopped.
@@ -100,11 +103,67 @@ def replace(owner: Any, name: str, replacement: Any) -> None:
         setattr(owner, name, replacement)
 
 
+class _SplitValidator:
+    """A response schema whose ``events`` are an array of one event schema (Rasa's) checked in
+    two parts: the response with any events, then each event — an event already found valid
+    (the same JSON) is not checked again. Rasa's event schema is a ``oneOf`` of 23 kinds, tried
+    in full for every event of every response."""
+
+    KEEP = 4096
+
+    def __init__(self, schema: dict[str, Any]):
+        events = schema["properties"]["events"]
+        self.response = _compiled(
+            {**schema, "properties": {**schema["properties"], "events": {"type": "array"}}}
+        )
+        self.event = _compiled(events["items"])
+        self.valid_events: set[str] = set()
+
+    @staticmethod
+    def applies(schema: dict[str, Any]) -> bool:
+        events = (schema.get("properties") or {}).get("events")
+        return (
+            isinstance(events, dict)
+            and set(events) == {"type", "items"}
+            and events["type"] == "array"
+            and isinstance(events["items"], dict)
+        )
+
+    def is_valid(self, result: Any) -> bool:
+        if not self.response.is_valid(result):
+            return False
+        events = result.get("events") if isinstance(result, dict) else None
+        for event in events or ():
+            key = json.dumps(event, sort_keys=True, default=repr)
+            if key in self.valid_events:
+                continue
+            if not self.event.is_valid(event):
+                return False
+            if len(self.valid_events) >= self.KEEP:
+                self.valid_events.clear()
+            self.valid_events.add(key)
+        return True
+
+
+_split_by_spec: dict[Any, Any] = {}
+
+
+def _split_validator(action: Any) -> _SplitValidator | None:
+    spec = type(action).action_response_format_spec
+    if spec not in _split_by_spec:
+        schema = action.action_response_format_spec()
+        _split_by_spec[spec] = _SplitValidator(schema) if _SplitValidator.applies(schema) else None
+    return _split_by_spec[spec]
+
+
 def validate_action_result(self: Any, result: dict[str, Any]) -> bool:
     """Drop-in for ``RemoteAction._validate_action_result`` (same errors, same hint)."""
     from jsonschema import exceptions
     from rasa.shared.constants import DOCS_BASE_URL
 
+    split = _split_validator(self)
+    if split is not None and split.is_valid(result):
+        return True
     validator = _validator(self)
     if validator.is_valid(result):
         return True
@@ -199,7 +258,7 @@ async def pooled_request(
         timeout = aiohttp.ClientTimeout(total=timeout or endpoints_module.DEFAULT_REQUEST_TIMEOUT)
     params = self.combine_parameters(kwargs)
     tries = 2 if repeatable(method, kwargs.get("json")) else 1
-    if isinstance(kwargs.get("json"), dict) and _has_events_json(kwargs["json"]):
+    if isinstance(kwargs.get("json"), dict) and _has_encoded(kwargs["json"]):
         kwargs["data"] = encoded_action_call(kwargs.pop("json"))
     for attempt in range(1, tries + 1):
         try:
@@ -234,7 +293,7 @@ def install_pooled_endpoints() -> None:
     from rasa.utils.endpoints import EndpointConfig
 
     EndpointConfig.request = pooled_request
-    # Only with the pooled request: it is what turns EventsJSON into the body's bytes.
+    # Only with the pooled request: it is what turns Encoded parts into the body's bytes.
     replace(RemoteAction, "_action_call_format", action_call_format)
 
 
@@ -322,9 +381,10 @@ def install_rule_keys() -> None:
 _FRAGMENT = "_rj_json"
 
 
-class EventsJSON:
-    """A tracker's events as one JSON array text, for ``encoded_action_call`` to splice in
-    (plain ``json.dumps`` of a body holding one raises TypeError: it is never sent as [])."""
+class Encoded:
+    """A part of an action call already encoded as JSON text (the tracker's events, the domain),
+    for ``encoded_action_call`` to splice in (plain ``json.dumps`` of a body holding one raises
+    TypeError: it is never sent as something else)."""
 
     def __init__(self, text: str) -> None:
         self.text = text
@@ -343,7 +403,7 @@ def _event_json(event: Any, past: bool) -> str:
     return text
 
 
-def events_json(tracker: Any) -> EventsJSON:
+def events_json(tracker: Any) -> Encoded:
     from rasa.shared.core.events import UserUttered
 
     events = list(tracker.events)
@@ -353,11 +413,21 @@ def events_json(tracker: Any) -> EventsJSON:
             current = index
             break
     parts = [_event_json(event, index < current) for index, event in enumerate(events)]
-    return EventsJSON("[" + ",".join(parts) + "]")
+    return Encoded("[" + ",".join(parts) + "]")
+
+
+def domain_json(domain: Any) -> Encoded:
+    """``json.dumps(domain.as_dict())``, once per domain (Rasa never changes a loaded domain;
+    a new model brings a new one): 67 KB encoded on every action call otherwise."""
+    kept = domain.__dict__.get(_FRAGMENT)
+    if kept is None:
+        kept = domain.__dict__[_FRAGMENT] = Encoded(json.dumps(domain.as_dict()))
+    return kept
 
 
 def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
-    """Drop-in for ``RemoteAction._action_call_format`` with the events as ``EventsJSON``."""
+    """Drop-in for ``RemoteAction._action_call_format`` with the events and the domain
+    ``Encoded``."""
     import rasa
     from rasa.shared.core.trackers import EventVerbosity
 
@@ -372,23 +442,34 @@ def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
     if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
         self.name()
     ):
-        result["domain"] = domain.as_dict()
+        result["domain"] = domain_json(domain)
     return result
 
 
-_EVENTS_SLOT = f"rj-events-{secrets.token_hex(16)}"
+_SLOT = f"rj-encoded-{secrets.token_hex(16)}"
 
 
-def _has_events_json(body: dict[str, Any]) -> bool:
+def _has_encoded(body: dict[str, Any]) -> bool:
     tracker = body.get("tracker")
-    return isinstance(tracker, dict) and isinstance(tracker.get("events"), EventsJSON)
+    events = tracker.get("events") if isinstance(tracker, dict) else None
+    return isinstance(events, Encoded) or isinstance(body.get("domain"), Encoded)
 
 
 def encoded_action_call(body: dict[str, Any]) -> bytes:
-    """The JSON bytes of an action call whose events are ``EventsJSON``."""
-    events = body["tracker"]["events"]
-    text = json.dumps({**body, "tracker": {**body["tracker"], "events": _EVENTS_SLOT}})
-    return text.replace(json.dumps(_EVENTS_SLOT), events.text, 1).encode()
+    """The JSON bytes of an action call with ``Encoded`` events and domain spliced in."""
+    shallow = dict(body)
+    parts: list[tuple[str, str]] = []
+    tracker = body.get("tracker")
+    if isinstance(tracker, dict) and isinstance(tracker.get("events"), Encoded):
+        shallow["tracker"] = {**tracker, "events": f"{_SLOT}-events"}
+        parts.append((f"{_SLOT}-events", tracker["events"].text))
+    if isinstance(body.get("domain"), Encoded):
+        shallow["domain"] = f"{_SLOT}-domain"
+        parts.append((f"{_SLOT}-domain", body["domain"].text))
+    text = json.dumps(shallow)
+    for slot, part in parts:
+        text = text.replace(json.dumps(slot), part, 1)
+    return text.encode()
 
 
 def install_action_validation() -> None:

@@ -72,6 +72,7 @@ def test_invalid_response_rejected_like_rasa(installed, response):
 
 def test_schema_checked_once(installed, monkeypatch):
     rasa_speedups._by_spec.clear()
+    rasa_speedups._split_by_spec.clear()
     rasa_speedups._validators.clear()
     checks = []
     cls = jsonschema.validators.validator_for(RemoteAction.action_response_format_spec())
@@ -79,9 +80,51 @@ def test_schema_checked_once(installed, monkeypatch):
     monkeypatch.setattr(
         cls, "check_schema", lambda schema: checks.append(1) or original_check(schema)
     )
+    installed._validate_action_result(VALID)
+    with pytest.raises(jsonschema.ValidationError):
+        installed._validate_action_result(INVALID[0])
+    once = len(checks)
     for _ in range(5):
         installed._validate_action_result(VALID)
-    assert len(checks) == 1
+        with pytest.raises(jsonschema.ValidationError):
+            installed._validate_action_result(INVALID[0])
+    assert len(checks) == once <= 3  # the schema, or its response and event parts, once each
+
+
+def test_events_seen_valid_do_not_hide_an_invalid_one(installed):
+    """Responses built from the same events, some broken: each judged as Rasa judges it."""
+    import copy
+    import random
+
+    rng = random.Random(5)
+    good = VALID["events"] + [
+        {"event": "bot", "text": "请输入身份证号码", "data": {}, "metadata": {}},
+        {"event": "user", "text": "你好", "parse_data": {"intent": {"name": "greet"}}},
+        {"event": "action", "name": "action_listen", "policy": None, "confidence": 1.0},
+    ]
+    broken = [
+        {"event": "slot", "value": "城阳"},
+        {"event": "user", "text": 5},
+        {"event": "action", "confidence": "high"},
+        {"event": "no_such_event"},
+        {"timestamp": 1.0},
+    ]
+    for _ in range(200):
+        events = [copy.deepcopy(rng.choice(good)) for _ in range(rng.randint(0, 6))]
+        if rng.random() < 0.4:
+            events.insert(rng.randint(0, len(events)), copy.deepcopy(rng.choice(broken)))
+        response = {"events": events, "responses": []}
+        try:
+            ORIGINAL(installed, copy.deepcopy(response))
+            expected = None
+        except jsonschema.ValidationError as error:
+            expected = error.message
+        try:
+            assert installed._validate_action_result(response) is True
+            got = None
+        except jsonschema.ValidationError as error:
+            got = error.message
+        assert got == expected
 
 
 # ---------------------------------------------------------------- pooled action endpoint
