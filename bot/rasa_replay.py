@@ -19,6 +19,7 @@ turn is either fully stored or not at all: a retry of a turn cut off mid-action 
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Iterable
 from typing import Any
@@ -74,15 +75,22 @@ async def stored_turn(store: Any, sender_id: str, message_id: str) -> list[dict]
     return turn_after((event.as_dict() for event in tracker.events), message_id)
 
 
+def _holding(agent: Any, sender_id: str) -> Any:
+    """The store's ``holding`` for the turn (PrivateSQLTrackerStore), else nothing."""
+    inner = _innermost(agent.tracker_store)
+    return inner.holding(sender_id) if hasattr(inner, "holding") else contextlib.nullcontext()
+
+
 async def handle_once(agent: Any, message: UserMessage) -> Any:
     """``Agent.handle_message`` that answers a repeated message id from the stored turn."""
     if not agent.is_ready():
         logger.info("Ignoring message as there is no agent to handle it.")
         return None
     async with agent.lock_store.lock(message.sender_id):
-        turn = await stored_turn(agent.tracker_store, message.sender_id, message.message_id)
-        if turn is None:
-            return await agent.processor.handle_message(message)
+        with _holding(agent, message.sender_id):
+            turn = await stored_turn(agent.tracker_store, message.sender_id, message.message_id)
+            if turn is None:
+                return await agent.processor.handle_message(message)
         logger.info(
             "message %s from %s was already handled; its replies are sent again",
             message.message_id,

@@ -33,12 +33,13 @@ power cut can lose the last turns (``sqlite_tuned``). PostgreSQL is left as Rasa
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import json
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -196,6 +197,8 @@ class _Cached:
     # instead of being rebuilt, so what it has worked out (bot.rasa_history) carries over.
     tracker: DialogueStateTracker | None = None
     domain: Any = None
+    # Where each user message id's event is in ``events`` (the first, as ``turn_after`` finds).
+    user_messages: dict[str, int] = field(default_factory=dict)
 
     def live_tracker(self, domain: Any) -> DialogueStateTracker | None:
         tracker = self.tracker
@@ -206,7 +209,10 @@ class _Cached:
     def append(self, data: dict[str, Any]) -> None:
         """Add one event read back from (or just written to) the database."""
         if data.get("event") == "session_started":
-            self.events, self.replacements = [], {}
+            self.events, self.replacements, self.user_messages = [], {}, {}
+        message_id = data.get("message_id") if data.get("event") == "user" else None
+        if isinstance(message_id, str):
+            self.user_messages.setdefault(message_id, len(self.events))
         self.events.append(json.dumps(data))
         self.replacements.update(known_values([data]))
 
@@ -239,6 +245,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         if isinstance(self.event_broker, SQLEventBroker):
             sqlite_tuned(self.event_broker)
         self._sessions: OrderedDict[str, _Cached] = OrderedDict()
+        # Senders whose turn this server is handling under their lock (``holding``), with their
+        # entry brought up to date once in it: nobody else can write their rows meanwhile.
+        self._held: dict[str, bool] = {}
         self._writer: ThreadPoolExecutor | None = None
         self._published: Future | None = None
 
@@ -248,6 +257,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         The entry is taken out of the cache; the caller puts it back (``_keep``) only when
         what it did succeeded."""
         entry = self._sessions.pop(sender_id, None)
+        if entry is not None and self._held.get(sender_id):
+            return entry  # already read in this turn, under the lock
+        if sender_id in self._held:
+            self._held[sender_id] = True
         if entry is None or time.monotonic() - entry.used > self.CACHE_SECONDS:
             entry = _Cached()
             query = self._event_query(session, sender_id, fetch_events_from_all_sessions=False)
@@ -264,6 +277,16 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             entry.last_id = max(entry.last_id, row.id)
             entry.tracker = None  # another server went on with the conversation
         return entry
+
+    @contextlib.contextmanager
+    def holding(self, sender_id: str) -> Iterator[None]:
+        """While the caller holds ``sender_id``'s conversation lock: the sender's rows are read
+        from the database once, not again by every retrieve and save of the turn."""
+        self._held[sender_id] = False
+        try:
+            yield
+        finally:
+            self._held.pop(sender_id, None)
 
     def _keep(self, sender_id: str, entry: _Cached) -> None:
         entry.used = time.monotonic()
@@ -356,11 +379,11 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         with self.session_scope() as session:
             entry = self._session_of(session, sender_id)
             self._keep(sender_id, entry)
-        # Only events mentioning the id are parsed until it is found (a session holds hundreds).
-        for index, text in enumerate(entry.events):
-            if message_id in text and turn_after([json.loads(text)], message_id) is not None:
-                return turn_after((json.loads(t) for t in entry.events[index:]), message_id)
-        return None
+        # Found by its index, and only the turn parsed (a session holds hundreds of events).
+        index = entry.user_messages.get(message_id)
+        if index is None:
+            return None
+        return turn_after((json.loads(text) for text in entry.events[index:]), message_id)
 
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool

@@ -222,3 +222,37 @@ async def test_the_saved_tracker_is_handed_out_again_until_something_else_change
     await store.save(mine)
     store.domain = Domain.from_dict(DOMAIN.as_dict())
     assert await store.retrieve("u6") is not mine
+
+
+async def test_a_held_turn_reads_the_database_once_and_an_unheld_one_each_time(tmp_path):
+    import sqlalchemy as sa
+
+    db = str(tmp_path / "tracker.db")
+    store = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    other_server = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    tracker = await store.get_or_create_tracker("u9")
+    turn(tracker, 1)
+    await store.save(tracker)
+    reads = []
+
+    def count(conn, cursor, statement, *args):
+        if statement.lstrip().upper().startswith("SELECT") and "events" in statement:
+            reads.append(statement)
+
+    sa.event.listen(store.engine, "before_cursor_execute", count)
+    with store.holding("u9"):  # as bot.rasa_replay.handle_once does under the lock
+        tracker = await store.retrieve("u9")
+        assert store.stored_turn("u9", "no-such-id") is None
+        turn(tracker, 2)
+        await store.save(tracker)
+    held = len(reads)
+    assert held == 2  # the first read of the turn, and the saved turn's last id
+    # another server then goes on with the conversation: the next turn sees its rows
+    moved = await other_server.retrieve("u9")
+    turn(moved, 3)
+    await other_server.save(moved)
+    reads.clear()
+    tracker = await store.retrieve("u9")
+    assert tracker.get_slot("district") == "区3" and len(reads) == 1
+    await store.retrieve("u9")
+    assert len(reads) == 2  # not held: every read asks the database for newer rows
