@@ -36,14 +36,8 @@ Rasa still has the code each replacement assumes, so an upgrade that changes it 
   most of the rest of the slow-down of long conversations. The replacement walks back by index
   and deletes the same events (in a reversed walk, the item at the snapshot's index ``j`` is
   always the live list's index ``j``: only items after it have been deleted).
-* **The conversation sent to the action server serialised once per event.** Every custom
-  action call carries the whole tracker (``_action_call_format``: ``as_dict`` of every event,
-  then ``json.dumps`` of it all), ~3.5 ms per call at 580 events and growing with the
-  conversation. The replacement keeps each past event's JSON on the event and joins them; the
-  current turn's events (from its ``user`` message on, which Rasa can still change, e.g.
-  ``EntitiesAdded``) are serialised afresh each call. The domain (67 KB of JSON, built with
-  ``as_dict`` and encoded on every call) is encoded once per loaded domain. The bytes sent
-  decode to exactly what Rasa would send.
+* **Action calls built for speed** (:mod:`bot.rasa_action_calls`): each past event serialised
+  once, the domain encoded once, UTF-8, the conversation's last turns only.
 * **Rules matched against the turns they can reach.** ``RulePolicy._get_possible_keys`` filters
   every rule against every state of the conversation, from the last back to the first, though
   a rule is applicable at every turn further back than its own length
@@ -61,8 +55,9 @@ from __future__ import annotations
 
 import json
 import logging
-import secrets
 from typing import Any
+
+from bot import rasa_action_calls
 
 logger = logging.getLogger(__name__)
 
@@ -258,8 +253,8 @@ async def pooled_request(
         timeout = aiohttp.ClientTimeout(total=timeout or endpoints_module.DEFAULT_REQUEST_TIMEOUT)
     params = self.combine_parameters(kwargs)
     tries = 2 if repeatable(method, kwargs.get("json")) else 1
-    if isinstance(kwargs.get("json"), dict) and _has_encoded(kwargs["json"]):
-        kwargs["data"] = encoded_action_call(kwargs.pop("json"))
+    if isinstance(kwargs.get("json"), dict) and rasa_action_calls.has_encoded(kwargs["json"]):
+        kwargs["data"] = rasa_action_calls.encoded_action_call(kwargs.pop("json"))
     for attempt in range(1, tries + 1):
         try:
             async with _pool().request(
@@ -294,7 +289,7 @@ def install_pooled_endpoints() -> None:
 
     EndpointConfig.request = pooled_request
     # Only with the pooled request: it is what turns Encoded parts into the body's bytes.
-    replace(RemoteAction, "_action_call_format", action_call_format)
+    replace(RemoteAction, "_action_call_format", rasa_action_calls.action_call_format)
 
 
 _PREVIOUS_ACTION = "prev_action"
@@ -372,104 +367,31 @@ def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) ->
     return possible
 
 
+class FormattedStates:
+    """``Policy.format_tracker_states(states)``, formatted only when shown: RulePolicy formats
+    the whole conversation for a debug log line on every prediction (~1 ms at 60 turns) and the
+    line is not written unless debug logging is on."""
+
+    def __init__(self, states: list[dict]):
+        self.states = states
+
+    def __str__(self) -> str:
+        from rasa.core.policies.policy import Policy
+
+        return Policy.format_tracker_states(self.states)
+
+    __repr__ = __str__
+
+    def __deepcopy__(self, memo: dict) -> FormattedStates:
+        return self  # Rasa deep-copies it for the log call
+
+
 def install_rule_keys() -> None:
     from rasa.core.policies.rule_policy import RulePolicy
 
     replace(RulePolicy, "_get_possible_keys", possible_rule_keys)
-
-
-_FRAGMENT = "_rj_json"
-
-
-class Encoded:
-    """A part of an action call already encoded as JSON text (the tracker's events, the domain),
-    for ``encoded_action_call`` to splice in (plain ``json.dumps`` of a body holding one raises
-    TypeError: it is never sent as something else)."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-
-def _event_json(event: Any, past: bool) -> str:
-    """``json.dumps(event.as_dict())``, kept on past events (a ``user`` event with its entity
-    count, since Rasa appends entities to the latest message in place)."""
-    stamp = len(getattr(event, "entities", ()) or ())
-    kept = event.__dict__.get(_FRAGMENT)
-    if kept is not None and kept[0] == stamp:
-        return kept[1]
-    text = json.dumps(event.as_dict())
-    if past:
-        event.__dict__[_FRAGMENT] = (stamp, text)
-    return text
-
-
-def events_json(tracker: Any) -> Encoded:
-    from rasa.shared.core.events import UserUttered
-
-    events = list(tracker.events)
-    current = len(events)
-    for index in range(len(events) - 1, -1, -1):
-        if isinstance(events[index], UserUttered):
-            current = index
-            break
-    parts = [_event_json(event, index < current) for index, event in enumerate(events)]
-    return Encoded("[" + ",".join(parts) + "]")
-
-
-def domain_json(domain: Any) -> Encoded:
-    """``json.dumps(domain.as_dict())``, once per domain (Rasa never changes a loaded domain;
-    a new model brings a new one): 67 KB encoded on every action call otherwise."""
-    kept = domain.__dict__.get(_FRAGMENT)
-    if kept is None:
-        kept = domain.__dict__[_FRAGMENT] = Encoded(json.dumps(domain.as_dict()))
-    return kept
-
-
-def action_call_format(self: Any, tracker: Any, domain: Any) -> dict[str, Any]:
-    """Drop-in for ``RemoteAction._action_call_format`` with the events and the domain
-    ``Encoded``."""
-    import rasa
-    from rasa.shared.core.trackers import EventVerbosity
-
-    tracker_state = tracker.current_state(EventVerbosity.NONE)
-    tracker_state["events"] = events_json(tracker)
-    result = {
-        "next_action": self._name,
-        "sender_id": tracker.sender_id,
-        "tracker": tracker_state,
-        "version": rasa.__version__,
-    }
-    if not self._is_selective_domain_enabled() or domain.does_custom_action_explicitly_need_domain(
-        self.name()
-    ):
-        result["domain"] = domain_json(domain)
-    return result
-
-
-_SLOT = f"rj-encoded-{secrets.token_hex(16)}"
-
-
-def _has_encoded(body: dict[str, Any]) -> bool:
-    tracker = body.get("tracker")
-    events = tracker.get("events") if isinstance(tracker, dict) else None
-    return isinstance(events, Encoded) or isinstance(body.get("domain"), Encoded)
-
-
-def encoded_action_call(body: dict[str, Any]) -> bytes:
-    """The JSON bytes of an action call with ``Encoded`` events and domain spliced in."""
-    shallow = dict(body)
-    parts: list[tuple[str, str]] = []
-    tracker = body.get("tracker")
-    if isinstance(tracker, dict) and isinstance(tracker.get("events"), Encoded):
-        shallow["tracker"] = {**tracker, "events": f"{_SLOT}-events"}
-        parts.append((f"{_SLOT}-events", tracker["events"].text))
-    if isinstance(body.get("domain"), Encoded):
-        shallow["domain"] = f"{_SLOT}-domain"
-        parts.append((f"{_SLOT}-domain", body["domain"].text))
-    text = json.dumps(shallow)
-    for slot, part in parts:
-        text = text.replace(json.dumps(slot), part, 1)
-    return text.encode()
+    if RulePolicy.__dict__.get("format_tracker_states") is None:
+        RulePolicy.format_tracker_states = staticmethod(FormattedStates)
 
 
 def install_action_validation() -> None:

@@ -16,7 +16,7 @@ from aiohttp import web
 from rasa.core.actions.action import RemoteAction
 from rasa.utils.endpoints import ClientResponseError, EndpointConfig
 
-from bot import rasa_speedups
+from bot import rasa_action_calls, rasa_speedups
 from tests.conftest import REPO
 
 ORIGINAL = RemoteAction._validate_action_result
@@ -130,7 +130,7 @@ def test_events_seen_valid_do_not_hide_an_invalid_one(installed):
 # ---------------------------------------------------------------- pooled action endpoint
 ORIGINAL_REQUEST = EndpointConfig.request
 ORIGINAL_FORMAT = getattr(
-    rasa_speedups.action_call_format, "original", RemoteAction._action_call_format
+    rasa_action_calls.action_call_format, "original", RemoteAction._action_call_format
 )
 
 
@@ -355,8 +355,8 @@ def test_action_call_body_decodes_to_what_rasa_sends():
     action = RemoteAction("action_answer_question", EndpointConfig("http://127.0.0.1:1/webhook"))
 
     def both():
-        ours = rasa_speedups.encoded_action_call(
-            rasa_speedups.action_call_format(action, tracker, domain)
+        ours = rasa_action_calls.encoded_action_call(
+            rasa_action_calls.action_call_format(action, tracker, domain)
         )
         rasas = json.dumps(ORIGINAL_FORMAT(action, tracker, domain))
         return json.loads(ours), json.loads(rasas)
@@ -375,7 +375,7 @@ def test_action_call_body_decodes_to_what_rasa_sends():
         ours == rasas and ours["tracker"]["events"][-5]["parse_data"]["intent"]["confidence"] == 0.5
     )
     with pytest.raises(TypeError):  # never sent as an empty list by mistake
-        json.dumps(rasa_speedups.action_call_format(action, tracker, domain))
+        json.dumps(rasa_action_calls.action_call_format(action, tracker, domain))
 
 
 async def test_action_server_receives_rasas_body(serve):
@@ -433,3 +433,21 @@ def test_possible_rule_keys_are_rasas():
             assert rasa_speedups.possible_rule_keys(policy, lookup, states) == original(
                 policy, lookup, states
             )
+
+
+def test_rule_policy_formats_its_states_only_for_the_debug_log():
+    from rasa.core.policies.policy import Policy
+    from rasa.core.policies.rule_policy import RulePolicy
+
+    rasa_speedups.install_rule_keys()
+    source = inspect.getsource(RulePolicy._find_action_from_rules)
+    assert source.count("current_states") == 3  # formatted, then only logged (key=value)
+    assert "current_states=copy.deepcopy(current_states)" in source
+    states = [
+        {},
+        {"user": {"intent": "greet"}, "prev_action": {"action_name": "action_listen"}},
+        {"prev_action": {"action_name": "utter_greet"}, "active_loop": {"name": "f"}},
+    ]
+    lazy = RulePolicy.format_tracker_states(states)
+    assert str(lazy) == repr(lazy) == Policy.format_tracker_states(states)
+    assert "user intent: greet" in str(lazy)
