@@ -34,6 +34,7 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -249,14 +250,30 @@ async def burst_phase(base: str, users: int, within: float) -> tuple[Tally, int]
     return tally, busy
 
 
-async def drift_phase(base: str, turns: int) -> list[float]:
+def cpu_ms(pids: Iterable[int]) -> float:
+    """CPU time (user + system) the processes have used so far, in ms."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) * 1000 / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+async def drift_phase(
+    base: str, turns: int, pids: Iterable[int] = ()
+) -> tuple[list[float], list[float]]:
+    """One ``turns``-long conversation: each turn's latency, and the CPU time the ``pids`` (Rasa
+    and the action server) spent on it — what a busy machine does not blur."""
     tally = Tally()
+    cpu: list[float] = []
     sender = f"drift-{uuid.uuid4().hex[:12]}"
     replies: list[dict] = []
     async with aiohttp.ClientSession() as http:
         for message in long_conversation(turns):
+            before = cpu_ms(pids)
             replies = await send(http, base, sender, _payload(message, replies), tally, 60)
-    return tally.latencies
+            cpu.append(cpu_ms(pids) - before)
+    return tally.latencies, cpu
 
 
 def drift_ratio(latencies: list[float]) -> tuple[float, float, float]:
@@ -289,7 +306,13 @@ def print_turns(title: str, tally: Tally) -> float:
     return rate
 
 
-async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | None) -> None:
+async def run(
+    args: argparse.Namespace,
+    base: str,
+    token: str,
+    rasa_pid: int | None,
+    pids: Iterable[int] = (),
+) -> None:
     seconds = 15 if args.quick else 45
     rss_start = rss_mb(rasa_pid)
     # Warm-up: the first messages load lazily initialised parts of the pipeline.
@@ -299,15 +322,23 @@ async def run(args: argparse.Namespace, base: str, token: str, rasa_pid: int | N
     turns = await turn_phase([base], seconds, 20)
     turn_rate = print_turns("full turn (REST, 20 concurrent users)", turns)
     print(f"full-turn / parse-only throughput: {turn_rate / parse_rate:.1%}", flush=True)
-    drifts = [
-        drift_ratio(d) for d in [await drift_phase(base, 60) for _ in range(3)] if len(d) == 60
-    ]
+    runs = [await drift_phase(base, 60, pids) for _ in range(3)]
+    drifts = [drift_ratio(latencies) for latencies, _ in runs if len(latencies) == 60]
     if drifts:
         first, last, ratio = sorted(drifts, key=lambda d: d[2])[len(drifts) // 2]
         print(
             f"drift over 60-turn conversations (median of {len(drifts)}): "
             f"first-10 median {first * 1000:.0f} ms, last-10 median {last * 1000:.0f} ms, "
             f"ratio {ratio:.2f} (each: {', '.join(f'{d[2]:.2f}' for d in drifts)})",
+            flush=True,
+        )
+    if pids and all(len(cpu) == 60 for _, cpu in runs):
+        # /proc counts in 10 ms ticks: means over the 3 conversations' 30 turns at each end
+        first = statistics.mean(c for _, cpu in runs for c in cpu[:10])
+        last = statistics.mean(c for _, cpu in runs for c in cpu[-10:])
+        print(
+            f"drift in CPU per turn (Rasa + action server, 3 conversations): first-10 "
+            f"{first:.1f} ms, last-10 {last:.1f} ms, ratio {last / first:.2f}",
             flush=True,
         )
     # Last: the turns the burst's clients gave up on still run in Rasa for a while.
@@ -451,6 +482,7 @@ def main(argv: list[str] | None = None) -> int:
                     f"http://127.0.0.1:{stack.rasa_port}",
                     stack.rasa_token,
                     stack.processes["rasa"].pid,
+                    [stack.processes[name].pid for name in ("rasa", "actions")],
                 )
             )
         finally:
