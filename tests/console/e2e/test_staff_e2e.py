@@ -102,7 +102,14 @@ def console(tmp_path_factory):
                 s, sender_id="tg-4243", category="生活用品", description="想要一个电饭煲", now=now
             )
             jobs.seed_jobs(s, now=now)
-            slot = ap.nearest_free(s, "licang", now + timedelta(hours=1), now, limit=1)[0]
+            # three consecutive free half hours (not across lunch or closing time, whenever
+            # the test runs): the page lists them on one day
+            free = sorted(ap.nearest_free(s, "licang", now + timedelta(hours=1), now, limit=40))
+            slot = next(
+                start
+                for start in free
+                if {start + timedelta(minutes=30), start + timedelta(minutes=60)} <= set(free)
+            )
             for n, name in enumerate(("王建国", "李明华", "欧阳娜娜"), start=1):
                 first17 = f"370202{1960 + n}0101{n:03d}"
                 ap.book(
