@@ -11,9 +11,9 @@ import pytest
 
 from tests.conversations.runner import load_cases, run_case, summarise
 
-# 107 of 110 (97.3 %) pass on the merged tree; the floor leaves room for date-dependent cases
+# 112 of 113 (99.1 %) pass on the merged tree; the floor leaves room for date-dependent cases
 # (a "下周三" that falls on a holiday) and for slots other tests book on the shared stack.
-PASS_FLOOR = 0.93
+PASS_FLOOR = 0.95
 
 
 @pytest.mark.stack
