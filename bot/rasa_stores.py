@@ -116,6 +116,17 @@ def protect(data: dict[str, Any], replacements: dict[str, str], seal: bool) -> d
     return safe
 
 
+def protect_for_store_and_log(
+    data: dict[str, Any], replacements: dict[str, str]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``protect`` for the tracker store (sealed) and for the event log (masked): the same dict
+    twice unless ``data`` sets a sealed slot, the only event the two protect differently."""
+    stored = protect(data, replacements, seal=True)
+    if data.get("event") == "slot" and data.get("name") in SEALED_SLOTS and stored is not data:
+        return stored, protect(data, replacements, seal=False)
+    return stored, stored
+
+
 def reveal(data: dict[str, Any]) -> dict[str, Any]:
     """Inverse of ``protect(..., seal=True)`` for the sealed slots."""
     value = data.get("value")
@@ -333,8 +344,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             replacements = {**entry.replacements, **known_values(new_events)}
             rows, texts, masked = [], [], []
             for event in new_events:
-                raw = event.as_dict()
-                data = protect(raw, replacements, seal=True)
+                data, logged = protect_for_store_and_log(event.as_dict(), replacements)
                 intent = ((data.get("parse_data") or {}).get("intent") or {}).get(INTENT_NAME_KEY)
                 text = json.dumps(data)
                 rows.append(
@@ -348,10 +358,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
                     }
                 )
                 texts.append(text)
-                # only a sealed slot is published differently from how it is stored (masked)
-                sealed = data is not raw and raw.get("event") == "slot"
-                sealed = sealed and raw.get("name") in SEALED_SLOTS
-                masked.append(protect(raw, replacements, seal=False) if sealed else data)
+                masked.append(logged)
             # One statement for the turn's events; the sender's highest id is then its last
             # row: rows are appended per sender only under Rasa's lock, by the turn holding it.
             table = self.SQLEvent.__table__
