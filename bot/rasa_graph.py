@@ -38,7 +38,7 @@ def _order(runner: DaskGraphRunner, targets: tuple[str, ...]) -> list[str]:
 
         for target in targets:
             place(target)
-        order = orders[targets] = order
+        orders[targets] = order
     return order
 
 

@@ -358,9 +358,7 @@ def possible_rule_keys(self: Any, lookup: dict[str, str], states: list[dict]) ->
         for key in _rule_index(self, lookup).candidates(last)
         if self._is_rule_applicable(key, 0, last)
     }
-    for index, state in enumerate(reversed(states)):
-        if index == 0:
-            continue
+    for index, state in enumerate(reversed(states[:-1]), start=1):
         if not possible or index >= max(len(self._rule_key_to_state(k)) for k in possible):
             break  # every key left is applicable at every earlier turn
         possible = {key for key in possible if self._is_rule_applicable(key, index, state)}
