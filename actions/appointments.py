@@ -179,16 +179,11 @@ class ValidateAppointmentForm(FormValidationAction):
             # (validate_appointment_confirmed clears appointment_change: rasa_sdk drops a
             # slot that is not one of the form's questions when it comes from extraction)
             values["appointment_confirmed"] = None
-        elif (
-            remapped
-            or any(before.get(slot) for slot in values)
-            and requested
-            not in (
-                None,
-                *values,
-            )
-        ):
-            fc.utter(dispatcher, tracker, "utter_fact_corrected")
+        else:
+            # an earlier answer replaced by a fact given at another question
+            replaced = any(before.get(slot) for slot in values) and requested not in (None, *values)
+            if remapped or replaced:
+                fc.utter(dispatcher, tracker, "utter_fact_corrected")
         return events + [SlotSet(slot, value) for slot, value in values.items()]
 
     def _time_from_facts(
