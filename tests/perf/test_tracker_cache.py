@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 
+import sqlalchemy as sa
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, SlotSet, UserUttered
 
@@ -40,6 +41,14 @@ def turn(tracker, number: int) -> None:
         tracker.update(event)
 
 
+def two_servers(tmp_path) -> tuple[PrivateSQLTrackerStore, PrivateSQLTrackerStore]:
+    """Two stores on one database, as two Rasa servers."""
+    db = str(tmp_path / "tracker.db")
+    return PrivateSQLTrackerStore(domain=DOMAIN, db=db), PrivateSQLTrackerStore(
+        domain=DOMAIN, db=db
+    )
+
+
 def stored(store, sender: str) -> list[dict]:
     with store.session_scope() as session:
         rows = (
@@ -52,9 +61,7 @@ def stored(store, sender: str) -> list[dict]:
 
 
 async def test_conversation_moves_between_servers_without_loss_or_duplicates(tmp_path):
-    db = str(tmp_path / "tracker.db")
-    a = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
-    b = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    a, b = two_servers(tmp_path)
     tracker = await a.get_or_create_tracker("u1")
     turn(tracker, 1)
     await a.save(tracker)
@@ -74,7 +81,7 @@ async def test_conversation_moves_between_servers_without_loss_or_duplicates(tmp
     assert texts == ["第1句", "第2句", "第3句", "第4句"]
     assert len(rows) == len(tracker.events)
     assert [r["event"] for r in rows] == [e.as_dict()["event"] for e in tracker.events]
-    fresh = await PrivateSQLTrackerStore(domain=DOMAIN, db=db).retrieve("u1")
+    fresh = await two_servers(tmp_path)[0].retrieve("u1")  # a third server, never used
     assert [e.as_dict() for e in fresh.events] == [e.as_dict() for e in tracker.events]
 
 
@@ -225,11 +232,7 @@ async def test_the_saved_tracker_is_handed_out_again_until_something_else_change
 
 
 async def test_a_held_turn_reads_the_database_once_and_an_unheld_one_each_time(tmp_path):
-    import sqlalchemy as sa
-
-    db = str(tmp_path / "tracker.db")
-    store = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
-    other_server = PrivateSQLTrackerStore(domain=DOMAIN, db=db)
+    store, other_server = two_servers(tmp_path)
     tracker = await store.get_or_create_tracker("u9")
     turn(tracker, 1)
     await store.save(tracker)
