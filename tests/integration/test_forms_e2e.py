@@ -16,6 +16,7 @@ from sqlalchemy import create_engine, text
 
 from bot.core import people
 from tests.integration.rasa_client import RasaClient, texts
+from tests.integration.waiting import eventually
 
 pytestmark = pytest.mark.stack
 
@@ -181,9 +182,13 @@ def test_crisis_mid_form_stops_the_form(rasa, stack_env):
     for number in ("12356", "110", "120"):
         assert number in reply
     assert active_loop(rasa, sender) is None
-    assert rows(
-        stack_env, "SELECT reason FROM handoff_requests WHERE sender_id = :s", s=sender
-    ) == [("crisis",)]
+    handoffs = eventually(  # recorded right after the answer, off the reply path
+        lambda: rows(
+            stack_env, "SELECT reason FROM handoff_requests WHERE sender_id = :s", s=sender
+        ),
+        bool,
+    )
+    assert handoffs == [("crisis",)]
 
 
 def test_cancel_mid_form_saves_nothing(rasa, stack_env):

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from tests.integration.rasa_client import RasaClient, texts
+from tests.integration.waiting import eventually
 
 pytestmark = pytest.mark.stack
 
@@ -58,7 +59,9 @@ def test_crisis_answers_with_hotlines_and_flags_a_human(rasa, sender_id, stack_e
     reply = texts(rasa.say(sender_id, "我真的不想活了"))
     for number in ("12356", "110", "120", "119"):
         assert number in reply
-    assert ("crisis", "waiting") in open_handoffs(stack_env, sender_id)
+    # recorded right after the answer, off the reply path
+    handoffs = eventually(lambda: open_handoffs(stack_env, sender_id), bool)
+    assert ("crisis", "waiting") in handoffs
 
 
 def test_request_human_is_acknowledged_and_recorded(rasa, sender_id, stack_env):
