@@ -3,7 +3,8 @@
 
 Slots: veteran_category → district (→ centre_id) → appointment_time → person_name → mobile →
 id_number (Fernet token, never clear text) → discharge_date (only for categories with a reporting
-deadline) → appointment_confirmed. After booking, the personal slots are cleared.
+deadline, and not for someone too old to have been discharged recently) →
+appointment_confirmed. After booking, the personal slots are cleared.
 Check / cancel / reschedule are in appointment_changes.py.
 """
 
@@ -112,6 +113,15 @@ def month_part(text: str, today: date) -> date | None:
     return min(end, today)
 
 
+def _birth_date(tracker: Tracker) -> date | None:
+    """The birth date in the ID number given so far (None before it is given)."""
+    token = tracker.get_slot("id_number")
+    try:
+        return people.birth_date_from_id(people.decrypt_id(token)) if token else None
+    except Exception:
+        return None
+
+
 def summary_values(tracker: Tracker, domain: DomainDict) -> dict[str, str]:
     centre = appointments.get_centre(tracker.get_slot("centre_id") or "")
     start = fc.parse_iso(tracker.get_slot("appointment_time"))
@@ -149,6 +159,7 @@ class ValidateAppointmentForm(FormValidationAction):
         has_deadline = (
             bool(category)
             and knowledge.reporting_requirements(category)["deadline_days"] is not None
+            and appointments.deadline_can_apply(_birth_date(tracker), fc.local_now().date())
         )
         return [slot for slot in domain_slots if slot != "discharge_date" or has_deadline]
 

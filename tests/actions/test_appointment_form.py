@@ -320,6 +320,26 @@ async def test_discharge_date_only_for_categories_with_a_deadline(domain):
     assert "discharge_date" in soldier and "discharge_date" not in officer
 
 
+def _id_born(year: int) -> str:
+    first17 = f"370214{year}0315123"
+    return first17 + people.id_check_digit(first17)
+
+
+@pytest.mark.parametrize("born, asked", [(1953, False), (1961, False), (1962, True), (1998, True)])
+async def test_discharge_date_not_asked_of_someone_too_old_to_be_recently_discharged(
+    domain, born, asked
+):
+    """A 73-year-old 退伍老兵's 30-day reporting deadline ended decades ago: the ID given before
+    the question says so (today is 2026-12-01 in these tests; 65 is the limit)."""
+    form = A.ValidateAppointmentForm()
+    slots = form.domain_slots(domain)
+    token = people.encrypt_id(_id_born(born))
+    required = await form.required_slots(
+        slots, None, tracker(slots={"veteran_category": "退役士兵", "id_number": token}), domain
+    )
+    assert ("discharge_date" in required) is asked
+
+
 @pytest.mark.parametrize(
     "text, expected",
     [

@@ -16,7 +16,8 @@ what the bot's replies (all messages of that turn, joined) must or must not cont
           user: 确认码{code}我约的哪天    # when a veteran comes back the next day or on another app
 
 
-Placeholders in ``user``: ``{phone}`` a fresh mobile number, ``{id}`` a valid ID number, ``{code}``
+Placeholders in ``user``: ``{phone}`` a fresh mobile number, ``{id}`` a valid ID number (born
+1966–2000), ``{elder_id}`` one of someone born 1945–1955, ``{code}``
 the last 确认码 the bot showed in this conversation. Besides the per-turn checks every
 conversation must pass the whole-conversation rules of the project:
 * never the same answer twice in a row (identical non-empty replies in consecutive turns);
@@ -91,8 +92,9 @@ def _fresh_phone() -> str:
             continue
 
 
-def _fresh_id() -> str:
-    first17 = "370214" + f"{random.randint(1950, 2000)}" + "0315" + f"{random.randint(0, 999):03d}"
+def _fresh_id(born_from: int = 1966, born_to: int = 2000) -> str:
+    year = random.randint(born_from, born_to)
+    first17 = "370214" + f"{year}" + "0315" + f"{random.randint(0, 999):03d}"
     return first17 + people.id_check_digit(first17)
 
 
@@ -118,7 +120,12 @@ def run_case(base_url: str, case: dict[str, Any]) -> Outcome:
     channel = case.get("channel", "web")
     sender = f"{channel}-conv-{uuid.uuid4().hex[:10]}"
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
-    values = {"phone": _fresh_phone(), "id": _fresh_id(), "code": ""}
+    values = {
+        "phone": _fresh_phone(),
+        "id": _fresh_id(),
+        "elder_id": _fresh_id(1945, 1955),
+        "code": "",
+    }
     previous_reply: str | None = None
     asked: dict[str, int] = {}
     buttons: list[dict[str, Any]] = []

@@ -722,6 +722,14 @@ def test_days_left(tmp_path, monkeypatch):
     assert appt.days_left(date(2026, 12, 1)) == 19
 
 
+def test_a_reporting_deadline_cannot_apply_at_65_or_older():
+    today = date(2026, 12, 1)
+    assert ap.deadline_can_apply(None, today)
+    assert ap.deadline_can_apply(date(1961, 12, 2), today)  # 64 until tomorrow
+    assert not ap.deadline_can_apply(date(1961, 12, 1), today)  # 65 today
+    assert not ap.deadline_can_apply(date(1953, 5, 1), today)
+
+
 def test_text_sql_sanity(session, now):
     """Tables are plain enough for the console to query directly."""
     book(session, now, 1)

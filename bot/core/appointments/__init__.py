@@ -66,6 +66,7 @@ from bot.core.appointments.centres import (
 from bot.core.appointments.deadlines import (
     days_left,
     days_left_for,
+    deadline_can_apply,
     reporting_deadline_days,
     reporting_path,
 )
@@ -156,6 +157,7 @@ __all__ = [
     "history",
     "reporting_path",
     "reporting_deadline_days",
+    "deadline_can_apply",
     "days_left",
     "days_left_for",
     "normalise_code",

@@ -32,6 +32,21 @@ def days_left(discharge_date: date | None, deadline_days: int | None, today: dat
     return (discharge_date + timedelta(days=deadline_days) - today).days
 
 
+# Nobody leaves active service at this age (the oldest service limits end well before it), so a
+# reporting deadline counted from the discharge day cannot apply to someone this old: the booking
+# does not ask them when they were discharged. Not a policy fact; never shown to a user.
+NO_RECENT_DISCHARGE_AGE = 65
+
+
+def deadline_can_apply(born: date | None, today: date) -> bool:
+    """Whether a person born on ``born`` could have been discharged recently enough for a
+    reporting deadline to matter (True when the birth date is unknown)."""
+    if born is None:
+        return True
+    age = today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+    return age < NO_RECENT_DISCHARGE_AGE
+
+
 def days_left_for(
     category: str | None, discharge_date: date | None, today: date, path: Path | None = None
 ) -> int | None:
