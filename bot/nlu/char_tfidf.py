@@ -24,6 +24,8 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 
+from bot.nlu.normaliser import classifier_text
+
 VECTORIZER_FILE = "char_tfidf.joblib"
 
 
@@ -71,7 +73,9 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         texts = [
-            example.get(TEXT) for example in training_data.training_examples if example.get(TEXT)
+            classifier_text(example.get(TEXT))
+            for example in training_data.training_examples
+            if example.get(TEXT)
         ]
         self.vectorizer = TfidfVectorizer(
             analyzer="char",
@@ -105,7 +109,7 @@ class CharTfidfFeaturizer(SparseFeaturizer, GraphComponent):
         text = message.get(TEXT)
         if self.vectorizer is None or not text:
             return
-        sentence = scipy.sparse.coo_matrix(self.vectorizer.transform([text]))
+        sentence = scipy.sparse.coo_matrix(self.vectorizer.transform([classifier_text(text)]))
         self.add_features_to_message(None, sentence, TEXT, message)
 
     def process_training_data(self, training_data: TrainingData) -> TrainingData:

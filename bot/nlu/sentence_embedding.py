@@ -25,6 +25,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
+from bot.nlu.normaliser import classifier_text
 from bot.nlu.sentence_encoders import (
     BACKENDS,
     SentenceEncoder,
@@ -142,7 +143,7 @@ class SentenceEmbeddingFeaturizer(DenseFeaturizer, GraphComponent):
         with_text = [message for message in messages if message.get(TEXT)]
         if not with_text:
             return
-        vectors = self.embed([message.get(TEXT) for message in with_text], workers)
+        vectors = self.embed([classifier_text(message.get(TEXT)) for message in with_text], workers)
         for message, vector in zip(with_text, vectors, strict=True):
             self.add_features_to_message(None, vector.reshape(1, -1), TEXT, message)
 

@@ -57,3 +57,22 @@ def test_persisted_vectorizer_gives_the_same_features(tmp_path):
     _, before = sentence_features(featurizer, "荣军保怎么报销")
     _, after = sentence_features(loaded, "荣军保怎么报销")
     assert (before.features != after.features).nnz == 0
+
+
+def test_the_digits_of_a_phone_or_id_number_do_not_change_the_features(tmp_path):
+    storage, config, context = make(tmp_path)
+    featurizer = CharTfidfFeaturizer.create(config, storage, Resource("char_tfidf"), context)
+    featurizer.train(
+        TrainingData(
+            [
+                Message(data={TEXT: "我要人工 电话15866201234", "intent": "request_human"}),
+                Message(data={TEXT: "荣军卡怎么办", "intent": "ask_benefit"}),
+            ]
+        )
+    )
+    _, one = sentence_features(featurizer, "我要人工 电话13953221187")
+    _, other = sentence_features(featurizer, "我要人工 电话18605324409")
+    _, shorter = sentence_features(featurizer, "我要人工 电话1895")
+    assert one.features.nnz > 0
+    assert (one.features != other.features).nnz == 0
+    assert (one.features != shorter.features).nnz > 0  # a short number (a time, an amount) counts

@@ -2,7 +2,7 @@ from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
-from bot.nlu.normaliser import ChineseNormaliser
+from bot.nlu.normaliser import ChineseNormaliser, classifier_text
 
 
 def normalised(text: str, **data) -> str:
@@ -37,3 +37,10 @@ def test_training_examples_keep_entity_offsets():
     assert converted[3:8] == "西海岸新区"
     assert converted[11:14] == "荣军卡"
     assert len(converted) == len(text)
+
+
+def test_the_classifier_sees_long_numbers_as_zeros_and_keeps_short_ones():
+    assert classifier_text("身份证37021419530315123x 电话13953221187") == (
+        "身份证00000000000000000x 电话00000000000"
+    )
+    assert classifier_text("12月5号9点半 300元 2026年") == "12月5号9点半 300元 2026年"
