@@ -3,6 +3,7 @@
 Every form shares one digression pattern:
 
 * an informational question is answered, then the form resumes and re-asks its question;
+* a complaint about being asked again is answered with what is recorded, then the form resumes;
 * cancel stops the form, nothing is saved (action_stop_form clears the form's slots);
 * request_human records the handoff, then the form stops;
 * in the entitlement finder (yes/no questions, nothing the user would lose), asking to book a
@@ -84,6 +85,12 @@ DIGRESSIONS = (
         "a scam warning mid-form, then the form resumes",
         ("report_fraud",),
         ("utter_fraud_warning",),
+        resumes=True,
+    ),
+    Digression(
+        "a complaint about being asked again gets sorry and a recap, then the form resumes",
+        ("complain_repeated",),
+        ("action_acknowledge_repeat",),
         resumes=True,
     ),
     Digression(

@@ -42,7 +42,16 @@ from bot.core.people import mask_text
 ASSIST_FILE = settings.DATA_FILES / "agent_assist.yml"
 
 # Turns that carry no question of their own.
-SMALL_TALK = {"greet", "goodbye", "thank", "affirm", "deny", "cancel", "bot_challenge"}
+SMALL_TALK = {
+    "greet",
+    "goodbye",
+    "thank",
+    "affirm",
+    "deny",
+    "cancel",
+    "bot_challenge",
+    "complain_repeated",
+}
 TRIGGERS = {"request_human"}
 FACT_INTENTS = {"inform"}
 APPOINTMENT_INTENTS = {

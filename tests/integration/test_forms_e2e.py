@@ -149,6 +149,22 @@ def test_a_category_corrected_mid_form_is_acknowledged(rasa):
     assert rasa.tracker(sender)["slots"]["veteran_category"] == "复员军人"
 
 
+def test_asked_again_mid_form_gets_sorry_and_the_recap_and_keeps_the_booking(rasa):
+    sender = f"web-{uuid.uuid4().hex[:10]}"
+    booking_at_the_id_question(rasa, sender)
+    slots_before = rasa.tracker(sender)["slots"]
+    # read as cancel (0.58) before there was an intent for it: the form stopped, all lost
+    reply = texts(rasa.say(sender, "怎么又问 刚才不是填了吗"))
+    assert "不好意思" in reply and "王建国" in reply and "138****5678" in reply, reply
+    assert reply.rstrip().endswith("确认时只显示部分号码。"), reply  # then the ID question
+    assert active_loop(rasa, sender) == "appointment_form"
+    slots = rasa.tracker(sender)["slots"]
+    assert {k: slots[k] for k in ("person_name", "mobile", "appointment_time")} == {
+        k: slots_before[k] for k in ("person_name", "mobile", "appointment_time")
+    }
+    assert "退出现役" in texts(rasa.say(sender, valid_id()))
+
+
 def test_a_change_typed_after_no_at_the_summary_shows_the_summary_again(rasa):
     sender = f"web-{uuid.uuid4().hex[:10]}"
     booking_at_the_id_question(rasa, sender)
