@@ -358,20 +358,25 @@ async def run(
         print(f"Rasa RSS: {rss_start:.0f} MB at start, {rss_end:.0f} MB after the run")
 
 
+def _mb(value: float | None) -> str:
+    """A resident size, or why there is none (a stack started elsewhere: no pid to read)."""
+    return f"{value:.0f} MB" if value is not None else "unknown (not our process)"
+
+
 async def soak(base: str, minutes: float, rasa_pid: int | None) -> None:
     """20 users for ``minutes``; Rasa's RSS and the turn rate each minute.
 
     Rasa's memory grows while its per-conversation caches fill (512 recent conversations), so
     stability is judged from the end of the first minute to the end."""
     rss = [rss_mb(rasa_pid)]
-    print(f"soak: 20 users for {minutes:g} min; Rasa RSS {rss[0]:.0f} MB at start", flush=True)
+    print(f"soak: 20 users for {minutes:g} min; Rasa RSS {_mb(rss[0])} at start", flush=True)
     for minute in range(1, int(minutes) + 1):
         tally = await turn_phase([base], 60, 20)
         rss.append(rss_mb(rasa_pid))
         rate = len(tally.latencies) / tally.elapsed  # type: ignore[attr-defined]
         print(
             f"  minute {minute}: {rate:.1f} msg/s, p95 {_ms(tally.latencies, 0.95)} ms, "
-            f"errors {tally.errors or 0}, RSS {rss[-1]:.0f} MB",
+            f"errors {tally.errors or 0}, RSS {_mb(rss[-1])}",
             flush=True,
         )
     if len(rss) > 2 and None not in rss:

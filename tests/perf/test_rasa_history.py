@@ -230,6 +230,19 @@ def test_a_state_copy_is_the_replayed_copy(seed):
         assert not (tracker.active_loop and tracker.active_loop.rejected)
 
 
+def test_a_state_copy_has_the_attributes_of_rasas_copy():
+    """state_copy sets a tracker's attributes itself: a new one in Rasa's would be missing."""
+    tracker = DialogueStateTracker.from_events(
+        "u", [ActionExecuted("action_listen")], slots=DOMAIN.slots
+    )
+    ours = rasa_history.state_copy(tracker)
+    rasas = tracker.init_copy()
+    assert ours.__dict__.keys() == rasas.__dict__.keys()
+    assert type(ours) is type(rasas)
+    bounded = DialogueStateTracker("u", DOMAIN.slots, max_event_history=5)
+    assert rasa_history.state_copy(bounded) is None
+
+
 def test_a_forms_temporary_tracker_is_the_replayed_one(installed):
     from rasa.core.actions.forms import FormAction
 
