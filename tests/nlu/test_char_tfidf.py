@@ -1,11 +1,15 @@
+import random
+
+import pytest
 from rasa.engine.graph import ExecutionContext, GraphSchema
 from rasa.engine.storage.local_model_storage import LocalModelStorage
 from rasa.engine.storage.resource import Resource
 from rasa.shared.nlu.constants import TEXT
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from bot.nlu.char_tfidf import CharTfidfFeaturizer
+from bot.nlu.char_tfidf import CharTfidfFeaturizer, OneMessageTfidf
 
 
 def make(tmp_path, storage=None):
@@ -76,3 +80,32 @@ def test_the_digits_of_a_phone_or_id_number_do_not_change_the_features(tmp_path)
     assert one.features.nnz > 0
     assert (one.features != other.features).nnz == 0
     assert (one.features != shorter.features).nnz > 0  # a short number (a time, an amount) counts
+
+
+@pytest.mark.parametrize("sublinear", [True, False])
+def test_one_message_features_are_scikit_learns(sublinear):
+    """OneMessageTfidf computes what TfidfVectorizer.transform does, for every kind of text."""
+    rng = random.Random(7)
+    alphabet = "荣军卡怎么办预约报到俺咋滴ABCabc 123　\t\n，。？!"
+    training = [
+        "".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(300)
+    ]
+    vectorizer = TfidfVectorizer(
+        analyzer="char", ngram_range=(1, 3), sublinear_tf=sublinear, lowercase=True
+    ).fit(training)
+    one_message = OneMessageTfidf(vectorizer)
+    assert one_message.exact
+    texts = [*training[:50], "", " ", "zzz", "荣军卡荣军卡荣军卡", "ABC  abc\t\tABC"]
+    texts += ["".join(rng.choice(alphabet + "xyz") for _ in range(80)) for _ in range(50)]
+    for text in texts:
+        ours = one_message(text)
+        theirs = vectorizer.transform([text])
+        assert ours.shape == theirs.shape
+        assert abs(ours.tocsr() - theirs).max() < 1e-12 if theirs.nnz else ours.nnz == 0, text
+
+
+def test_another_configuration_goes_through_scikit_learn():
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 2)).fit(["荣军卡", "报到"])
+    one_message = OneMessageTfidf(vectorizer)
+    assert not one_message.exact
+    assert abs(one_message("荣军").tocsr() - vectorizer.transform(["荣军"])).max() < 1e-12
