@@ -189,3 +189,36 @@ def test_the_fast_probabilities_equal_scikit_learns(tmp_path):
         + logistic.predict_proba(features)
     ) / 2
     assert np.allclose(classifier.probabilities(features), expected, atol=1e-9)
+
+
+def _stacked(classifier, messages):
+    """The feature matrix as scipy's hstack/vstack build it (what ``features`` replaced)."""
+    import scipy.sparse
+
+    rows = []
+    for message in messages:
+        _, sparse = message.get_sparse_features(TEXT, ["char_tfidf", "e5"])
+        _, dense = message.get_dense_features(TEXT, ["char_tfidf", "e5"])
+        parts = [scipy.sparse.csr_matrix(sparse.features)] if sparse is not None else []
+        if dense is not None:
+            weight = float(classifier._config["dense_weight"])
+            parts.append(scipy.sparse.csr_matrix(np.asarray(dense.features) * weight))
+        rows.append(scipy.sparse.hstack(parts, format="csr"))
+    return scipy.sparse.vstack(rows, format="csr")
+
+
+def test_the_assembled_features_are_the_stacked_ones(tmp_path):
+    *_, classifier, components = train(tmp_path)
+    texts = ["荣军卡坐公交要带啥", "谢谢你啊", "xyz", "俺想约个时间去报到 电话13953221187"]
+    messages = [parse(classifier, components, text) for text in texts]
+    ours, stacked = classifier.features(messages), _stacked(classifier, messages)
+    assert ours.shape == stacked.shape
+    assert np.array_equal(ours.indptr, stacked.indptr)
+    assert np.array_equal(ours.indices, stacked.indices)
+    assert np.array_equal(ours.data, stacked.data)
+    # one message, dense features only
+    only_dense = Message(data={TEXT: "你好"})
+    components[1].process([only_dense])
+    assert np.array_equal(
+        classifier.features([only_dense]).toarray(), _stacked(classifier, [only_dense]).toarray()
+    )
