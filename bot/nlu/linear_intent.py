@@ -70,6 +70,20 @@ def _one_row(shape: tuple[int, ...]) -> None:
         raise ValueError(f"LinearIntentClassifier expects one sentence feature row, not {shape}")
 
 
+def _sparse_row(matrix: Any) -> tuple[np.ndarray, np.ndarray, int]:
+    """A one-row sparse matrix's values, their columns (sorted, each once, as ``hstack`` makes
+    them) and its width. A COO row that is already so (the char TF-IDF's) is read as it is:
+    converting it to CSR was most of the cost."""
+    _one_row(matrix.shape)
+    if scipy.sparse.isspmatrix_coo(matrix) and not matrix.row.any():
+        columns = matrix.col.astype(np.int64)
+        if columns.size < 2 or bool(np.all(columns[1:] > columns[:-1])):
+            return np.asarray(matrix.data), columns, matrix.shape[1]
+    row = scipy.sparse.csr_matrix(matrix)
+    row.sum_duplicates()
+    return row.data, row.indices.astype(np.int64), row.shape[1]
+
+
 def _scores(model: LinearSVC, features) -> np.ndarray:
     scores = model.decision_function(features)
     if scores.ndim == 1:  # two classes: one score for the second
@@ -159,12 +173,10 @@ class LinearIntentClassifier(IntentClassifier, GraphComponent):
                 )
             offset, stored = 0, 0
             if sparse is not None:
-                part = scipy.sparse.csr_matrix(sparse.features)
-                _one_row(part.shape)
-                part.sum_duplicates()  # canonical, as hstack makes it: sorted, each column once
-                values.append(part.data)
-                columns.append(part.indices.astype(np.int64))
-                offset, stored = part.shape[1], part.nnz
+                part_values, part_columns, offset = _sparse_row(sparse.features)
+                values.append(part_values)
+                columns.append(part_columns)
+                stored = len(part_columns)
             if dense is not None:
                 row = np.asarray(dense.features, dtype=np.float64)
                 _one_row(row.shape)

@@ -222,3 +222,16 @@ def test_the_assembled_features_are_the_stacked_ones(tmp_path):
     assert np.array_equal(
         classifier.features([only_dense]).toarray(), _stacked(classifier, [only_dense]).toarray()
     )
+
+
+def test_a_sparse_row_out_of_order_or_repeated_is_made_canonical():
+    import scipy.sparse
+
+    from bot.nlu.linear_intent import _sparse_row
+
+    messy = scipy.sparse.coo_matrix(([1.0, 2.0, 3.0], ([0, 0, 0], [5, 2, 5])), shape=(1, 8))
+    values, columns, width = _sparse_row(messy)
+    assert columns.tolist() == [2, 5] and values.tolist() == [2.0, 4.0] and width == 8
+    tidy = scipy.sparse.coo_matrix(([1.0, 2.0], ([0, 0], [1, 6])), shape=(1, 8))
+    values, columns, _ = _sparse_row(tidy)
+    assert columns.tolist() == [1, 6] and values.tolist() == [1.0, 2.0]
