@@ -24,7 +24,7 @@ from rasa.shared.core.events import (
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa_sdk import Tracker
 
-from actions import fallback, followups, forms_common, handoffs, replies
+from actions import fallback, followups, forms_common, handoffs, repeats, replies
 from bot import rasa_action_calls
 
 SLOTS = ("veteran_category", "district", "answer_topic", "answer_key", "requested_slot")
@@ -90,6 +90,7 @@ def readers(tracker: Tracker) -> dict:
         "bot": followups.last_bot_texts(tracker),
         "last bot": followups.last_bot_text(tracker),
         "misses": fallback.consecutive_fallbacks(tracker),
+        "complained before": repeats._said_just_before(tracker, "nlu_fallback"),
         "script": replies.user_script(tracker),
         "question": handoffs.question_of(tracker),
         "changed": forms_common.changed_by_latest_message(tracker, SLOTS),
