@@ -91,6 +91,9 @@ async def handle_once(agent: Any, message: UserMessage) -> Any:
             turn = await stored_turn(agent.tracker_store, message.sender_id, message.message_id)
             if turn is None:
                 return await agent.processor.handle_message(message)
+            inner = _innermost(agent.tracker_store)
+            if hasattr(inner, "log_turn_if_missing"):  # its server may have died before logging
+                await inner.log_turn_if_missing(message.sender_id, message.message_id)
         logger.info(
             "message %s from %s was already handled; its replies are sent again",
             message.message_id,

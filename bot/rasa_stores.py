@@ -392,6 +392,43 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             return None
         return turn_after((json.loads(text) for text in entry.events[index:]), message_id)
 
+    async def log_turn_if_missing(self, sender_id: str, message_id: str) -> bool:
+        """A retried message about to be answered from the store (``bot.rasa_replay``): if the
+        server that stored its turn died before the turn reached the SQL event log, log it now
+        (the store is the record; the log follows it). True when it was logged now. Only the
+        SQL log can be asked what it holds; a queue broker (RabbitMQ) is not sent it again."""
+        entry = self._sessions.get(sender_id)
+        index = entry.user_messages.get(message_id) if entry is not None else None
+        if not isinstance(self.event_broker, SQLEventBroker) or index is None:
+            return False
+        table = self.event_broker.SQLBrokerEvent.__table__
+        marker = f'"message_id": {json.dumps(message_id)}'
+        with self.event_broker.session_scope() as session:
+            logged_before = session.execute(
+                sa.select(table.c.id)
+                .where(
+                    table.c.sender_id == sender_id, table.c.data.contains(marker, autoescape=True)
+                )
+                .limit(1)
+            ).first()
+        if logged_before is not None:
+            return False
+        turn = []
+        for text in entry.events[index:]:
+            data = json.loads(text)
+            if turn and data.get("event") == "user":
+                break
+            turn.append(protect(data, entry.replacements, seal=False))
+        logger.warning(
+            "turn of message %s of %s was stored but not logged; logging it now",
+            message_id,
+            sender_id,
+        )
+        written = self.publish(sender_id, turn)
+        if written is not None:
+            await asyncio.wrap_future(written)
+        return True
+
     async def _retrieve(
         self, sender_id: str, fetch_events_from_all_sessions: bool
     ) -> DialogueStateTracker | None:

@@ -81,6 +81,49 @@ async def test_a_retry_on_another_server_finds_the_stored_turn(tmp_path):
     ]
 
 
+async def test_a_turn_stored_by_a_server_that_died_before_logging_it_is_logged_on_retry(
+    tmp_path,
+):
+    """Found by ``bench-load --cluster``: a server killed between storing a turn and writing it
+    to the event log; the retry on the other server was answered from the store, and the log
+    never got the turn."""
+    from rasa.core.brokers.sql import SQLEventBroker
+
+    db = str(tmp_path / "tracker.db")
+    broker = SQLEventBroker(db=str(tmp_path / "events.db"))
+    dying = PrivateSQLTrackerStore(domain=DOMAIN, db=db, event_broker=broker)
+    other = PrivateSQLTrackerStore(domain=DOMAIN, db=db, event_broker=broker)
+    tracker = await dying.get_or_create_tracker("u1")
+    user_turn(tracker, 1, "m1")
+    await dying.save(tracker)
+    dying.publish = lambda sender_id, masked: None  # stored, then killed before the log write
+    tracker = await dying.retrieve("u1")
+    user_turn(tracker, 2, "m2")
+    await dying.save(tracker)
+
+    def logged_texts() -> list:
+        with broker.session_scope() as session:
+            rows = session.query(broker.SQLBrokerEvent).order_by(broker.SQLBrokerEvent.id).all()
+            return [json.loads(row.data).get("text") for row in rows]
+
+    assert "第2句" not in logged_texts()
+    assert other.stored_turn("u1", "m2") is not None  # the retry is answered from the store
+    assert await other.log_turn_if_missing("u1", "m2") is True
+    assert await other.log_turn_if_missing("u1", "m2") is False  # never twice
+    assert await other.log_turn_if_missing("u1", "m1") is False  # logged when it was stored
+    assert logged_texts() == [
+        None,
+        "第1句",
+        "回答1",
+        "再答1",
+        None,
+        "第2句",
+        "回答2",
+        "再答2",
+        None,
+    ]
+
+
 def test_agent_handle_message_is_still_lock_then_processor():
     """``handle_once`` stands in for ``Agent.handle_message``: fail loudly if Rasa changes it."""
     source = inspect.getsource(Agent.handle_message)
