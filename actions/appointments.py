@@ -62,6 +62,10 @@ INVALID_ID = {
     "bad_birthdate": "utter_invalid_id_number_bad_birthdate",
     "bad_check_digit": "utter_invalid_id_number_bad_check_digit",
 }
+# "好的，记下了：…": facts given at another question than the one asked, instead of its answer.
+NOTED = "utter_facts_noted"
+# The fact (bot.core.facts) that answers each question, when a message gives it.
+ANSWERED_BY = {**dict(validators.FACT_SLOTS), "appointment_time": facts.WHEN, "id_number": facts.ID}
 AFTER_BOOKING_RESET = (
     "person_name",
     "mobile",
@@ -195,6 +199,14 @@ class ValidateAppointmentForm(FormValidationAction):
             replaced = any(before.get(slot) for slot in values) and requested not in (None, *values)
             if remapped or replaced:
                 fc.utter(dispatcher, tracker, "utter_fact_corrected")
+            elif ANSWERED_BY.get(requested) not in (None, *found.found) and requested not in values:
+                # new facts instead of the answer ("我叫周建军" at the time question): say they
+                # were kept, or the same question would come back as if nothing had been heard
+                noted = fc.shown_values(
+                    domain, [(slot, value) for slot, value in values.items() if slot != requested]
+                )
+                if noted:
+                    fc.utter(dispatcher, tracker, NOTED, facts="，".join(noted))
         return events + [SlotSet(slot, value) for slot, value in values.items()]
 
     def _time_from_facts(
@@ -278,6 +290,8 @@ class ValidateAppointmentForm(FormValidationAction):
             centre_id = centre.id if centre else None
         parsed = None
         found = validators.message_facts(tracker)
+        if found.when is None and fc.said(dispatcher, NOTED):
+            return {"appointment_time": None}  # only other facts, just acknowledged: ask again
         if not fc.latest_entity(tracker, "time_choice") and found.found - {facts.WHEN}:
             # "下周四上午，我叫…": read only the words that name the time
             parsed = when_requested(found.when)
@@ -299,8 +313,9 @@ class ValidateAppointmentForm(FormValidationAction):
             fc.utter(dispatcher, tracker, "utter_invalid_discharge_date")
             return {"discharge_date": None}
         day = parsed.day
-        if day > today and not re.search(r"\d{4}", text):
-            # "9月1号" in December: timeparse reads it forward (for bookings); a discharge is past.
+        if day > today and "月" in text and not re.search(r"\d{4}|下个?月|明年", text):
+            # "12月20号" on 1 December: read forward (for bookings); a discharge is past ("下周五",
+            # "明天" are not moved: a future day said as such is 还没到)
             try:
                 earlier = day.replace(year=day.year - 1)
             except ValueError:

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -28,7 +28,7 @@ from rasa_sdk.events import ActiveLoop, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.replies import user_script
-from bot.core import clock
+from bot.core import clock, people
 from bot.core.script import normalise, to_script
 from bot.dialogue_rules import protected_intents
 
@@ -204,6 +204,12 @@ def utter(
         dispatcher.utter_message(response=response, **values)
 
 
+def said(dispatcher: CollectingDispatcher, response: str) -> bool:
+    """Whether ``response`` was already sent in this call (a form's extraction runs before its
+    validators, with the same dispatcher)."""
+    return any(message.get("response") == response for message in dispatcher.messages)
+
+
 def weekday_name(domain: dict[str, Any], day: date) -> str:
     names = domain_text(domain, "utter_fmt_weekdays").split(",")
     return names[day.weekday()] if len(names) == 7 else ""
@@ -249,6 +255,71 @@ def reset(slots: Iterable[str]) -> list[dict[str, Any]]:
 
 def form_slots(domain: dict[str, Any], form: str) -> list[str]:
     return list(((domain.get("forms") or {}).get(form) or {}).get("required_slots") or [])
+
+
+# --------------------------------------------------------------------------- showing answers
+
+# A recorded free text longer than this is shortened when shown back (a wish's description).
+SHOWN_TEXT_CHARS = 16
+# The slots shown back to the user (a recap, "记下了"), and how: what the user gave, never a
+# clear ID or phone number.
+# Yes/no answers, confirmations and consents are left out: they are not facts the user typed.
+Display = Callable[[dict[str, Any], Any], str]
+
+
+def _text(domain: dict[str, Any], value: Any) -> str:
+    text = str(value).strip()
+    return text if len(text) <= SHOWN_TEXT_CHARS else text[:SHOWN_TEXT_CHARS] + "…"
+
+
+def _when(domain: dict[str, Any], value: Any) -> str:
+    moment = parse_iso(value)
+    return fmt_when(domain, moment) if moment else ""
+
+
+def _day(domain: dict[str, Any], value: Any) -> str:
+    day = parse_iso_date(value)
+    return fmt_date(domain, day) if day else ""
+
+
+def _phone(domain: dict[str, Any], value: Any) -> str:
+    return people.mask_phone(str(value))
+
+
+def _id_number(domain: dict[str, Any], value: Any) -> str:
+    try:
+        return people.mask_id(people.decrypt_id(str(value)))
+    except Exception:  # a token from an older key: say nothing rather than something wrong
+        return ""
+
+
+SHOWN: dict[str, Display] = {
+    "veteran_category": _text,
+    "district": _text,
+    "appointment_time": _when,
+    "person_name": _text,
+    "mobile": _phone,
+    "id_number": _id_number,
+    "discharge_date": _day,
+    "lookup_code": _text,
+    "wish_category": _text,
+    "wish_description": _text,
+    "job_skills": _text,
+    "job_desired": _text,
+}
+
+
+def shown_values(domain: dict[str, Any], pairs: Iterable[tuple[str, Any]]) -> list[str]:
+    """The answers among ``pairs`` (slot, value) that are shown back, as shown."""
+    shown = []
+    for slot, value in pairs:
+        display = SHOWN.get(slot)
+        if display is None or value in (None, "", UNKNOWN):
+            continue
+        text = display(domain, value)
+        if text:
+            shown.append(text)
+    return shown
 
 
 # --------------------------------------------------------------------------- stopping a form

@@ -215,6 +215,26 @@ async def test_time_not_understood(domain):
     assert responses(messages) == ["utter_time_soonest"]
 
 
+async def test_facts_instead_of_the_time_are_acknowledged_not_misunderstood(domain):
+    """ "我叫周建军" at the time question was kept, but the bot said it did not understand which
+    day; then the phone got exactly the same answer. Now each is acknowledged by its value."""
+    t = form_turn("appointment_time", "我叫周建军")
+    events, messages = await run(A.ValidateAppointmentForm(), t, domain)
+    assert slot_events(events)["person_name"] == "周建军"
+    assert slot_events(events)["appointment_time"] is None
+    assert responses(messages) == ["utter_facts_noted"] and messages[0]["facts"] == "周建军"
+    slots = {**answered_before("appointment_time"), "person_name": "周建军"}
+    t = form_turn("appointment_time", "13953221187", slots=slots)
+    events, messages = await run(A.ValidateAppointmentForm(), t, domain)
+    assert slot_events(events)["mobile"] == "13953221187"
+    assert responses(messages) == ["utter_facts_noted"] and messages[0]["facts"] == "139****1187"
+    # a time given with them is the answer, as before
+    t = form_turn("appointment_time", "我叫周建军 12月4号上午十点", slots=slots)
+    events, messages = await run(A.ValidateAppointmentForm(), t, domain)
+    assert slot_events(events)["appointment_time"] == "2026-12-04T10:00"
+    assert "utter_facts_noted" not in responses(messages)
+
+
 async def test_traditional_input_gets_traditional_buttons(domain):
     t = form_turn("appointment_time", "昨天上午", history=["我想預約報到"])
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
@@ -345,6 +365,7 @@ async def test_discharge_date_not_asked_of_someone_too_old_to_be_recently_discha
     [
         ("2026年11月20日", "2026-11-20"),
         ("9月1号", "2026-09-01"),
+        ("12月20号", "2025-12-20"),  # a month and day still to come this year: last year's
         ('/inform{"choice":"unknown"}', "unknown"),
         ("记不清了", "unknown"),
     ],
@@ -355,11 +376,14 @@ async def test_discharge_date(domain, text, expected):
     assert slot_events(events)["discharge_date"] == expected
 
 
-async def test_discharge_date_in_the_future(domain):
-    t = form_turn("discharge_date", "2027年1月5日")
+@pytest.mark.parametrize("text", ["2027年1月5日", "下周五上午10点半", "明天", "下个月3号"])
+async def test_discharge_date_in_the_future(domain, text):
+    """A future day said as such is not moved back a year (it was: "下周五上午10点半", meant as
+    a booking time, became a discharge date a year earlier)."""
+    t = form_turn("discharge_date", text)
     events, messages = await run(A.ValidateAppointmentForm(), t, domain)
     assert slot_events(events)["discharge_date"] is None
-    assert responses(messages) == ["utter_discharge_date_future"]
+    assert "utter_discharge_date_future" in responses(messages)
 
 
 # --------------------------------------------------------------------------- confirmation

@@ -59,7 +59,7 @@ async def test_outside_a_form_sorry_and_how_to_go_on(domain):
 
 def test_every_recap_slot_is_a_slot_of_some_form(domain):
     asked = {slot for form in domain["forms"].values() for slot in form["required_slots"]}
-    assert set(repeats.RECAP) <= asked
+    assert set(repeats.fc.SHOWN) <= asked
 
 
 async def test_a_second_complaint_in_a_row_offers_a_person_not_the_same_recap(domain):
