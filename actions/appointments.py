@@ -389,8 +389,8 @@ def starts_a_booking(text: str, found: facts.Facts) -> bool:
 
 
 class ActionStatement(Action):
-    """A statement outside any form (intent inform): a booking told as facts starts the booking
-    form with every fact kept; anything else gets "还有什么可以帮您的吗？"."""
+    """A statement outside any form (intent inform): a booking told as facts starts the form with
+    every fact kept; else "还有什么可以帮您的吗？" (twice in a row: the tasks to choose from)."""
 
     def name(self) -> str:
         return "action_statement"
@@ -399,7 +399,8 @@ class ActionStatement(Action):
         found = validators.message_facts(tracker)
         if not fc.is_payload(tracker) and starts_a_booking(fc.latest_text(tracker), found):
             return [FollowupAction("appointment_form")]
-        fc.utter(dispatcher, tracker, "utter_anything_else")
+        asked = fc.last_response(tracker) == "utter_anything_else"  # never the same answer twice
+        fc.utter(dispatcher, tracker, "utter_which_task" if asked else "utter_anything_else")
         return []
 
 

@@ -204,6 +204,14 @@ def utter(
         dispatcher.utter_message(response=response, **values)
 
 
+def last_response(tracker: Tracker) -> str | None:
+    """The domain response the bot's last message came from (Rasa keeps it in the metadata)."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "bot":
+            return (event.get("metadata") or {}).get("utter_action")
+    return None
+
+
 def said(dispatcher: CollectingDispatcher, response: str) -> bool:
     """Whether ``response`` was already sent in this call (a form's extraction runs before its
     validators, with the same dispatcher)."""

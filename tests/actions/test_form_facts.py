@@ -220,6 +220,23 @@ async def test_other_statements_get_anything_else(domain):
         assert responses(messages) == ["utter_anything_else"]
 
 
+async def test_a_second_statement_in_a_row_gets_the_tasks_not_the_same_answer(domain):
+    """ "黄岛", then a phone number: both got "还有什么可以帮您的吗？"."""
+    t = tracker("13805321234", "inform", {})
+    t.events.insert(
+        -1,
+        {
+            "event": "bot",
+            "text": "还有什么可以帮您的吗？",
+            "metadata": {"utter_action": "utter_anything_else"},
+        },
+    )
+    _, messages = await run(A.ActionStatement(), t, domain)
+    assert responses(messages) == ["utter_which_task"]
+    payloads = [b["payload"] for b in domain["responses"]["utter_which_task"][0]["buttons"]]
+    assert "/request_human" in payloads and "/book_appointment" in payloads
+
+
 async def test_the_denied_district_entity_does_not_win(domain):
     slots = before("appointment_confirmed", appointment_time="2026-12-02T09:00")
     entities = [

@@ -100,6 +100,7 @@ def test_every_response_the_actions_send_exists(domain):
         E.FIELD_LABEL,
     ):
         names |= set(mapping.values())
+    names.discard("utter_action")  # the key Rasa keeps a bot message's response name under
     missing = sorted(name for name in names if name not in domain["responses"])
     assert not missing, missing
     # every capability code has its wording
