@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
 from rasa_sdk import Action, FormValidationAction
+from rasa_sdk.events import FollowupAction, SlotSet
 
 from actions import forms_common as fc
 from actions import validators
-from bot.core import jobs, people
+from bot.core import job_words, jobs, people
 from bot.core.db import session_scope
 
 logger = logging.getLogger(__name__)
@@ -19,6 +21,10 @@ MATCHES = 3
 ANY_JOB = "any"
 # "都行 / 不限" (parsing vocabulary)
 _ANY_WORDS = ("都行", "都可以", "不限", "随便", "无所谓", "什么都行", "啥都行", "都中")
+
+
+# "会电焊" / "有电工证" / "当过汽车兵": a skill, not a wish (parsing vocabulary)
+_SKILL_WORDS = re.compile(r"会|有.{0,6}证|当过|干过|做过|学过")
 
 
 def job_payload(job_id: int) -> str:
@@ -151,3 +157,31 @@ class ActionJobDetails(Action):
             skills=found["skills"] or unknown,
         )
         return []
+
+
+class ActionJobOfferReply(Action):
+    """A typed reply to the registration offer that the NLU could not place ("开大车的也行
+    保安也中"): when it names work, it is a "yes" and the answer it gives is kept (a skill or the
+    job wanted), with a skill said in the question before the offer ("想找个活干 会开车"); the
+    form then asks only the rest. Anything else gets the usual fallback."""
+
+    def name(self) -> str:
+        return "action_job_offer_reply"
+
+    async def run(self, dispatcher, tracker, domain):
+        text = fc.plain_text(tracker)
+        if fc.is_payload(tracker) or not job_words.job_terms(text):
+            return [FollowupAction("action_default_fallback")]
+        slot = "job_skills" if _SKILL_WORDS.search(text) else "job_desired"
+        events = [SlotSet(slot, " ".join(text.split())[:200])]
+        asked = _earlier_user_text(tracker)
+        if slot != "job_skills" and _SKILL_WORDS.search(asked) and job_words.job_terms(asked):
+            events.append(SlotSet("job_skills", " ".join(asked.split())[:200]))
+        fc.utter(dispatcher, tracker, "utter_job_registration_started")
+        return events + [FollowupAction("job_seeker_form")]
+
+
+def _earlier_user_text(tracker) -> str:
+    """The user's message before the latest one (the question the offer answered)."""
+    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return texts[-2] if len(texts) > 1 else ""

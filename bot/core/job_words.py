@@ -178,3 +178,11 @@ def tokens(text: str | None, vocab: Vocabulary | None = None, *, learn: bool = F
                     continue
                 out.append(token)
     return out
+
+
+def job_terms(text: str | None, vocab: Vocabulary | None = None) -> list[str]:
+    """The words of ``text`` that the job vocabulary knows (保安 → 安保, 开车 → 驾驶, 电工): what
+    tells a message about work ("开大车的也行 保安也中") from any other."""
+    vocab = vocab or vocabulary()
+    known = set(vocab.words) | set(vocab.synonyms) | set(vocab.synonyms.values())
+    return [token for token in tokens(text, vocab) if token in known]

@@ -199,3 +199,30 @@ async def test_no_jobs_no_match(domain, session):
         J.ActionRegisterJobSeeker(), tracker("x", "inform", state("job_ready")), domain
     )
     assert responses(messages) == ["utter_job_registered", "utter_job_no_match"]
+
+
+async def test_a_typed_reply_to_the_job_offer_naming_work_starts_the_registration(domain):
+    """ "开大车的也行 保安也中" after the offer got "没有完全理解"; the skill said before the offer
+    ("会开车") is kept too, so the form asks neither again."""
+    t = tracker("开大车的也行 保安也中", "nlu_fallback", history=["俺是退伍兵 想找个活干 会开车"])
+    events, messages = await run(J.ActionJobOfferReply(), t, domain)
+    values = slot_events(events)
+    assert values == {
+        "job_desired": "开大车的也行 保安也中",
+        "job_skills": "俺是退伍兵 想找个活干 会开车",
+    }
+    assert [e["name"] for e in events if e["event"] == "followup"] == ["job_seeker_form"]
+    assert responses(messages) == ["utter_job_registration_started"]
+
+
+async def test_a_skill_typed_after_the_job_offer_is_the_skill(domain):
+    t = tracker("俺会电焊 有电工证", "nlu_fallback", history=["退伍军人就业有啥政策"])
+    events, _ = await run(J.ActionJobOfferReply(), t, domain)
+    assert slot_events(events) == {"job_skills": "俺会电焊 有电工证"}
+
+
+async def test_a_reply_to_the_job_offer_about_something_else_gets_the_fallback(domain):
+    t = tracker("今天天气不错", "nlu_fallback", history=["退伍军人就业有啥政策"])
+    events, messages = await run(J.ActionJobOfferReply(), t, domain)
+    assert events == [{"event": "followup", "name": "action_default_fallback", "timestamp": None}]
+    assert messages == []

@@ -273,3 +273,11 @@ def test_domain_words_do_not_leak_into_global_jieba(session, now):
     J.match_jobs(session, {"skills": "消防设施操作员证"})
     jieba.initialize()
     assert "消防设施操作员证" not in jieba.dt.FREQ
+
+
+def test_job_terms_are_the_words_the_vocabulary_knows():
+    assert job_words.job_terms("开大车的也行 保安也中")
+    assert job_words.job_terms("俺会电焊 有电工证")
+    assert job_words.job_terms("今天天气不错") == []
+    assert job_words.job_terms("先不用了 谢谢") == []
+    assert job_words.job_terms("") == []
