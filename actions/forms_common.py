@@ -212,6 +212,12 @@ def last_response(tracker: Tracker) -> str | None:
     return None
 
 
+def previous_user_message(tracker: Tracker) -> dict[str, Any]:
+    """The user's message before the latest one (its event), or {} when there is none."""
+    users = [event for event in tracker.events if event.get("event") == "user"]
+    return users[-2] if len(users) > 1 else {}
+
+
 def said(dispatcher: CollectingDispatcher, response: str) -> bool:
     """Whether ``response`` was already sent in this call (a form's extraction runs before its
     validators, with the same dispatcher)."""

@@ -174,14 +174,8 @@ class ActionJobOfferReply(Action):
             return [FollowupAction("action_default_fallback")]
         slot = "job_skills" if _SKILL_WORDS.search(text) else "job_desired"
         events = [SlotSet(slot, " ".join(text.split())[:200])]
-        asked = _earlier_user_text(tracker)
+        asked = fc.previous_user_message(tracker).get("text") or ""  # what led to the offer
         if slot != "job_skills" and _SKILL_WORDS.search(asked) and job_words.job_terms(asked):
             events.append(SlotSet("job_skills", " ".join(asked.split())[:200]))
         fc.utter(dispatcher, tracker, "utter_job_registration_started")
         return events + [FollowupAction("job_seeker_form")]
-
-
-def _earlier_user_text(tracker) -> str:
-    """The user's message before the latest one (the question the offer answered)."""
-    texts = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return texts[-2] if len(texts) > 1 else ""

@@ -26,10 +26,8 @@ def recorded(tracker: Tracker, domain: dict[str, Any], form: str) -> list[str]:
 
 def _said_just_before(tracker: Tracker, intent: str) -> bool:
     """Whether the user message before the latest one had ``intent``."""
-    users = [event for event in tracker.events if event.get("event") == "user"]
-    if len(users) < 2:
-        return False
-    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") == intent
+    parse_data = fc.previous_user_message(tracker).get("parse_data") or {}
+    return (parse_data.get("intent") or {}).get("name") == intent
 
 
 class ActionAcknowledgeRepeat(Action):
