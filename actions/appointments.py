@@ -119,26 +119,21 @@ def month_part(text: str, today: date) -> date | None:
 
 def _birth_date(tracker: Tracker) -> date | None:
     """The birth date in the ID number given so far (None before it is given)."""
-    token = tracker.get_slot("id_number")
+    clear = fc.id_from_token(tracker.get_slot("id_number"))
     try:
-        return people.birth_date_from_id(people.decrypt_id(token)) if token else None
-    except Exception:
+        return people.birth_date_from_id(clear) if clear else None
+    except ValueError:
         return None
 
 
 def summary_values(tracker: Tracker, domain: DomainDict) -> dict[str, str]:
     centre = appointments.get_centre(tracker.get_slot("centre_id") or "")
     start = fc.parse_iso(tracker.get_slot("appointment_time"))
-    token = tracker.get_slot("id_number")
-    try:
-        id_masked = people.mask_id(people.decrypt_id(token)) if token else ""
-    except Exception:
-        id_masked = ""
     return {
         "category": tracker.get_slot("veteran_category") or "",
         "name": tracker.get_slot("person_name") or "",
         "mobile": people.mask_phone(tracker.get_slot("mobile") or ""),
-        "id_number": id_masked,
+        "id_number": fc.masked_id(tracker.get_slot("id_number")),
         "centre": centre.name if centre else "",
         "address": centre.address_text if centre else "",
         "when": fc.fmt_when(domain, start) if start else "",

@@ -300,11 +300,25 @@ def _phone(domain: dict[str, Any], value: Any) -> str:
     return people.mask_phone(str(value))
 
 
-def _id_number(domain: dict[str, Any], value: Any) -> str:
-    try:
-        return people.mask_id(people.decrypt_id(str(value)))
-    except Exception:  # a token from an older key: say nothing rather than something wrong
+def id_from_token(token: Any) -> str:
+    """The ID number behind the id_number slot's Fernet token; '' when there is none or it
+    cannot be read (a token from an older key: say nothing rather than something wrong)."""
+    if not token:
         return ""
+    try:
+        return people.decrypt_id(str(token))
+    except Exception:
+        return ""
+
+
+def masked_id(token: Any) -> str:
+    """The ID number behind the token as the user may see it (3702**********1232), or ''."""
+    clear = id_from_token(token)
+    return people.mask_id(clear) if clear else ""
+
+
+def _id_number(domain: dict[str, Any], value: Any) -> str:
+    return masked_id(value)
 
 
 SHOWN: dict[str, Display] = {
