@@ -413,12 +413,9 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             ).first()
         if logged_before is not None:
             return False
-        turn = []
-        for text in entry.events[index:]:
-            data = json.loads(text)
-            if turn and data.get("event") == "user":
-                break
-            turn.append(protect(data, entry.replacements, seal=False))
+        events = [json.loads(text) for text in entry.events[index:]]
+        turn = [events[0], *(turn_after(events, message_id) or [])]  # the message and its turn
+        turn = [protect(data, entry.replacements, seal=False) for data in turn]
         logger.warning(
             "turn of message %s of %s was stored but not logged; logging it now",
             message_id,
