@@ -24,9 +24,9 @@ from bot.core.inbound import clean_text
 from bot.core.script import normalise, to_simplified
 
 # A phone or ID number says nothing about what the user wants, but its random digits moved the
-# classifier ("我要报到，身份证…，我是伤残军人" fell back for 2 IDs in 5): the featurizers see every
-# digit of a long number as 0, so only "a number of this length" is left. Entities, slots and
-# actions still read the real digits (the message text is not changed).
+# classifier ("我要报到，身份证…，我是伤残军人，胶州的" was a booking for 7 random IDs in 20): the
+# featurizers see every digit of a long number as 0, so only "a number of this length" is left.
+# Entities, slots and actions still read the real digits (the message text is not changed).
 _LONG_NUMBER = re.compile(r"\d{7,}[Xx]?")
 
 
