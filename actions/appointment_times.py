@@ -54,9 +54,11 @@ def explain_refusal(
     target: datetime | None,
     alternatives: list[datetime],
     detail: str | None = None,
+    timed: bool = True,
 ) -> None:
-    """Why the requested time cannot be booked, then the nearest free slots as buttons."""
-    when = fc.fmt_when(domain, target) if target else ""
+    """Why the requested time cannot be booked, then the nearest free slots as buttons.
+    ``timed``: the request named a time of day (else ``target`` is its day, at midnight)."""
+    when = fc.fmt_when(domain, target) if target and timed else ""
     day = fc.fmt_date(domain, target.date()) if target else ""
     now = fc.local_now()
     if reason == appointments.PAST:
@@ -153,6 +155,7 @@ def resolve_time(
         target,
         alternatives,
         resolution.detail,
+        timed=parsed.time is not None,
     )
     return None
 

@@ -187,6 +187,21 @@ async def test_outside_opening_hours(domain):
     assert messages[0]["hours"] == "09:00-11:30、13:30-17:00"
 
 
+async def test_a_full_morning_is_named_by_its_day_not_a_midnight_time(domain):
+    """ "下礼拜二上午" with the morning full said "12月8日（周二）00:00已经约满了"."""
+    from rasa_sdk.executor import CollectingDispatcher
+
+    from actions.appointment_times import explain_refusal
+
+    centre = appointments.get_centre("shinan")
+    t = form_turn("appointment_time", "明天上午")
+    for timed, expected in ((False, "2026年12月2日"), (True, "12月2日（周三）00:00")):
+        dispatcher = CollectingDispatcher()
+        day = datetime(2026, 12, 2)
+        explain_refusal(dispatcher, t, domain, centre, appointments.FULL, day, [], timed=timed)
+        assert dispatcher.messages[0]["when"] == expected
+
+
 async def test_full_slot_offers_the_nearest_free_ones(domain, session):
     fill_slot(session, datetime(2026, 12, 2, 9, 0))
     t = form_turn("appointment_time", "明天上午9点")
